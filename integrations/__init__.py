@@ -1,0 +1,1 @@
+"""The outside world: calendars (ICS feeds, CalDAV, Google) and mail."""

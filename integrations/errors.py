@@ -1,0 +1,30 @@
+"""Errors raised by integrations; each carries the data its message needs."""
+
+from __future__ import annotations
+
+
+class IntegrationError(Exception):
+    """Base class of every error raised in ``integrations``."""
+
+
+class CalendarError(IntegrationError):
+    """A calendar could not be read or written.
+
+    ``source`` names the calendar (file path, URL without credentials, or
+    account label), ``line`` the 1-based line of an ICS file when known.
+    """
+
+    def __init__(self, source: str, message: str, line: int | None = None) -> None:
+        self.source = source
+        self.message = message
+        self.line = line
+        where = f"{source}, line {line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+class ReconnectRequired(CalendarError):
+    """The provider revoked or refused the credentials: the owner must reconnect."""
+
+
+class MailError(IntegrationError):
+    """A mail could not be delivered."""

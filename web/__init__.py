@@ -1,0 +1,1 @@
+"""The panelslot application: Flask app, database, jobs and the CLI."""
