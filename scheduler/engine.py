@@ -1,11 +1,261 @@
-"""Slot search: the loop options for a request, ranked. (being written)"""
+"""Slot search: the loop options for a request, ranked and diversified.
+
+The search walks candidate-local days and grid starts, extends a loop one
+session at a time inside the allowed gaps, and prunes a partial loop as soon
+as its sessions can no longer be staffed (a bipartite matching test). With a
+limit, each (day, first start) keeps only its best completion; ``limit=0``
+returns every valid option.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from scheduler.model import Interval, Interviewer, Loop, Option
+from scheduler.availability import Person, allowed_starts, busy_fraction, contains, prepare_person
+from scheduler.errors import SearchError
+from scheduler.grid import grid_points, on_grid
+from scheduler.intervals import from_seconds, to_seconds
+from scheduler.localtime import local_instant, zone
+from scheduler.matching import Candidates, best_assignment, feasible
+from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot, SessionSpec
+from scheduler.ranking import (
+    Ranked,
+    Seat,
+    combine,
+    comfort,
+    compactness,
+    seat_comfort,
+    select,
+    soonness,
+)
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Day:
+    index: int
+    date: date
+    start: int  # candidate's hours on this date, POSIX seconds
+    end: int
+
+
+@dataclass
+class Problem:
+    loop: Loop
+    people: dict[str, Person]
+    days: list[Day]
+    earliest: int
+    candidate_tz: str
+    durations: list[int]
+    _avail: dict[tuple[int, int], Candidates] = field(default_factory=dict)
+    _feasible: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], bool] = field(
+        default_factory=dict
+    )
+
+    @property
+    def sessions(self) -> tuple[SessionSpec, ...]:
+        return self.loop.sessions
+
+    @property
+    def step(self) -> int:
+        return self.loop.settings.granularity_minutes * 60
+
+    @property
+    def gaps(self) -> tuple[int, int]:
+        return self.loop.min_gap_minutes * 60, self.loop.max_gap_minutes * 60
+
+    def available(self, session: int, start: int) -> Candidates:
+        key = (session, start)
+        if key not in self._avail:
+            need = self.durations[session]
+            self._avail[key] = tuple(
+                p
+                for p in self.sessions[session].pool
+                if contains(self.people[p].starts(need), start) and self.people[p].under_cap(start)
+            )
+        return self._avail[key]
+
+    def staffable(self, avail: tuple[Candidates, ...], required: tuple[int, ...]) -> bool:
+        key = (avail, required)
+        if key not in self._feasible:
+            self._feasible[key] = feasible(avail, required)
+        return self._feasible[key]
+
+
+def _validate(loop: Loop, interviewers: Mapping[str, Interviewer], request: _Request) -> None:
+    if request.date_to < request.date_from:
+        raise SearchError(
+            "to", request.date_to.isoformat(), "the end date is before the start date"
+        )
+    if (request.date_to - request.date_from).days >= MAX_DAYS:
+        raise SearchError("to", request.date_to.isoformat(), f"search at most {MAX_DAYS} days")
+    low, high = request.hours
+    if not 0 <= low < high <= 1440:
+        raise SearchError("candidate_hours", request.hours, "expected a range within one day")
+    if request.now.tzinfo is None:
+        raise SearchError("now", request.now.isoformat(), "give an aware datetime")
+    if request.limit < 0:
+        raise SearchError("limit", request.limit, "must be 0 (all) or more")
+    for spec in loop.sessions:
+        for member in spec.pool:
+            if member not in interviewers:
+                raise SearchError(
+                    "interviewers", member, f"session {spec.name!r} names an unknown interviewer"
+                )
+    try:
+        zone(request.candidate_tz)
+    except (ValueError, KeyError, OSError):
+        raise SearchError("candidate_tz", request.candidate_tz, "unknown time zone") from None
+
+
+@dataclass(frozen=True)
+class _Request:
+    candidate_tz: str
+    date_from: date
+    date_to: date
+    now: datetime
+    hours: tuple[int, int]
+    limit: int
+
+
+def _days(request: _Request) -> list[Day]:
+    tz = zone(request.candidate_tz)
+    count = (request.date_to - request.date_from).days + 1
+    days = []
+    for index in range(count):
+        day = request.date_from + timedelta(days=index)
+        start = to_seconds(local_instant(day, request.hours[0], tz))
+        end = to_seconds(local_instant(day, request.hours[1], tz))
+        days.append(Day(index, day, start, end))
+    return days
+
+
+def _problem(
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Mapping[str, Sequence[Interval]],
+    booked: Mapping[str, Sequence[Interval]],
+    request: _Request,
+) -> Problem:
+    days = _days(request)
+    horizon = Interval(from_seconds(days[0].start - 86400), from_seconds(days[-1].end + 86400))
+    pad = (loop.settings.buffer_before_minutes * 60, loop.settings.buffer_after_minutes * 60)
+    members = {m for spec in loop.sessions for m in spec.pool}
+    people = {
+        m: prepare_person(interviewers[m], busy.get(m, ()), booked.get(m, ()), horizon, pad)
+        for m in sorted(members)
+    }
+    notice = timedelta(hours=loop.settings.min_notice_hours)
+    earliest = -(-int((request.now + notice).timestamp() * 1_000_000) // 1_000_000)
+    durations = [s.duration_minutes * 60 for s in loop.sessions]
+    return Problem(loop, people, days, earliest, request.candidate_tz, durations)
+
+
+def _orders(loop: Loop) -> list[tuple[int, ...]]:
+    indices = tuple(range(len(loop.sessions)))
+    if loop.order == "any":
+        return list(itertools.permutations(indices))
+    return [indices]
+
+
+@dataclass(frozen=True)
+class Timing:
+    order: tuple[int, ...]
+    starts: tuple[int, ...]
+    avail: tuple[Candidates, ...]
+
+
+def _extend(
+    problem: Problem,
+    day: Day,
+    order: tuple[int, ...],
+    starts: tuple[int, ...],
+    avail: tuple[Candidates, ...],
+) -> Iterator[Timing]:
+    depth = len(starts)
+    session = order[depth - 1]
+    required = tuple(problem.sessions[k].required for k in order[:depth])
+    if len(avail[-1]) < required[-1] or not problem.staffable(avail, required):
+        return
+    if depth == len(order):
+        yield Timing(order, starts, avail)
+        return
+    low_gap, high_gap = problem.gaps
+    end = starts[-1] + problem.durations[session]
+    rest = sum(problem.durations[k] for k in order[depth:]) + low_gap * (len(order) - depth - 1)
+    nxt = order[depth]
+    for start in grid_points(end + low_gap, min(end + high_gap, day.end - rest), problem.step):
+        yield from _extend(
+            problem, day, order, (*starts, start), (*avail, problem.available(nxt, start))
+        )
+
+
+def _timings(problem: Problem, day: Day, first_only: bool) -> Iterator[list[Timing]]:
+    """For each first start on ``day``: the timings found (only the first per order
+    when ``first_only``)."""
+    low_gap = problem.gaps[0]
+    total = sum(problem.durations) + low_gap * (len(problem.durations) - 1)
+    orders = _orders(problem.loop)
+    for first in grid_points(max(day.start, problem.earliest), day.end - total, problem.step):
+        found: list[Timing] = []
+        for order in orders:
+            walk = _extend(problem, day, order, (first,), (problem.available(order[0], first),))
+            found.extend(itertools.islice(walk, 1) if first_only else walk)
+        if found:
+            yield found
+
+
+def _seat(problem: Problem, person: str, start: int, end: int) -> Seat:
+    who = problem.people[person]
+    span = who.working_span(start, end) or (start, end)
+    return Seat(who.tz, start, end, span[0], span[1])
+
+
+def _load(problem: Problem, person: str, start: int, end: int) -> float:
+    who = problem.people[person]
+    span = who.working_span(start, end) or (start, end)
+    booked = who.booked_days.get(who.local_date(start), 0)
+    return min(1.0, busy_fraction(who, span) + 0.25 * booked)
+
+
+def _cost(problem: Problem, timing: Timing, position: int, person: str) -> float:
+    start = timing.starts[position]
+    end = start + problem.durations[timing.order[position]]
+    return _load(problem, person, start, end) - seat_comfort(_seat(problem, person, start, end))
+
+
+def _build(problem: Problem, day: Day, timing: Timing) -> tuple[Ranked, Option] | None:
+    required = [problem.sessions[k].required for k in timing.order]
+    chosen = best_assignment(timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p))
+    if chosen is None:
+        return None
+    slots = []
+    seats = []
+    loads = []
+    for position, people in enumerate(chosen):
+        spec = problem.sessions[timing.order[position]]
+        start = timing.starts[position]
+        end = start + problem.durations[timing.order[position]]
+        slots.append(SessionSlot(spec.name, from_seconds(start), from_seconds(end), people))
+        seats.extend(_seat(problem, p, start, end) for p in people)
+        loads.extend(_load(problem, p, start, end) for p in people)
+    first, last = timing.starts[0], to_seconds(slots[-1].end)
+    seats.append(Seat(zone(problem.candidate_tz), first, last, day.start, day.end))
+    score = combine(
+        {
+            "comfort": comfort(seats),
+            "compact": compactness(sum(problem.durations), last - first),
+            "load": 1 - sum(loads) / len(loads) if loads else 1.0,
+            "soon": soonness(day.index, len(problem.days)),
+        }
+    )
+    option = Option(score, tuple(slots))
+    key = tuple((s.name, s.interviewers) for s in slots)
+    return Ranked(score, day.index, first, last, key), option
 
 
 def find_options(
@@ -26,9 +276,21 @@ def find_options(
     ``busy`` maps interviewer id -> busy intervals (any order, may overlap).
     ``booked`` maps interviewer id -> interviews already booked, counted
     against ``max_interviews_per_day`` (they should also be in ``busy``).
-    ``candidate_hours`` are minutes after local midnight in ``candidate_tz``.
+    ``candidate_hours`` are minutes after local midnight in ``candidate_tz``;
+    ``date_from``/``date_to`` are candidate-local dates, both inclusive.
     """
-    raise NotImplementedError
+    request = _Request(candidate_tz, date_from, date_to, now, candidate_hours, limit)
+    _validate(loop, interviewers, request)
+    problem = _problem(loop, interviewers, busy, booked or {}, request)
+    built: list[tuple[Ranked, Option]] = []
+    for day in problem.days:
+        for group in _timings(problem, day, first_only=limit > 0):
+            results = [r for r in (_build(problem, day, t) for t in group) if r]
+            if limit > 0 and results:
+                results = [min(results, key=lambda r: (-r[0].score, r[0].key))]
+            built.extend(results)
+    options = {id(ranked): option for ranked, option in built}
+    return [options[id(r)] for r in select([r for r, _ in built], limit)]
 
 
 def check_option(
@@ -40,5 +302,99 @@ def check_option(
     now: datetime,
     booked: Mapping[str, Sequence[Interval]] | None = None,
 ) -> list[str]:
-    """Problems that make ``option`` invalid now (empty list: still valid)."""
-    raise NotImplementedError
+    """Problems that make ``option`` invalid now (an empty list: still valid).
+
+    Checks every rule but the candidate's hours and window, which were fixed
+    when the option was offered.
+    """
+    problems = _shape_problems(option, loop)
+    if problems:
+        return problems
+    settings = loop.settings
+    if option.start < now + timedelta(hours=settings.min_notice_hours):
+        problems.append(f"starts {option.start.isoformat()}, inside the minimum notice")
+    problems.extend(_gap_problems(option, loop))
+    seen: set[str] = set()
+    for slot in option.sessions:
+        problems.extend(_slot_problems(slot, loop, interviewers, busy, booked or {}, seen))
+    return problems
+
+
+def _shape_problems(option: Option, loop: Loop) -> list[str]:
+    names = [s.name for s in option.sessions]
+    wanted = [s.name for s in loop.sessions]
+    if sorted(names) != sorted(wanted):
+        return [f"sessions {names} do not match the loop's {wanted}"]
+    if loop.order == "fixed" and names != wanted:
+        return [f"sessions {names} are not in the loop's order {wanted}"]
+    return []
+
+
+def _gap_problems(option: Option, loop: Loop) -> list[str]:
+    problems = []
+    low, high = timedelta(minutes=loop.min_gap_minutes), timedelta(minutes=loop.max_gap_minutes)
+    for before, after in itertools.pairwise(option.sessions):
+        if not low <= after.start - before.end <= high:
+            problems.append(f"gap before {after.name!r} is outside {low}..{high}")
+    return problems
+
+
+def _spec(loop: Loop, name: str) -> SessionSpec:
+    return next(s for s in loop.sessions if s.name == name)
+
+
+def _slot_problems(
+    slot: SessionSlot,
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Mapping[str, Sequence[Interval]],
+    booked: Mapping[str, Sequence[Interval]],
+    seen: set[str],
+) -> list[str]:
+    spec = _spec(loop, slot.name)
+    start, end = to_seconds(slot.start), to_seconds(slot.end)
+    problems = []
+    if end - start != spec.duration_minutes * 60:
+        problems.append(f"{slot.name!r} lasts {end - start}s, not {spec.duration_minutes} minutes")
+    if not on_grid(start, loop.settings.granularity_minutes * 60):
+        problems.append(
+            f"{slot.name!r} starts off the {loop.settings.granularity_minutes}-minute grid"
+        )
+    if len(slot.interviewers) != spec.required:
+        problems.append(
+            f"{slot.name!r} has {len(slot.interviewers)} interviewers, needs {spec.required}"
+        )
+    for person in slot.interviewers:
+        problems.extend(
+            _person_problems(slot, spec, person, loop, interviewers, busy, booked, seen)
+        )
+    return problems
+
+
+def _person_problems(
+    slot: SessionSlot,
+    spec: SessionSpec,
+    person: str,
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Mapping[str, Sequence[Interval]],
+    booked: Mapping[str, Sequence[Interval]],
+    seen: set[str],
+) -> list[str]:
+    if person not in spec.pool or person not in interviewers:
+        return [f"{person!r} is not in the pool of {slot.name!r}"]
+    if person in seen:
+        return [f"{person!r} sits in two sessions"]
+    seen.add(person)
+    start, end = to_seconds(slot.start), to_seconds(slot.end)
+    pad = (loop.settings.buffer_before_minutes * 60, loop.settings.buffer_after_minutes * 60)
+    horizon = Interval(slot.start - timedelta(days=2), slot.end + timedelta(days=2))
+    who = prepare_person(
+        interviewers[person], busy.get(person, ()), booked.get(person, ()), horizon, pad
+    )
+    problems = []
+    if not contains(allowed_starts(who.work, who.busy, end - start, pad), start):
+        problems.append(f"{person!r} is busy or outside working hours for {slot.name!r}")
+    if not who.under_cap(start):
+        problems.append(f"{person!r} is at their daily interview limit")
+    return problems
