@@ -1,0 +1,186 @@
+"""``panelslot slots`` and ``panelslot busy``: the engine from the command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+
+from integrations.configfile import LoadedConfig, load_config, read_all_busy, read_calendar
+from scheduler.engine import find_options
+from scheduler.errors import ConfigError
+from scheduler.intervals import clip
+from scheduler.localtime import local_instant, parse_range
+from scheduler.model import Interval, Interviewer, Loop, Option, WorkingHours
+from web.cli.common import (
+    emit_json,
+    fail,
+    friendly_errors,
+    iso_z,
+    parse_date,
+    parse_now,
+    parse_zone,
+    utc_offset_label,
+)
+
+
+def date_window(first: date, last: date, tz: str) -> Interval:
+    """Local dates ``first``..``last`` inclusive, as a UTC window."""
+    zone = ZoneInfo(tz)
+    return Interval(local_instant(first, 0, zone), local_instant(last + timedelta(days=1), 0, zone))
+
+
+def option_json(option: Option) -> dict[str, object]:
+    return {
+        "score": option.score,
+        "sessions": [
+            {
+                "name": s.name,
+                "start": iso_z(s.start),
+                "end": iso_z(s.end),
+                "interviewers": list(s.interviewers),
+            }
+            for s in option.sessions
+        ],
+    }
+
+
+def _local(moment: datetime, tz: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz))
+
+
+def _span(start: datetime, end: datetime, tz: str) -> str:
+    lo, hi = _local(start, tz), _local(end, tz)
+    days = (hi.date() - lo.date()).days
+    suffix = f" (+{days}d)" if days > 0 else ""
+    return f"{lo:%H:%M}-{hi:%H:%M}{suffix} {lo.tzname()}"
+
+
+def option_lines(rank: int, option: Option, tz: str, people: dict[str, Interviewer]) -> list[str]:
+    first = _local(option.start, tz)
+    lines = [f"#{rank:<3} score {option.score:.3f}   {first:%a %d %b %Y} (candidate)"]
+    for slot in option.sessions:
+        who = ", ".join(
+            f"{p} {_span(slot.start, slot.end, people[p].timezone)}" for p in slot.interviewers
+        )
+        lines.append(f"     {_span(slot.start, slot.end, tz):<24} {slot.name:<20} {who}")
+    return lines
+
+
+def print_table(loop: Loop, options: list[Option], tz: str, people: dict[str, Interviewer]) -> None:
+    sample = datetime.now(UTC).astimezone(ZoneInfo(tz))
+    click.echo(f'Loop "{loop.id}" ({loop.name}): {len(options)} option(s)')
+    click.echo(
+        f"Candidate times in {tz} ({utc_offset_label(sample)} today); interviewers in theirs."
+    )
+    for rank, option in enumerate(options, start=1):
+        click.echo("")
+        click.echo("\n".join(option_lines(rank, option, tz, people)))
+    if not options:
+        click.echo("No option fits: widen the dates or the candidate's hours, or add interviewers.")
+
+
+def pick_loop(loaded: LoadedConfig, loop_id: str) -> Loop:
+    loop = loaded.config.loop(loop_id)
+    if loop is None:
+        known = ", ".join(lp.id for lp in loaded.config.loops) or "none"
+        raise ConfigError(
+            loaded.config.source, "loops", loop_id, f"no loop has this id (known: {known})"
+        )
+    return loop
+
+
+def parse_hours_option(text: str) -> tuple[int, int]:
+    try:
+        return parse_range(text)
+    except ValueError as exc:
+        fail(f"--candidate-hours {text!r}: {exc}")
+
+
+@click.command("slots")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--loop", "loop_id", required=True, help="Id of the loop to plan.")
+@click.option(
+    "--from", "date_from", required=True, help="First date (candidate's zone), YYYY-MM-DD."
+)
+@click.option("--to", "date_to", required=True, help="Last date (candidate's zone), inclusive.")
+@click.option("--candidate-tz", required=True, help="Candidate's IANA time zone.")
+@click.option(
+    "--candidate-hours", default="08:00-20:00", show_default=True, help="Candidate's hours."
+)
+@click.option("--now", "now_text", default=None, help="Pretend it is this instant (ISO 8601).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="0 = all.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@friendly_errors
+def slots_command(
+    config: str,
+    loop_id: str,
+    date_from: str,
+    date_to: str,
+    candidate_tz: str,
+    candidate_hours: str,
+    now_text: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Find the ranked options of a loop from CONFIG (a panelslot TOML file)."""
+    first, last = parse_date("--from", date_from), parse_date("--to", date_to)
+    tz = parse_zone("--candidate-tz", candidate_tz)
+    hours = parse_hours_option(candidate_hours)
+    if last < first:
+        fail(f"--to {date_to}: before --from {date_from}")
+    now = parse_now(now_text)
+    loaded = load_config(config)
+    loop = pick_loop(loaded, loop_id)
+    window = date_window(first - timedelta(days=1), last + timedelta(days=1), tz)
+    busy = read_all_busy(loaded, window)
+    people = loaded.config.interviewer_map()
+    options = find_options(
+        loop,
+        people,
+        busy,
+        candidate_tz=tz,
+        date_from=first,
+        date_to=last,
+        now=now,
+        candidate_hours=hours,
+        limit=limit,
+    )
+    if as_json:
+        emit_json({"options": [option_json(o) for o in options]})
+    else:
+        print_table(loop, options, tz, people)
+
+
+@click.command("busy")
+@click.argument("calendar")
+@click.option("--timezone", "tz_name", required=True, help="Owner's IANA zone (all-day, floating).")
+@click.option("--email", default=None, help="Owner's address: events they declined are free.")
+@click.option("--from", "date_from", required=True, help="First date in --timezone.")
+@click.option("--to", "date_to", required=True, help="Last date in --timezone, inclusive.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@friendly_errors
+def busy_command(
+    calendar: str, tz_name: str, email: str | None, date_from: str, date_to: str, as_json: bool
+) -> None:
+    """Show the merged busy intervals of one CALENDAR (ICS file or URL)."""
+    first, last = parse_date("--from", date_from), parse_date("--to", date_to)
+    tz = parse_zone("--timezone", tz_name)
+    if last < first:
+        fail(f"--to {date_to}: before --from {date_from}")
+    window = date_window(first, last, tz)
+    owner = Interviewer("owner", "owner", email or "", tz, WorkingHours({}))
+    busy = clip(read_calendar(calendar, owner, window), window)
+    if as_json:
+        emit_json({"busy": [{"start": iso_z(b.start), "end": iso_z(b.end)} for b in busy]})
+        return
+    click.echo(f"{len(busy)} busy interval(s) in {calendar}, shown in {tz}:")
+    for item in busy:
+        lo, hi = _local(item.start, tz), _local(item.end, tz)
+        click.echo(f"  {lo:%a %Y-%m-%d %H:%M} - {hi:%a %Y-%m-%d %H:%M} {lo.tzname()}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(slots_command)
+    group.add_command(busy_command)
