@@ -234,8 +234,8 @@ def _build(problem: Problem, day: Day, timing: Timing) -> tuple[Ranked, Option] 
     if chosen is None:
         return None
     slots = []
-    seats = []
-    loads = []
+    seats: list[Seat] = []
+    loads: list[float] = []
     for position, people in enumerate(chosen):
         spec = problem.sessions[timing.order[position]]
         start = timing.starts[position]
