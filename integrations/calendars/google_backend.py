@@ -245,9 +245,7 @@ class GoogleCalendarBackend(CalendarBackend):
     def _read_by_sync(self, window: Interval) -> BusyRead:
         from integrations.ics import busy_from_calendar  # written alongside; shared busy rules
 
-        fetched = 0
-        for cal_id in self.options.calendar_ids:
-            fetched += self._sync_calendar(cal_id)
+        fetched = self.sync_events()
         cal = icalendar.Calendar()
         cal.add("prodid", "-//panelslot//google sync//EN")
         cal.add("version", "2.0")
@@ -263,7 +261,16 @@ class GoogleCalendarBackend(CalendarBackend):
             window=window,
             email=self.options.email,
         )
-        return BusyRead(busy=read.busy, events_read=fetched, unchanged=fetched == 0)
+        # like ICS feeds, events_read counts the occurrences found in the window
+        return BusyRead(busy=read.busy, events_read=read.events_read, unchanged=fetched == 0)
+
+    def sync_events(self) -> int:
+        """Bring the stored events of every counted calendar up to date (``events.list``).
+
+        Uses the stored ``syncToken`` when there is one; a 410 Gone wipes the
+        calendar's events and runs a full sync. Returns the items received.
+        """
+        return sum(self._sync_calendar(cal_id) for cal_id in self.options.calendar_ids)
 
     def _sync_calendar(self, cal_id: str) -> int:
         """Bring the stored events of ``cal_id`` up to date; return items received."""

@@ -128,7 +128,9 @@ class GoogleEmulator:
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
         )
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     # -- lifecycle ---------------------------------------------------------
 
