@@ -373,7 +373,9 @@ class SMTPMailer(Mailer):
             ) from None
         except smtplib.SMTPServerDisconnected:
             raise self._error(
-                "the server closed the connection; will retry", permanent=False
+                "the server closed the connection (if this persists, "
+                "check mail.smtp_security and mail.smtp_port)",
+                permanent=False,
             ) from None
         except ssl.SSLCertVerificationError as exc:
             raise self._error(
