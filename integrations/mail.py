@@ -581,11 +581,15 @@ def parse_stored(data: bytes, path: Path) -> StoredMail:
         sender=str(msg["From"] or ""),
         to=tuple(addr for _, addr in getaddresses([str(msg["To"] or "")]) if addr),
         date=date,
-        text=text_part.get_content() if text_part is not None else "",
-        html=html_part.get_content() if html_part is not None else None,
+        text=_lf(text_part.get_content()) if text_part is not None else "",
+        html=_lf(html_part.get_content()) if html_part is not None else None,
         calendar_method=method,
         ics=ics,
     )
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
 
 
 # ------------------------------------------------------------------------ retries
