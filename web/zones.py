@@ -1,0 +1,133 @@
+"""Time-zone helpers for the web layer: validation, names, offsets, hours parsing."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from scheduler.model import WEEKDAYS, WorkingHours
+
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+@lru_cache(maxsize=1)
+def all_zones() -> tuple[str, ...]:
+    return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
+
+
+def zone_ok(name: str) -> bool:
+    if not name or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def offset_label(tz: str, at: datetime) -> str:
+    """'UTC+05:30' for ``tz`` at the instant ``at``."""
+    off = at.astimezone(ZoneInfo(tz)).utcoffset()
+    minutes = int(off.total_seconds() // 60) if off is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class HoursError(ValueError):
+    def __init__(self, field: str, value: str, hint: str) -> None:
+        self.field = field
+        self.value = value
+        self.hint = hint
+        super().__init__(f"{field} = {value!r}: {hint}")
+
+
+def parse_range(text: str, field: str = "hours") -> tuple[int, int]:
+    """'09:00-17:30' -> (540, 1050); '24:00' may end a range."""
+    m = _RANGE.match(text)
+    if not m:
+        raise HoursError(field, text, 'write a range like "09:00-17:00"')
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if m1 >= 60 or m2 >= 60 or start >= 1440 or end > 1440:
+        raise HoursError(field, text, "hours are 00:00 to 24:00")
+    if end <= start:
+        raise HoursError(field, text, "the end must be after the start (one local day)")
+    return start, end
+
+
+def parse_week(hours: dict[str, list[str]]) -> WorkingHours:
+    """{"mon": ["09:00-17:00"]} -> WorkingHours; raises HoursError on bad or overlapping ranges."""
+    ranges: dict[int, tuple[tuple[int, int], ...]] = {}
+    for day, items in hours.items():
+        if day not in WEEKDAYS:
+            raise HoursError("working_hours", day, "days are mon, tue, wed, thu, fri, sat, sun")
+        parsed = sorted(parse_range(t, f"working_hours.{day}") for t in items)
+        for a, b in zip(parsed, parsed[1:], strict=False):
+            if b[0] < a[1]:
+                raise HoursError(f"working_hours.{day}", ", ".join(items), "ranges overlap")
+        if parsed:
+            ranges[WEEKDAYS.index(day)] = tuple(parsed)
+    return WorkingHours(ranges=ranges)
+
+
+def fmt_minutes(m: int) -> str:
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def week_text(hours: dict[str, list[str]]) -> str:
+    """Compact text: 'mon-fri 09:00-17:00; sat 10:00-12:00'."""
+    parts: list[tuple[list[str], str]] = []
+    for day in WEEKDAYS:
+        val = ", ".join(hours.get(day, []))
+        if not val:
+            continue
+        if (
+            parts
+            and parts[-1][1] == val
+            and WEEKDAYS.index(parts[-1][0][-1]) + 1 == WEEKDAYS.index(day)
+        ):
+            parts[-1][0].append(day)
+        else:
+            parts.append(([day], val))
+    out = []
+    for days, val in parts:
+        label = days[0] if len(days) == 1 else f"{days[0]}-{days[-1]}"
+        out.append(f"{label} {val}")
+    return "; ".join(out) or "none"
+
+
+def parse_week_text(text: str) -> dict[str, list[str]]:
+    """Inverse of week_text for the edit form: 'mon-fri 09:00-17:00; sat 10:00-12:00'."""
+    result: dict[str, list[str]] = {}
+    text = text.strip()
+    if not text or text == "none":
+        return result
+    for chunk in text.split(";"):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        head, _, rest = chunk.partition(" ")
+        if "-" in head:
+            a, _, b = head.partition("-")
+            if a not in WEEKDAYS or b not in WEEKDAYS or WEEKDAYS.index(b) < WEEKDAYS.index(a):
+                raise HoursError("working_hours", chunk, "write days like mon-fri or sat")
+            days = list(WEEKDAYS[WEEKDAYS.index(a) : WEEKDAYS.index(b) + 1])
+        else:
+            if head not in WEEKDAYS:
+                raise HoursError("working_hours", chunk, "write days like mon-fri or sat")
+            days = [head]
+        ranges = [r.strip() for r in rest.split(",") if r.strip()]
+        if not ranges:
+            raise HoursError(
+                "working_hours", chunk, 'give ranges after the days: "mon-fri 09:00-17:00"'
+            )
+        for r in ranges:
+            parse_range(r, "working_hours")
+        for d in days:
+            result.setdefault(d, []).extend(ranges)
+    parse_week(result)
+    return result
