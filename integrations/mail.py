@@ -371,7 +371,12 @@ class SMTPMailer(Mailer):
                 f"the server answered {exc.smtp_code} {_text(exc.smtp_error)}",
                 permanent=exc.smtp_code >= 500,
             ) from None
-        except smtplib.SMTPServerDisconnected:
+        except smtplib.SMTPServerDisconnected as exc:
+            if isinstance(exc.__context__, TimeoutError):  # smtplib wraps read timeouts
+                raise self._error(
+                    f"no answer within {self.timeout:g} s; check mail.smtp_host and mail.smtp_port",
+                    permanent=False,
+                ) from None
             raise self._error(
                 "the server closed the connection (if this persists, "
                 "check mail.smtp_security and mail.smtp_port)",

@@ -128,7 +128,7 @@ class _Handler:
                 mail_from=envelope.mail_from,
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 data=bytes(envelope.original_content or envelope.content),
-                tls=session.ssl is not None,
+                tls=session.ssl is not None or _on_tls(server),
                 login=login.decode() if isinstance(login, bytes) else login,
             )
         )
@@ -143,6 +143,12 @@ class _Handler:
                 return AuthResult(success=True, auth_data=user)
             self.failed_logins.append(user)
         return AuthResult(success=False, handled=False)
+
+
+def _on_tls(server: Any) -> bool:
+    """Whether the connection is TLS from the first byte (``session.ssl`` covers STARTTLS)."""
+    transport = getattr(server, "transport", None)
+    return transport is not None and transport.get_extra_info("ssl_object") is not None
 
 
 def free_port() -> int:
