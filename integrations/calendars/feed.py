@@ -1,0 +1,304 @@
+"""A published ICS feed (http(s) URL, webcal:// or a file) as a read-only calendar.
+
+* Conditional GET: the ETag / Last-Modified of the last good copy are sent
+  back; ``304 Not Modified`` reuses the parsed copy (``BusyRead.unchanged``).
+  For a file, an unchanged size and modification time does the same.
+* Redirects are followed by hand (at most ``max_redirects``); a loop is an error.
+* The body is streamed and refused past ``max_bytes`` (after gzip decoding,
+  so a compressed bomb is refused too); ``timeout`` bounds connecting and
+  each read, ``total_timeout`` the whole download.
+* A copy that cannot be read raises ``CalendarError`` naming the feed (and the
+  line) while ``last_good`` keeps the previous copy: ``read_last_good`` gives
+  its busy time, so a sync can keep serving it and flag the error.
+* Credentials in the URL (``https://user:secret@host/...``) are used but never
+  shown: ``source`` and every message use the redacted form.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import icalendar
+import requests
+
+from integrations.calendars.base import CalendarBackend, InterviewEvent
+from integrations.errors import CalendarError
+from integrations.ics import ICSRead, busy_from_calendar, parse_calendar_with_warnings
+from scheduler.model import Interval
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+_CHUNK = 64 * 1024
+_REDIRECTS = (301, 302, 303, 307, 308)
+_READ_ONLY = "read-only feed: interviews cannot be written to it"
+
+
+@dataclass(frozen=True)
+class FeedSnapshot:
+    """The last copy of a feed that was read successfully."""
+
+    data: bytes
+    calendar: icalendar.Calendar
+    etag: str | None = None
+    last_modified: str | None = None
+    file_stamp: tuple[int, int] | None = None  # (mtime_ns, size) for files
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        source: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FeedSnapshot:
+        """Rebuild a stored copy (raises CalendarError if it cannot be read)."""
+        calendar, notes = parse_calendar_with_warnings(data, source)
+        return cls(data, calendar, etag, last_modified, None, notes)
+
+
+def redact_url(url: str) -> str:
+    """``https://user:pw@host/x`` -> ``https://***@host/x``; other text unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unreadable URL>"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+class ICSFeedBackend(CalendarBackend):
+    """Read-only calendar backed by an ICS document at a URL or path."""
+
+    kind = "ics"
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str],
+        *,
+        timezone: str,
+        email: str | None = None,
+        name: str | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float = 10.0,
+        total_timeout: float = 60.0,
+        max_redirects: int = 5,
+        session: requests.Session | None = None,
+        last_good: FeedSnapshot | None = None,
+    ) -> None:
+        location = os.fspath(location)
+        if location.lower().startswith("webcal://"):
+            location = "https://" + location[len("webcal://") :]
+        self.location = location
+        self.is_url = location.lower().startswith(("http://", "https://"))
+        self.source = name or (redact_url(location) if self.is_url else location)
+        self.timezone = timezone
+        self.email = email
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.total_timeout = total_timeout
+        self.max_redirects = max_redirects
+        self.session = session or requests.Session()
+        self.last_good: FeedSnapshot | None = last_good
+        self.last_error: CalendarError | None = None
+        self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
+        self._cached: tuple[int, Interval, ICSRead] | None = None
+
+    # ---- reading ------------------------------------------------------------
+    def read_busy(self, window: Interval) -> ICSRead:
+        """Fetch (conditionally) and read; on error ``last_good`` is kept."""
+        try:
+            snapshot, unchanged = self.fetch()
+        except CalendarError as exc:
+            self.last_error = exc
+            raise
+        self.last_error = None
+        return self._read(snapshot, window, unchanged)
+
+    def read_last_good(self, window: Interval) -> ICSRead | None:
+        """Busy time of the last good copy, without fetching (None if there is none)."""
+        if self.last_good is None:
+            return None
+        return self._read(self.last_good, window, unchanged=True)
+
+    def fetch(self) -> tuple[FeedSnapshot, bool]:
+        """The current copy and whether it is unchanged since the last good one."""
+        if self.is_url:
+            return self._fetch_url()
+        return self._fetch_file()
+
+    def _read(self, snapshot: FeedSnapshot, window: Interval, unchanged: bool) -> ICSRead:
+        key = id(snapshot)
+        if unchanged and self._cached is not None and self._cached[:2] == (key, window):
+            return self._cached[2]
+        read = busy_from_calendar(
+            snapshot.calendar,
+            source=self.source,
+            timezone=self.timezone,
+            window=window,
+            email=self.email,
+        )
+        result = ICSRead(
+            busy=read.busy,
+            events_read=read.events_read,
+            unchanged=unchanged,
+            unknown_tzids=read.unknown_tzids,
+            warnings=snapshot.warnings + read.warnings,
+        )
+        self._cached = (key, window, replace(result, unchanged=True))
+        return result
+
+    def _accept(
+        self,
+        data: bytes,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        file_stamp: tuple[int, int] | None = None,
+    ) -> tuple[FeedSnapshot, bool]:
+        """Parse a downloaded copy; it becomes ``last_good`` only if it reads."""
+        self.fetches += 1
+        previous = self.last_good
+        if previous is not None and previous.data == data:  # no validators, same bytes
+            snapshot = replace(
+                previous, etag=etag, last_modified=last_modified, file_stamp=file_stamp
+            )
+            self.last_good = snapshot
+            return snapshot, True
+        calendar, notes = parse_calendar_with_warnings(data, self.source)
+        snapshot = FeedSnapshot(data, calendar, etag, last_modified, file_stamp, notes)
+        self.last_good = snapshot
+        return snapshot, False
+
+    def _fetch_file(self) -> tuple[FeedSnapshot, bool]:
+        path = Path(self.location)
+        try:
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if self.last_good is not None and self.last_good.file_stamp == stamp:
+                return self.last_good, True
+            if stat.st_size > self.max_bytes:
+                raise CalendarError(self.source, self._too_big(stat.st_size))
+            data = path.read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise CalendarError(self.source, f"cannot read the file: {reason}") from None
+        return self._accept(data, file_stamp=stamp)
+
+    def _fetch_url(self) -> tuple[FeedSnapshot, bool]:
+        deadline = time.monotonic() + self.total_timeout
+        headers = {"Accept": "text/calendar, */*;q=0.5", "Accept-Encoding": "gzip, deflate"}
+        if self.last_good is not None:
+            if self.last_good.etag:
+                headers["If-None-Match"] = self.last_good.etag
+            if self.last_good.last_modified:
+                headers["If-Modified-Since"] = self.last_good.last_modified
+        url = self.location
+        seen = [redact_url(url)]
+        for _ in range(self.max_redirects + 1):
+            response = self._get(url, headers)
+            with response:
+                if response.status_code in _REDIRECTS and response.headers.get("Location"):
+                    url = urljoin(url, response.headers["Location"])
+                    shown = redact_url(url)
+                    if shown in seen:
+                        loop = " -> ".join([*seen[seen.index(shown) :], shown])
+                        raise CalendarError(self.source, f"redirect loop: {loop}")
+                    seen.append(shown)
+                    continue
+                if response.status_code == 304:
+                    if self.last_good is None:
+                        raise CalendarError(self.source, "HTTP 304 without an earlier copy")
+                    return self.last_good, True
+                self._check_status(response)
+                data = self._body(response, deadline)
+                return self._accept(
+                    data,
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                )
+        raise CalendarError(
+            self.source, f"more than {self.max_redirects} redirects ({' -> '.join(seen)})"
+        )
+
+    def _get(self, url: str, headers: dict[str, str]) -> requests.Response:
+        try:
+            return self.session.get(
+                url,
+                headers=headers,
+                timeout=self.timeout,
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise CalendarError(
+                self.source, f"no answer within {self.timeout:g} s; the server may be down"
+            ) from None
+        except requests.ConnectionError:
+            raise CalendarError(
+                self.source,
+                f"cannot connect to {urlsplit(url).hostname}; check the URL and your network",
+            ) from None
+        except requests.RequestException as exc:
+            raise CalendarError(self.source, f"request failed ({type(exc).__name__})") from None
+
+    def _check_status(self, response: requests.Response) -> None:
+        code = response.status_code
+        if 200 <= code < 300:
+            return
+        reason = response.reason or ""
+        if code == 404 or code == 410:
+            hint = "the feed does not exist (any more); check the URL"
+        elif code in (401, 403):
+            hint = "access refused; the feed may be private or its link revoked"
+        elif code >= 500:
+            hint = "the calendar server failed; it will be retried"
+        else:
+            hint = "unexpected answer"
+        raise CalendarError(self.source, f"HTTP {code} {reason}: {hint}".replace("  ", " "))
+
+    def _body(self, response: requests.Response, deadline: float) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise CalendarError(self.source, self._too_big(int(declared)))
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                total += len(chunk)
+                if total > self.max_bytes:
+                    raise CalendarError(self.source, self._too_big(None))
+                if time.monotonic() > deadline:
+                    raise CalendarError(
+                        self.source, f"download took longer than {self.total_timeout:g} s"
+                    )
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise CalendarError(
+                self.source, f"download interrupted ({type(exc).__name__})"
+            ) from None
+        return b"".join(chunks)
+
+    def _too_big(self, size: int | None) -> str:
+        limit = f"{self.max_bytes / 1024 / 1024:g} MB"
+        if size is None:
+            return f"larger than the {limit} limit; download stopped"
+        return f"{size / 1024 / 1024:.1f} MB is larger than the {limit} limit"
+
+    # ---- writing: not possible ----------------------------------------------
+    def write_event(self, event: InterviewEvent) -> str:
+        raise CalendarError(self.source, _READ_ONLY)
+
+    def update_event(self, event_id: str, event: InterviewEvent) -> None:
+        raise CalendarError(self.source, _READ_ONLY)
+
+    def cancel_event(self, event_id: str) -> None:
+        raise CalendarError(self.source, _READ_ONLY)
