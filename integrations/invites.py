@@ -134,9 +134,10 @@ def invite_request(
     """An iTIP ``REQUEST`` (or ``CANCEL``) holding exactly one VEVENT.
 
     One session: the event is that session, with its UID (``uid`` overrides it).
+    Its attendees are ``attendees`` plus the session's own people.
     Several sessions: the event spans the loop, from the first start to the last end,
-    under ``uid`` (required, use :func:`loop_uid`), and the description lists the
-    sessions with their times in ``agenda_tz``.
+    under ``uid`` (required, use :func:`loop_uid`); its attendees are ``attendees`` only,
+    and the description lists the sessions (times in ``agenda_tz``, people by name).
 
     For a reschedule pass the same UID with ``sequence`` above the last one sent.
     """
@@ -213,8 +214,10 @@ def build_invites(
     """The invites of a booking: one per session (``grouping="session"``) or one for the loop.
 
     Per session, each event's attendees are ``attendees`` plus that session's own, and
-    its ``recipients`` are exactly those people. For the loop, the event holds
-    ``attendees`` plus every session's people and ``loop_uid`` is required.
+    its ``recipients`` are exactly those people. For the loop (``loop_uid`` required),
+    the event's attendees and recipients are ``attendees`` only (the candidate); the
+    sessions' people are named in its agenda and get their own per-session invites:
+    ``build_invites(..., grouping="session", attendees=[])``.
     For ``CANCEL`` pass ``sequence`` already raised above the last one sent.
     """
     if grouping not in ("session", "loop"):
@@ -427,10 +430,16 @@ def _event(
 def _people(
     attendees: Sequence[Participant], sessions: Sequence[SessionTime], organizer: Participant
 ) -> list[Participant]:
-    """Invite-wide attendees then each session's, once per address, without the organiser."""
+    """The event's attendees, once per address, without the organiser.
+
+    A single session's event holds the invite-wide attendees and the session's own
+    people; a loop event only the invite-wide ones (the session people get their own
+    per-session events and are named in the loop event's agenda).
+    """
     seen = {organizer.email.lower()}
     people: list[Participant] = []
-    for person in [*attendees, *(p for s in sessions for p in s.attendees)]:
+    own = [p for p in sessions[0].attendees] if len(sessions) == 1 else []
+    for person in [*attendees, *own]:
         key = person.email.lower()
         if key not in seen:
             seen.add(key)
@@ -465,7 +474,9 @@ def _description(
         for s in agenda:
             a = s.start.astimezone(agenda_tz)
             b = s.end.astimezone(agenda_tz)
-            lines.append(f"- {a:%a %d %b %H:%M}-{b:%H:%M} {s.name}")
+            names = ", ".join(p.name for p in s.attendees if p.name)
+            line = f"- {a:%a %d %b %H:%M}-{b:%H:%M} {s.name}"
+            lines.append(f"{line} (with {names})" if names else line)
         parts.append("\n".join(lines))
     if video_url and video_url not in text:
         parts.append(f"Join: {video_url}")

@@ -25,6 +25,7 @@ from integrations.invites import (
     build_invites,
     invite_cancel,
     invite_request,
+    loop_uid,
     session_uid,
 )
 from integrations.mail import MailDeliveryError, OutgoingMail, SMTPMailer
@@ -33,7 +34,7 @@ PASSWORD = "Tr0ub4dor&3-not-for-logs"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DOMAIN = "panelslot.example.com"
 ORG = Participant("recruiting@acme.example", "Acme Recruiting")
-CANDIDATE = Participant("asha@mail.example", "Asha Rao")
+CANDIDATE = Participant("asha@mail.example", "Åsha Rão")
 ALICE = Participant("alice@acme.example", "Alice Smith")
 BOB = Participant("bob@acme.example", "Bob Jones")
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -156,7 +157,7 @@ def test_plain_smtp_delivers_a_correct_imip_request(plain_server):
     people = attendee_params(event)
     assert set(people) == {"asha@mail.example", "alice@acme.example"}
     assert all(p["RSVP"] == "TRUE" and p["PARTSTAT"] == "NEEDS-ACTION" for p in people.values())
-    assert people["asha@mail.example"]["CN"] == "Asha Rao"
+    assert people["asha@mail.example"]["CN"] == "Åsha Rão"
     assert str(event["LOCATION"]) == "https://meet.example/abc"
     assert Calendar.from_ical(attachments[0].get_payload(decode=True)) == cal
 
@@ -230,6 +231,47 @@ def test_per_session_invites_reach_exactly_their_people(plain_server):
         "asha@mail.example": {session_uid(42, 0, DOMAIN), session_uid(42, 1, DOMAIN)},
         "alice@acme.example": {session_uid(42, 0, DOMAIN)},
         "bob@acme.example": {session_uid(42, 1, DOMAIN)},
+    }
+
+
+def test_loop_invite_for_the_candidate_and_session_invites_for_interviewers(plain_server):
+    start = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    sessions = [
+        coding_session(start),
+        SessionTime(
+            session_uid(42, 1, DOMAIN),
+            "Design",
+            start + timedelta(hours=1),
+            start + timedelta(hours=2),
+            (BOB,),
+        ),
+    ]
+    common = {"organizer": ORG, "sequence": 0, "now": NOW, "summary": "Acme"}
+    loop = build_invites(
+        sessions, grouping="loop", attendees=[CANDIDATE], loop_uid=loop_uid(42, DOMAIN), **common
+    )
+    per_session = build_invites(sessions, grouping="session", attendees=[], **common)
+    mailer = plain_mailer(plain_server)
+    for invite in [*loop, *per_session]:
+        for recipient in invite.recipients:
+            mailer.send(invite_mail(invite.ics, to=(recipient,)))
+
+    seen = {}
+    for received in plain_server.messages:
+        event = only_event(calendar_of(received)[1])
+        seen[received.rcpt_tos] = (
+            str(event["UID"]),
+            event.decoded("DTSTART"),
+            event.decoded("DTEND"),
+        )
+    assert seen == {
+        ("asha@mail.example",): (loop_uid(42, DOMAIN), start, start + timedelta(hours=2)),
+        ("alice@acme.example",): (session_uid(42, 0, DOMAIN), start, start + timedelta(minutes=45)),
+        ("bob@acme.example",): (
+            session_uid(42, 1, DOMAIN),
+            start + timedelta(hours=1),
+            start + timedelta(hours=2),
+        ),
     }
 
 
