@@ -46,6 +46,27 @@ def _cut(low: int, high: int, holes: Sequence[Span]) -> list[Span]:
     return pieces
 
 
+def covered(range_lists: Sequence[Sequence[Span]], needed: int) -> list[Span]:
+    """Closed ranges where at least ``needed`` of the closed range lists overlap."""
+    events = sorted(
+        (moment, step)
+        for ranges in range_lists
+        for start, end in ranges
+        for moment, step in ((start, 1), (end + 1, -1))
+    )
+    result: list[Span] = []
+    count = 0
+    opened = 0
+    for moment, step in events:
+        before = count
+        count += step
+        if before < needed <= count:
+            opened = moment
+        elif count < needed <= before and moment - 1 >= opened:
+            result.append((opened, moment - 1))
+    return result
+
+
 def contains(ranges: Sequence[Span], moment: int) -> bool:
     """Whether ``moment`` lies in one of the closed, sorted ``ranges``."""
     index = bisect_right(ranges, (moment, 2**62)) - 1
@@ -63,6 +84,7 @@ class Person:
     pad: Span
     booked_days: dict[date, int]
     _starts: dict[int, list[Span]] = field(default_factory=dict)
+    _fractions: dict[Span, float] = field(default_factory=dict)
 
     def starts(self, need: int) -> list[Span]:
         if need not in self._starts:
@@ -97,7 +119,10 @@ def prepare_person(
         (to_seconds(lo), to_seconds(hi))
         for lo, hi in working_instants(interviewer.working_hours, tz, horizon.start, horizon.end)
     ]
-    spans = merge_spans((to_seconds(b.start), _ceil(b.end)) for b in busy)
+    low, high = horizon.start, horizon.end
+    spans = merge_spans(
+        (to_seconds(b.start), _ceil(b.end)) for b in busy if b.end > low and b.start < high
+    )
     days: dict[date, int] = {}
     for item in booked:
         day = item.start.astimezone(tz).date()
@@ -112,10 +137,21 @@ def _ceil(moment: datetime) -> int:
 
 def busy_fraction(person: Person, span: Span) -> float:
     """Share of the working span ``span`` that is already busy."""
+    if span not in person._fractions:
+        person._fractions[span] = _fraction(person.busy, span)
+    return person._fractions[span]
+
+
+def _fraction(busy: Sequence[Span], span: Span) -> float:
     total = span[1] - span[0]
     if total <= 0:
         return 0.0
-    taken = sum(max(0, min(be, span[1]) - max(bs, span[0])) for bs, be in person.busy)
+    first = max(0, bisect_right(busy, (span[0], 2**62)) - 1)
+    taken = 0
+    for start, end in busy[first:]:
+        if start >= span[1]:
+            break
+        taken += max(0, min(end, span[1]) - max(start, span[0]))
     return min(1.0, taken / total)
 
 

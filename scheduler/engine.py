@@ -14,12 +14,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from scheduler.availability import Person, allowed_starts, busy_fraction, contains, prepare_person
+from scheduler.availability import (
+    Person,
+    allowed_starts,
+    busy_fraction,
+    contains,
+    covered,
+    prepare_person,
+)
 from scheduler.errors import SearchError
 from scheduler.grid import grid_points, on_grid
 from scheduler.intervals import from_seconds, to_seconds
 from scheduler.localtime import local_instant, zone
-from scheduler.matching import Candidates, best_assignment, feasible
+from scheduler.matching import Candidates, all_assignments, best_assignment, feasible
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot, SessionSpec
 from scheduler.ranking import (
     Ranked,
@@ -52,6 +59,7 @@ class Problem:
     candidate_tz: str
     durations: list[int]
     _avail: dict[tuple[int, int], Candidates] = field(default_factory=dict)
+    _covered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     _feasible: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], bool] = field(
         default_factory=dict
     )
@@ -78,6 +86,15 @@ class Problem:
                 if contains(self.people[p].starts(need), start) and self.people[p].under_cap(start)
             )
         return self._avail[key]
+
+    def first_starts(self, session: int) -> list[tuple[int, int]]:
+        """Closed ranges where enough of the pool could start ``session``."""
+        if session not in self._covered:
+            need = self.durations[session]
+            spec = self.sessions[session]
+            lists = [self.people[p].starts(need) for p in spec.pool]
+            self._covered[session] = covered(lists, spec.required)
+        return self._covered[session]
 
     def staffable(self, avail: tuple[Candidates, ...], required: tuple[int, ...]) -> bool:
         key = (avail, required)
@@ -200,13 +217,26 @@ def _timings(problem: Problem, day: Day, first_only: bool) -> Iterator[list[Timi
     low_gap = problem.gaps[0]
     total = sum(problem.durations) + low_gap * (len(problem.durations) - 1)
     orders = _orders(problem.loop)
-    for first in grid_points(max(day.start, problem.earliest), day.end - total, problem.step):
+    low, high = max(day.start, problem.earliest), day.end - total
+    heads = sorted({order[0] for order in orders})
+    spans = sorted(r for h in heads for r in problem.first_starts(h))
+    for first in _grid_in(spans, low, high, problem.step):
         found: list[Timing] = []
         for order in orders:
             walk = _extend(problem, day, order, (first,), (problem.available(order[0], first),))
             found.extend(itertools.islice(walk, 1) if first_only else walk)
         if found:
             yield found
+
+
+def _grid_in(spans: list[tuple[int, int]], low: int, high: int, step: int) -> Iterator[int]:
+    """Grid points in ``[low, high]`` inside the closed ``spans`` (sorted by start), once each."""
+    last = low - 1
+    for start, end in spans:
+        begin, finish = max(start, low, last + 1), min(end, high)
+        for point in grid_points(begin, finish, step):
+            last = point
+            yield point
 
 
 def _seat(problem: Problem, person: str, start: int, end: int) -> Seat:
@@ -228,11 +258,22 @@ def _cost(problem: Problem, timing: Timing, position: int, person: str) -> float
     return _load(problem, person, start, end) - seat_comfort(_seat(problem, person, start, end))
 
 
-def _build(problem: Problem, day: Day, timing: Timing) -> tuple[Ranked, Option] | None:
+def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tuple[Ranked, Option]]:
+    """Options for one timing: the best staffing, or every staffing when ``every``."""
     required = [problem.sessions[k].required for k in timing.order]
-    chosen = best_assignment(timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p))
-    if chosen is None:
-        return None
+    if every:
+        staffings = list(all_assignments(timing.avail, required))
+    else:
+        best = best_assignment(
+            timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p)
+        )
+        staffings = [best] if best is not None else []
+    return [_option(problem, day, timing, chosen) for chosen in staffings]
+
+
+def _option(
+    problem: Problem, day: Day, timing: Timing, chosen: tuple[Candidates, ...]
+) -> tuple[Ranked, Option]:
     slots = []
     seats: list[Seat] = []
     loads: list[float] = []
@@ -253,9 +294,8 @@ def _build(problem: Problem, day: Day, timing: Timing) -> tuple[Ranked, Option] 
             "soon": soonness(day.index, len(problem.days)),
         }
     )
-    option = Option(score, tuple(slots))
     key = tuple((s.name, s.interviewers) for s in slots)
-    return Ranked(score, day.index, first, last, key), option
+    return Ranked(score, day.index, first, last, key), Option(score, tuple(slots))
 
 
 def find_options(
@@ -285,7 +325,7 @@ def find_options(
     built: list[tuple[Ranked, Option]] = []
     for day in problem.days:
         for group in _timings(problem, day, first_only=limit > 0):
-            results = [r for r in (_build(problem, day, t) for t in group) if r]
+            results = [r for t in group for r in _build(problem, day, t, every=limit == 0)]
             if limit > 0 and results:
                 results = [min(results, key=lambda r: (-r[0].score, r[0].key))]
             built.extend(results)

@@ -7,7 +7,8 @@ engine never enumerates assignments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 
 Candidates = tuple[str, ...]
 
@@ -76,3 +77,24 @@ def _completes(
         rest.append(tuple(p for p in avail if p not in blocked))
         need.append(required[k] - len(chosen[k]) - extra)
     return feasible(rest, need)
+
+
+def all_assignments(
+    available: Sequence[Candidates], required: Sequence[int]
+) -> Iterator[tuple[Candidates, ...]]:
+    """Every way to staff the sessions (for ``limit=0``, which asks for everything)."""
+    if not feasible(available, required):
+        return
+    yield from _assign_from(0, available, required, frozenset())
+
+
+def _assign_from(
+    index: int, available: Sequence[Candidates], required: Sequence[int], used: frozenset[str]
+) -> Iterator[tuple[Candidates, ...]]:
+    if index == len(available):
+        yield ()
+        return
+    free = sorted(p for p in available[index] if p not in used)
+    for group in itertools.combinations(free, required[index]):
+        for rest in _assign_from(index + 1, available, required, used | set(group)):
+            yield (group, *rest)
