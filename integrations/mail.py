@@ -537,6 +537,54 @@ class DirectoryMailer(Mailer):
             ) from None
 
 
+@dataclass
+class NullMailer(Mailer):
+    """Builds (so bad mails still fail) and then drops every mail; ``mail.sender = "none"``."""
+
+    sender: str = "panelslot@localhost"
+    clock: Callable[[], datetime] = field(default=_utcnow, repr=False)
+    dropped: int = 0
+
+    def send(self, message: OutgoingMail) -> None:
+        build_message(message, date=self.clock(), sender=self.sender)
+        self.dropped += 1
+
+
+MAILER_KINDS: tuple[str, ...] = ("smtp", "file", "none")
+
+
+def make_mailer(
+    kind: str,
+    *,
+    from_address: str,
+    outbox_dir: str | Path = "outbox",
+    smtp_host: str = "localhost",
+    smtp_port: int = 587,
+    smtp_security: str = "starttls",
+    smtp_username: str = "",
+    smtp_password: str = "",
+    timeout: float = 30.0,
+) -> Mailer:
+    """The mailer the ``[mail]`` settings describe (``mail.sender``: smtp, file or none)."""
+    if kind == "smtp":
+        if smtp_security not in SECURITY_MODES:
+            raise MailConfigError("mail.smtp_security", smtp_security, "use starttls, ssl or none")
+        return SMTPMailer(
+            host=smtp_host,
+            port=smtp_port,
+            security=smtp_security,  # type: ignore[arg-type]
+            username=smtp_username or None,
+            password=smtp_password or None,
+            timeout=timeout,
+            sender=from_address,
+        )
+    if kind == "file":
+        return DirectoryMailer(Path(outbox_dir), sender=from_address)
+    if kind == "none":
+        return NullMailer(sender=from_address)
+    raise MailConfigError("mail.sender", kind, "use smtp, file or none")
+
+
 @dataclass(frozen=True)
 class StoredMail:
     """A mail read back from an outbox folder (for the demo's outbox page)."""

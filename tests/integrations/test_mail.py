@@ -17,11 +17,13 @@ from integrations.mail import (
     MailContentError,
     MailDeliveryError,
     MemoryMailer,
+    NullMailer,
     OutgoingMail,
     RetryPolicy,
     SMTPMailer,
     build_message,
     is_permanent,
+    make_mailer,
     next_attempt,
     read_outbox,
     retry_at,
@@ -233,3 +235,31 @@ def test_permanent_errors_are_not_retried():
     assert retry_at(temporary, 1, NOW, rand=lambda: 0.5) == NOW + timedelta(seconds=30)
     assert retry_at(permanent, 1, NOW) is None
     assert retry_at(MailConfigError("mail.smtp_host", "", "x"), 1, NOW) is None
+
+
+def test_make_mailer_follows_the_mail_settings(tmp_path):
+    smtp = make_mailer(
+        "smtp",
+        from_address="hr@acme.example",
+        smtp_host="mail.acme.example",
+        smtp_port=465,
+        smtp_security="ssl",
+        smtp_username="bot",
+        smtp_password="hunter2-secret",
+    )
+    assert isinstance(smtp, SMTPMailer) and smtp.target == "smtps://mail.acme.example:465"
+    assert smtp.sender == "hr@acme.example" and "hunter2" not in repr(smtp)
+    folder = make_mailer("file", from_address="hr@acme.example", outbox_dir=tmp_path / "out")
+    assert isinstance(folder, DirectoryMailer)
+    folder.send(mail(sender=""))
+    assert read_outbox(tmp_path / "out")[0].sender == "hr@acme.example"
+    null = make_mailer("none", from_address="hr@acme.example")
+    assert isinstance(null, NullMailer)
+    null.send(mail())
+    assert null.dropped == 1
+    with pytest.raises(MailConfigError) as info:
+        make_mailer("carrier-pigeon", from_address="hr@acme.example")
+    assert info.value.field == "mail.sender"
+    with pytest.raises(MailConfigError) as info:
+        make_mailer("smtp", from_address="hr@acme.example", smtp_security="tls")
+    assert info.value.field == "mail.smtp_security"
