@@ -683,19 +683,18 @@ def busy_from_calendar(
     busy: list[Interval] = []
     count = 0
     for start, end, comp in _occurrences(standard, window, source, notes):
+        a, b = to_utc(start, zone), to_utc(end, zone)
+        if not (a < window.end and (window.start < b or window.start <= a == b)):
+            continue  # found only because the search window is padded
         count += 1
-        if not _is_busy(comp, email):
-            continue
-        interval = _interval(start, end, zone)
-        if interval is not None and interval.overlaps(window):
-            busy.append(interval)
+        if a < b and _is_busy(comp, email):
+            busy.append(Interval(a, b))
     for interval in _freebusy_periods(standard, zone):
         if interval.overlaps(window):
             count += 1
             busy.append(interval)
     for tzid in unknown:
         notes.append(f"unknown TZID {tzid!r}: its times were read in {timezone}")
-    busy = [iv for iv in busy if iv.overlaps(window)]
     return ICSRead(
         busy=tuple(sorted(busy)),
         events_read=count,

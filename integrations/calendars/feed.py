@@ -61,6 +61,14 @@ class FeedSnapshot:
         return cls(data, calendar, etag, last_modified, None, notes)
 
 
+def _human(size: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
 def redact_url(url: str) -> str:
     """``https://user:pw@host/x`` -> ``https://***@host/x``; other text unchanged."""
     try:
@@ -288,10 +296,10 @@ class ICSFeedBackend(CalendarBackend):
         return b"".join(chunks)
 
     def _too_big(self, size: int | None) -> str:
-        limit = f"{self.max_bytes / 1024 / 1024:g} MB"
+        limit = _human(self.max_bytes)
         if size is None:
             return f"larger than the {limit} limit; download stopped"
-        return f"{size / 1024 / 1024:.1f} MB is larger than the {limit} limit"
+        return f"{_human(size)} is larger than the {limit} limit"
 
     # ---- writing: not possible ----------------------------------------------
     def write_event(self, event: InterviewEvent) -> str:
