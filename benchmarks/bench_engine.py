@@ -46,10 +46,10 @@ ZONES = [
     "Europe/London",
     "Africa/Lagos",
     "Europe/Berlin",
-    "Asia/Kolkata",
+    "Europe/Helsinki",
     "America/Sao_Paulo",
 ]
-WIDE_ZONES = ZONES + ["America/Los_Angeles", "Australia/Sydney", "Asia/Kathmandu"]
+WIDE_ZONES = ZONES + ["America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney"]
 NOW = datetime(2027, 2, 26, 12, 0, tzinfo=UTC)
 FIRST = date(2027, 3, 1)
 

@@ -49,6 +49,8 @@ def best_assignment(
     """
     if not feasible(available, required):
         return None
+    if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
+        return tuple(tuple(sorted(avail)) for avail in available)  # no choice to make
     chosen: list[list[str]] = [[] for _ in available]
     pairs = sorted((cost(k, p), k, p) for k, avail in enumerate(available) for p in avail)
     taken: set[str] = set()
