@@ -17,6 +17,7 @@ import abc
 import base64
 import email.policy
 import random
+import re
 import secrets
 import smtplib
 import socket
@@ -104,8 +105,9 @@ def is_permanent(error: MailError) -> bool:
 class OutgoingMail:
     """One mail to send. Lists are accepted for ``to``/``cc`` and a mapping for ``headers``.
 
-    ``ics`` (with ``ics_method``: REQUEST, CANCEL or PUBLISH) adds an inline
-    ``text/calendar`` alternative and the same file as an attachment.
+    ``ics`` adds an inline ``text/calendar`` alternative and the same file as an
+    attachment; ``ics_method`` (REQUEST, CANCEL or PUBLISH) defaults to the file's
+    ``METHOD`` and must match it.
     ``message_id`` keeps a retried delivery recognisable as the same mail.
     """
 
@@ -117,7 +119,7 @@ class OutgoingMail:
     sender: str = ""
     reply_to: str | None = None
     ics: bytes | None = None
-    ics_method: str = "REQUEST"
+    ics_method: str | None = None
     ics_filename: str = "invite.ics"
     headers: tuple[tuple[str, str], ...] = ()
     message_id: str | None = None
@@ -184,6 +186,16 @@ def build_message(
         _check_addresses("reply_to", [mail.reply_to])
     if date.tzinfo is None:
         raise MailContentError("date", date, "must be timezone-aware")
+    if "\r" in mail.subject or "\n" in mail.subject:
+        raise MailContentError("subject", mail.subject, "no line breaks in the subject")
+    for name, value in mail.headers:
+        if name.lower() in _RESERVED_HEADERS:
+            raise MailContentError("headers", name, "set it through the OutgoingMail field")
+        if not name or not name.isascii() or any(c in name for c in ": \t\r\n"):
+            raise MailContentError("headers", name, "not a valid header name")
+        if "\r" in value or "\n" in value:
+            raise MailContentError(f"headers[{name}]", value, "no line breaks in headers")
+    method = _calendar_method(mail) if mail.ics is not None else None
 
     msg = EmailMessage()
     try:
@@ -197,28 +209,21 @@ def build_message(
         msg["Date"] = format_datetime(date.astimezone(UTC))
         msg["Message-ID"] = mail.message_id or make_msgid(domain=message_id_domain)
         for name, value in mail.headers:
-            if name.lower() in _RESERVED_HEADERS or not name.isascii() or ":" in name:
-                raise MailContentError("headers", name, "use the OutgoingMail field instead")
             msg[name] = value
-    except ValueError as exc:  # CR/LF in a header value: header injection
-        if isinstance(exc, MailError):
-            raise
-        raise MailContentError("headers", mail.subject, "no line breaks in headers") from None
+    except ValueError:  # the email package refused a header (checked above; belt and braces)
+        raise MailContentError("headers", mail.subject, "a header could not be encoded") from None
 
     msg.set_content(mail.text, cte="quoted-printable")
     if mail.html is not None:
         msg.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     if mail.ics is not None:
-        method = mail.ics_method.upper()
-        if method not in CALENDAR_METHODS:
-            raise MailContentError("ics_method", mail.ics_method, "use REQUEST, CANCEL or PUBLISH")
         if mail.html is None:
             msg.make_alternative()
         msg.add_alternative(
             mail.ics,
             maintype="text",
             subtype="calendar",
-            params={"method": method, "charset": "UTF-8"},
+            params={"method": str(method), "charset": "UTF-8"},
         )
         msg.make_mixed()
         msg.add_attachment(
@@ -229,6 +234,26 @@ def build_message(
             params={"name": mail.ics_filename},
         )
     return msg
+
+
+_METHOD_LINE = re.compile(rb"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
+
+
+def _calendar_method(mail: OutgoingMail) -> str:
+    """The iTIP method of ``mail.ics``: the file's METHOD, checked against ``ics_method``."""
+    assert mail.ics is not None
+    found = _METHOD_LINE.search(mail.ics)
+    in_file = found.group(1).decode().upper() if found else None
+    method = (mail.ics_method or in_file or "").upper()
+    if method not in CALENDAR_METHODS:
+        raise MailContentError(
+            "ics_method", mail.ics_method or in_file, "use REQUEST, CANCEL or PUBLISH"
+        )
+    if in_file is not None and in_file != method:
+        raise MailContentError(
+            "ics_method", mail.ics_method, f"the calendar file says METHOD:{in_file}"
+        )
+    return method
 
 
 def _check_addresses(field_name: str, values: Iterable[str]) -> None:

@@ -91,7 +91,7 @@ def test_invite_mail_layout_is_mixed_with_alternative_and_calendar_parts():
 
 
 def test_cancel_mail_says_method_cancel_in_the_content_type():
-    msg = build_message(mail(ics=ics("CANCEL"), ics_method="CANCEL", html=None), date=NOW)
+    msg = build_message(mail(ics=ics("CANCEL"), html=None), date=NOW)  # method read from the file
     [calendar] = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
     assert calendar.get_param("method") == "CANCEL"
     assert (
@@ -121,9 +121,13 @@ def test_extra_headers_and_stable_message_id():
         ({"to": ["a@b.example\r\nBcc: victim@x.example"]}, "to"),
         ({"cc": ["bad address@x"]}, "cc"),
         ({"sender": ""}, "sender"),
-        ({"subject": "Hi\r\nBcc: victim@x.example"}, "headers"),
+        ({"subject": "Hi\r\nBcc: victim@x.example"}, "subject"),
         ({"headers": {"Bcc": "victim@x.example"}}, "headers"),
+        ({"headers": {"X-Note": "a\nBcc: victim@x.example"}}, "headers[X-Note]"),
+        ({"headers": {"X Bad": "1"}}, "headers"),
         ({"ics": b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "ics_method": "REPLY"}, "ics_method"),
+        ({"ics": b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}, "ics_method"),
+        ({"ics": ics("CANCEL"), "ics_method": "REQUEST"}, "ics_method"),
     ],
 )
 def test_bad_mails_are_refused_with_the_field_named(changes, field):
