@@ -167,7 +167,23 @@ def finish_authorization(
             "token exchange",
             f"Google refused the authorization code ({exc.error}); start connecting again",
         ) from None
+    except Warning as exc:
+        # oauthlib raises when the granted scopes differ from the requested ones (Google's
+        # consent screen lets people untick boxes); the token is still valid: check below
+        token = getattr(exc, "token", None)
+        if token is None:
+            raise
+        flow.oauth2session.token = token
     creds = flow.credentials
+    granted = _scope_set(creds.granted_scopes)
+    missing = sorted(set(scopes) - granted) if granted else []
+    if missing:
+        names = ", ".join(s.rsplit("/", 1)[-1] for s in missing)
+        raise GoogleAuthError(
+            "consent",
+            f"calendar access was only partly allowed (missing: {names}); connect again and "
+            "tick every calendar permission",
+        )
     if not creds.refresh_token:
         raise GoogleAuthError(
             "token exchange",
@@ -175,6 +191,14 @@ def finish_authorization(
             "settings and connect again",
         )
     return creds
+
+
+def _scope_set(value: object) -> set[str]:
+    if isinstance(value, str):
+        return set(value.split())
+    if isinstance(value, list | tuple | set):
+        return {str(v) for v in value}
+    return set()
 
 
 # -- storage ---------------------------------------------------------------------------

@@ -122,7 +122,7 @@ class GoogleEmulator:
         self._access_tokens: set[str] = set()
         self._refresh_tokens: set[str] = set()
         self._revoked: set[str] = set()
-        self._codes: dict[str, tuple[str, str]] = {}
+        self._codes: dict[str, tuple[str, str, str]] = {}
         self.token_requests = 0
         self._server = make_server(
             "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
@@ -223,10 +223,11 @@ class GoogleEmulator:
         with self._lock:
             self._access_tokens.add(access_token)
 
-    def authorize(self, code: str, code_challenge: str, refresh_token: str) -> None:
-        """Remember a consent: ``code`` is exchangeable once, with the PKCE verifier."""
+    def authorize(self, code: str, code_challenge: str, refresh_token: str, scope: str) -> None:
+        """Remember a consent for ``scope`` (space-separated): ``code`` is exchangeable
+        once, with the PKCE verifier."""
         with self._lock:
-            self._codes[code] = (code_challenge, refresh_token)
+            self._codes[code] = (code_challenge, refresh_token, scope)
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token and every access token issued so far."""
@@ -316,7 +317,7 @@ class GoogleEmulator:
         verifier = request.form.get("code_verifier", "")
         if code not in self._codes:
             return _json({"error": "invalid_grant", "error_description": "Bad code."}, 400)
-        challenge, refresh = self._codes.pop(code)
+        challenge, refresh, scope = self._codes.pop(code)
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
         if base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii") != challenge:
             return _json({"error": "invalid_grant", "error_description": "Bad verifier."}, 400)
@@ -329,7 +330,7 @@ class GoogleEmulator:
                 "refresh_token": refresh,
                 "expires_in": 3600,
                 "token_type": "Bearer",
-                "scope": request.form.get("scope", ""),
+                "scope": scope,
             }
         )
 
