@@ -1,0 +1,1 @@
+"""Blueprints per audience: coordinator, candidate, interviewer, health (and demo)."""
