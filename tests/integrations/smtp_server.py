@@ -108,6 +108,7 @@ class ReceivedMail:
 class _Handler:
     users: dict[str, str] | None
     refuse: frozenset[str]
+    data_reply: str | None = None
     received: list[ReceivedMail] = field(default_factory=list)
     failed_logins: list[str] = field(default_factory=list)
 
@@ -132,7 +133,7 @@ class _Handler:
                 login=login.decode() if isinstance(login, bytes) else login,
             )
         )
-        return "250 OK queued"
+        return self.data_reply or "250 OK queued"
 
     def authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
@@ -164,6 +165,7 @@ class SMTPTestServer:
     or ``"ssl"`` (TLS from the first byte); both TLS modes need ``cert``.
     ``users``: user name to password; when given, login is required.
     ``refuse``: addresses answered with 550 at RCPT.
+    ``data_reply``: the reply to DATA instead of ``250`` (the mail is still recorded).
     """
 
     def __init__(
@@ -173,13 +175,16 @@ class SMTPTestServer:
         cert: Certificate | None = None,
         users: dict[str, str] | None = None,
         refuse: tuple[str, ...] = (),
+        data_reply: str | None = None,
     ) -> None:
         if tls != "none" and cert is None:
             raise ValueError("a TLS test server needs cert=make_certificate(folder)")
         self.tls = tls
         self.host = HOST
         self.port = 0
-        self._handler = _Handler(users=users, refuse=frozenset(a.lower() for a in refuse))
+        self._handler = _Handler(
+            users=users, refuse=frozenset(a.lower() for a in refuse), data_reply=data_reply
+        )
         self._cert = cert
         self._users = users
         self._controller: Controller | None = None

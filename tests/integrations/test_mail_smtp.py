@@ -7,6 +7,7 @@ the ``text/calendar`` part, parsed with icalendar.
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from collections.abc import Iterator
@@ -401,3 +402,21 @@ def test_silent_server_times_out_as_a_temporary_error():
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+@pytest.mark.parametrize("code", [451, 554])
+def test_server_reply_echoing_the_password_is_scrubbed(cert, caplog, code):
+    echoed = base64.b64encode(f"\0panelslot\0{PASSWORD}".encode()).decode()
+    reply = f"{code} 5.7.1 policy says no to {PASSWORD} / {echoed}"
+    with (
+        SMTPTestServer(
+            tls="starttls", cert=cert, users={"panelslot": PASSWORD}, data_reply=reply
+        ) as server,
+        pytest.raises(MailDeliveryError) as info,
+    ):
+        tls_mailer(server, cert).send(OutgoingMail(to=("a@b.example",), subject="s", text="t"))
+    error = info.value
+    assert error.permanent is (code >= 500)
+    assert f"the server answered {code}" in str(error) and "policy says no to ***" in str(error)
+    assert echoed not in str(error)
+    assert_no_secret(error, caplog)
