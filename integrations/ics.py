@@ -142,15 +142,6 @@ def _decode(data: bytes, source: str, notes: list[str]) -> str:
         line = _line_of_offset(data, exc.start)
         notes.append(f"line {line}: bytes that are not UTF-8 were replaced in text fields")
         text = data.decode("utf-8", errors="replace")
-    for number, raw in enumerate(_split_lines(text), start=1):
-        bad = next((c for c in raw if ord(c) < 32 and c != "\t"), None)
-        if bad is not None:
-            raise CalendarError(
-                source,
-                f"control character 0x{ord(bad):02X} in the text: this is not a text "
-                "iCalendar file (damaged or binary)",
-                number,
-            )
     return text
 
 
@@ -173,6 +164,15 @@ def _logical_lines(text: str, source: str, notes: list[str]) -> list[_Line]:
         raise CalendarError(
             source, f"not an iCalendar file: expected BEGIN:VCALENDAR, found {shown!r}", first + 1
         )
+    for number, raw in enumerate(physical, start=1):
+        bad = next((c for c in raw if ord(c) < 32 and c != "\t"), None)
+        if bad is not None:
+            raise CalendarError(
+                source,
+                f"control character 0x{ord(bad):02X} in the text: this is not a text "
+                "iCalendar file (damaged or binary)",
+                number,
+            )
     lines: list[_Line] = []
     for number, raw in enumerate(physical, start=1):
         if raw[:1] in (" ", "\t") and lines:
