@@ -39,7 +39,7 @@ class Backoff:
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0-based)."""
         raw = self.base_seconds * (2**retry) + self.random() * self.base_seconds
-        return min(self.max_seconds, raw)
+        return float(min(self.max_seconds, raw))
 
     def delays(self) -> Iterator[float]:
         """The ``attempts - 1`` delays between attempts."""

@@ -190,6 +190,7 @@ def finish_authorization(
             "Google sent no refresh token; remove panelslot's access in your Google account "
             "settings and connect again",
         )
+    assert isinstance(creds, Credentials)
     return creds
 
 
@@ -222,7 +223,7 @@ def credentials_from_json(text: str, config: GoogleClientConfig) -> Credentials:
     try:
         data = json.loads(text)
         expiry = data.get("expiry")
-        return Credentials(
+        return Credentials(  # type: ignore[no-untyped-call]
             token=data.get("token"),
             refresh_token=data["refresh_token"],
             token_uri=config.token_uri,

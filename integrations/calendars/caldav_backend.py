@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, cast
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
-import caldav
 import icalendar
+from caldav.collection import Calendar as DAVCalendar
+from caldav.collection import Principal
+from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
 from integrations.calendars.base import BusyRead, CalendarBackend, InterviewEvent
@@ -81,7 +83,7 @@ def interview_to_ical(event: InterviewEvent, *, now: datetime) -> bytes:
         attendee.params["RSVP"] = "TRUE"
         vevent.add("attendee", attendee, encode=False)
     cal.add_component(vevent)
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def _resource_name(uid: str) -> str:
@@ -119,9 +121,9 @@ class CalDAVBackend(CalendarBackend):
         self.timezone = timezone
         self.email = email
         self.expand: ExpandMode = expand
-        self.clock = clock
+        self.clock: Callable[[], datetime] = clock
         self._password = password
-        self._client = caldav.DAVClient(
+        self._client = DAVClient(
             url=self.url,
             username=username,
             password=password,
@@ -129,7 +131,7 @@ class CalDAVBackend(CalendarBackend):
             auth_type=auth_type,  # None: wait for the server's 401 challenge
             enable_rfc6764=False,
         )
-        self._calendars: list[caldav.Calendar] | None = None
+        self._calendars: list[DAVCalendar] | None = None
         self.last_expansion: dict[str, str] = {}  # calendar URL -> "server" | "client"
 
     # -- plumbing ------------------------------------------------------------
@@ -186,29 +188,29 @@ class CalDAVBackend(CalendarBackend):
     def discover_calendars(self) -> list[CalDAVCalendarInfo]:
         """Every calendar of the account's principal that holds events."""
         with self._talking("discover calendars"):
-            principal = self._client.principal()
-            found = []
-            for cal in principal.calendars():
-                components = cal.get_supported_components()
+            principal = Principal(client=self._client)
+            found: list[CalDAVCalendarInfo] = []
+            # the library's types also cover its async client; this one is synchronous
+            for cal in cast(list[DAVCalendar], principal.calendars()):
+                components = cast(list[str], cal.get_supported_components())
                 if components and "VEVENT" not in components:
                     continue
-                found.append(
-                    CalDAVCalendarInfo(url=str(cal.url), name=cal.get_display_name() or "")
-                )
+                name = cast(str | None, cal.get_display_name()) or ""
+                found.append(CalDAVCalendarInfo(url=str(cal.url), name=name))
         return found
 
-    def _counted(self) -> list[caldav.Calendar]:
+    def _counted(self) -> list[DAVCalendar]:
         if self._calendars is None:
             if self.calendar_urls is None:
                 urls = [info.url for info in self.discover_calendars()]
             else:
                 urls = [urljoin(self.url, u) for u in self.calendar_urls]
-            self._calendars = [self._client.calendar(url=u) for u in urls]
+            self._calendars = [DAVCalendar(client=self._client, url=u) for u in urls]
         return self._calendars
 
-    def _write_calendar(self) -> caldav.Calendar:
+    def _write_calendar(self) -> DAVCalendar:
         if self.write_calendar_url:
-            return self._client.calendar(url=urljoin(self.url, self.write_calendar_url))
+            return DAVCalendar(client=self._client, url=urljoin(self.url, self.write_calendar_url))
         counted = self._counted()
         if not counted:
             raise CalendarError(
@@ -229,7 +231,7 @@ class CalDAVBackend(CalendarBackend):
             events += read.events_read
         return BusyRead(busy=tuple(busy), events_read=events)
 
-    def _read_calendar(self, cal: caldav.Calendar, window: Interval) -> BusyRead:
+    def _read_calendar(self, cal: DAVCalendar, window: Interval) -> BusyRead:
         source = redact_url(str(cal.url))
         objects: list[str] | None = None
         if self.expand in ("auto", "server"):
@@ -254,18 +256,21 @@ class CalDAVBackend(CalendarBackend):
         return BusyRead(busy=tuple(busy), events_read=events)
 
     def _search(
-        self, cal: caldav.Calendar, window: Interval, *, server_expand: bool, source: str
+        self, cal: DAVCalendar, window: Interval, *, server_expand: bool, source: str
     ) -> list[str] | None:
         """The calendar data of the events in ``window``; None if the server refused to expand."""
         try:
             with self._talking("read events", source):
-                found = cal.search(
-                    start=window.start,
-                    end=window.end,
-                    event=True,
-                    expand=server_expand,
-                    server_expand=server_expand,
-                    split_expanded=False,
+                found: list[Any] = cast(
+                    list[Any],
+                    cal.search(
+                        start=window.start,
+                        end=window.end,
+                        event=True,
+                        expand=server_expand,
+                        server_expand=server_expand,
+                        split_expanded=False,
+                    ),
                 )
                 return [str(obj.data) for obj in found if obj.data]
         except ReconnectRequired:
@@ -277,7 +282,7 @@ class CalDAVBackend(CalendarBackend):
 
     # -- writing -------------------------------------------------------------
 
-    def _resolve(self, cal: caldav.Calendar, event_id: str) -> str:
+    def _resolve(self, cal: DAVCalendar, event_id: str) -> str:
         base = str(cal.url)
         target = urljoin(base if base.endswith("/") else base + "/", event_id)
         if urlsplit(target).netloc != urlsplit(base).netloc:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -222,8 +223,7 @@ class GoogleCalendarBackend(CalendarBackend):
                     "items": [{"id": cal_id} for cal_id in ids],
                 }
                 answer = self._execute(
-                    "read free/busy time",
-                    lambda body=body: self._service.freebusy().query(body=body),
+                    "read free/busy time", partial(self._service.freebusy().query, body=body)
                 )
                 for cal_id in ids:
                     entry = answer.get("calendars", {}).get(cal_id, {})
@@ -297,9 +297,7 @@ class GoogleCalendarBackend(CalendarBackend):
             if page_token:
                 params["pageToken"] = page_token
             try:
-                page = self._execute(
-                    "list events", lambda params=params: self._service.events().list(**params)
-                )
+                page = self._execute("list events", partial(self._service.events().list, **params))
             except GoogleApiError as exc:
                 if incremental and exc.status == 410:
                     raise _SyncTokenGone() from None
