@@ -158,6 +158,39 @@ def test_recurrence_expanded_with_exdate_and_override(
     assert used == ("server" if mode == "auto" else mode)  # Radicale expands on the server
 
 
+def test_auto_falls_back_to_client_expansion_when_the_server_fails(
+    radicale: RadicaleServer, user: str, client: caldav.DAVClient
+) -> None:
+    # Radicale answers 500 when asked to expand a recurring event in floating time
+    cal = make_calendar(client, "work")
+    cal.add_event(
+        ical=vevent(
+            "floating", ":20270302T090000", ":20270302T100000", "RRULE:FREQ=DAILY;COUNT=2"
+        ).decode()
+    )
+    with pytest.raises(CalendarError, match="HTTP 500"):
+        backend_for(radicale, user, expand="server").read_busy(WEEK)
+
+    backend = backend_for(radicale, user, timezone="America/New_York")
+    read = backend.read_busy(WEEK)
+    # floating times are read in the interviewer's zone: 09:00 EST = 14:00Z
+    assert read.busy == (
+        Interval(utc(2027, 3, 2, 14), utc(2027, 3, 2, 15)),
+        Interval(utc(2027, 3, 3, 14), utc(2027, 3, 3, 15)),
+    )
+    assert backend.last_expansion[str(cal.url)] == "client"
+
+
+def test_principal_url_works_as_the_account_url(
+    radicale: RadicaleServer, user: str, client: caldav.DAVClient
+) -> None:
+    cal = make_calendar(client, "work")
+    cal.add_event(ical=vevent("w", ":20270302T090000Z", ":20270302T100000Z").decode())
+    backend = CalDAVBackend(f"{radicale.url}{user}/", user, "any")
+    assert [info.url for info in backend.discover_calendars()] == [str(cal.url)]
+    assert len(backend.read_busy(WEEK).busy) == 1
+
+
 def test_declined_and_all_day_follow_the_busy_rules(
     radicale: RadicaleServer, user: str, client: caldav.DAVClient
 ) -> None:
