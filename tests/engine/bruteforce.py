@@ -159,6 +159,26 @@ def option_problems(
     booked: Busy | None = None,
 ) -> list[str]:
     """Every rule ``option`` breaks; an empty list means the option is valid."""
+    problems = loop_problems(option, loop, interviewers, busy, now=now, booked=booked)
+    if not option.sessions:
+        return problems
+    first = min(slot.start for slot in option.sessions)
+    last = max(slot.end for slot in option.sessions)
+    if candidate_day(candidate_tz, candidate_hours, date_from, date_to, first, last) is None:
+        problems.append(f"{first}..{last} is not inside the candidate's hours on one window date")
+    return problems
+
+
+def loop_problems(
+    option: Option,
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Busy,
+    *,
+    now: datetime,
+    booked: Busy | None = None,
+) -> list[str]:
+    """Every rule ``option`` breaks except the candidate's hours and window."""
     problems: list[str] = []
     got = option.sessions
     specs = {spec.name: spec for spec in loop.sessions}
@@ -202,11 +222,8 @@ def option_problems(
             problems.append(f"gap {gap} between {prev.name} and {nxt.name}")
 
     first = min(slot.start for slot in got)
-    last = max(slot.end for slot in got)
     if first < earliest_start(loop, now):
         problems.append(f"first start {first} is before now + notice {earliest_start(loop, now)}")
-    if candidate_day(candidate_tz, candidate_hours, date_from, date_to, first, last) is None:
-        problems.append(f"{first}..{last} is not inside the candidate's hours on one window date")
     return problems
 
 

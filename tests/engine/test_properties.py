@@ -8,6 +8,8 @@ candidate zone and hours.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,12 +18,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.engine import find_options
+from scheduler.engine import check_option, find_options
 from scheduler.model import (
     Interval,
     Interviewer,
     Loop,
     Option,
+    SessionSlot,
     SessionSpec,
     Settings,
     WorkingHours,
@@ -352,3 +355,107 @@ def test_multi_limit_covers_every_day_with_an_option(case: Case, extra: int) -> 
     assert_well_formed(case, options, limit)
     assert days <= {case.day_of(o) for o in options}
     assert bool(options) == bool(days)
+
+
+# --- (f) the engine's own check_option agrees with the brute-force validator --------------------
+
+
+@st.composite
+def near_valid_options(draw: st.DrawFn, case: Case) -> Option:
+    """A valid option (when one exists) with, most of the time, one thing changed."""
+    valid = list(
+        itertools.islice(
+            bruteforce.iter_options(case.loop, case.interviewers, case.busy, **case.request), 300
+        )
+    )
+    if valid and draw(st.integers(0, 4)) > 0:
+        slots = list(draw(st.sampled_from(valid)))
+    else:
+        r = case.request
+        grid = bruteforce.grid_starts(
+            r["candidate_tz"], r["date_from"], r["date_to"], case.loop.settings.granularity_minutes
+        )
+        specs = list(case.loop.sessions)
+        if case.loop.order == "any":
+            specs = draw(st.permutations(specs))
+        t = draw(st.sampled_from(grid))
+        slots = []
+        for spec in specs:
+            people = draw(
+                st.lists(
+                    st.sampled_from(spec.pool),
+                    min_size=spec.required,
+                    max_size=spec.required,
+                    unique=True,
+                )
+            )
+            slots.append(SessionSlot(spec.name, t, t + spec.duration, tuple(people)))
+            t = (
+                t
+                + spec.duration
+                + timedelta(
+                    minutes=draw(
+                        st.sampled_from((case.loop.min_gap_minutes, case.loop.max_gap_minutes))
+                    )
+                )
+            )
+    ids = sorted(case.interviewers)
+    k = draw(st.integers(0, len(slots) - 1))
+    s = slots[k]
+    change = draw(
+        st.sampled_from(
+            ("none", "none", "none", "shift", "shift all", "someone else", "one less")
+            + ("one more", "twice", "swap", "longer")
+        )
+    )
+    minutes = timedelta(minutes=draw(st.sampled_from((-60, -30, -15, -5, -1, 1, 5, 15, 30, 60))))
+    if change == "shift":
+        slots[k] = dataclasses.replace(s, start=s.start + minutes, end=s.end + minutes)
+    elif change == "shift all":
+        slots = [
+            dataclasses.replace(x, start=x.start + minutes, end=x.end + minutes) for x in slots
+        ]
+    elif change == "someone else" and s.interviewers:
+        who = list(s.interviewers)
+        who[0] = draw(st.sampled_from(ids))
+        slots[k] = dataclasses.replace(s, interviewers=tuple(who))
+    elif change == "one less":
+        slots[k] = dataclasses.replace(s, interviewers=s.interviewers[1:])
+    elif change == "one more":
+        slots[k] = dataclasses.replace(
+            s, interviewers=(*s.interviewers, draw(st.sampled_from(ids)))
+        )
+    elif change == "twice" and len(slots) > 1:
+        other = slots[(k + 1) % len(slots)]
+        slots[k] = dataclasses.replace(
+            s, interviewers=(*s.interviewers[1:], *other.interviewers[:1])
+        )
+    elif change == "swap" and len(slots) > 1:
+        j = (k + 1) % len(slots)
+        slots[k], slots[j] = slots[j], slots[k]
+    elif change == "longer":
+        slots[k] = dataclasses.replace(s, end=s.end + timedelta(minutes=5))
+    return Option(0.5, tuple(slots))
+
+
+@settings(PROFILE, max_examples=150 * SCALE)
+@given(st.one_of(single_all_of_cases(), multi_session_cases()), st.data())
+def test_check_option_agrees_with_bruteforce_validator(case: Case, data: st.DataObject) -> None:
+    option = data.draw(near_valid_options(case))
+    mine = bruteforce.loop_problems(
+        option,
+        case.loop,
+        case.interviewers,
+        case.busy,
+        now=case.request["now"],
+        booked=case.request["booked"],
+    )
+    theirs = check_option(
+        option,
+        case.loop,
+        case.interviewers,
+        case.busy,
+        now=case.request["now"],
+        booked=case.request["booked"],
+    )
+    assert (theirs == []) == (mine == []), f"check_option: {theirs}; brute force: {mine}"
