@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
-    rng = random.Random(20270301)
+    rng = random.Random(1)  # a seed whose panel has options (most seeds leave none: 8 busy people)
     rows: list[tuple[str, str, str]] = []
 
     people, raw, busy, loop = problem_a(rng)
