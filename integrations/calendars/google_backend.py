@@ -77,6 +77,27 @@ class CalendarSyncState:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def sync_state_to_json(state: dict[str, CalendarSyncState]) -> str:
+    """``GoogleCalendarBackend.sync_state`` as JSON, to keep between runs."""
+    return json.dumps(
+        {cal_id: {"sync_token": s.sync_token, "events": s.events} for cal_id, s in state.items()}
+    )
+
+
+def sync_state_from_json(text: str) -> dict[str, CalendarSyncState]:
+    """Inverse of :func:`sync_state_to_json`; unreadable state gives an empty one (full sync)."""
+    try:
+        data = json.loads(text)
+        return {
+            str(cal_id): CalendarSyncState(
+                sync_token=entry.get("sync_token"), events=dict(entry.get("events", {}))
+            )
+            for cal_id, entry in data.items()
+        }
+    except (ValueError, AttributeError, TypeError):
+        return {}
+
+
 def chunk_windows(window: Interval, span: timedelta = MAX_FREEBUSY_SPAN) -> list[Interval]:
     """Split ``window`` into consecutive pieces no longer than ``span``."""
     pieces = []
@@ -259,10 +280,19 @@ class GoogleCalendarBackend(CalendarBackend):
             source=self.options.label,
             timezone=self.options.timezone,
             window=window,
-            email=self.options.email,
+            email=self.options.email or self._own_email(),
         )
         # like ICS feeds, events_read counts the occurrences found in the window
         return BusyRead(busy=read.busy, events_read=read.events_read, unchanged=fetched == 0)
+
+    def _own_email(self) -> str | None:
+        """The account's address as Google marks it (``"self": true``) on attendees."""
+        for state in self.sync_state.values():
+            for event in state.events.values():
+                for attendee in event.get("attendees", []):
+                    if attendee.get("self") and attendee.get("email"):
+                        return str(attendee["email"])
+        return None
 
     def sync_events(self) -> int:
         """Bring the stored events of every counted calendar up to date (``events.list``).

@@ -16,6 +16,8 @@ from integrations.calendars.google_backend import (
     GoogleOptions,
     chunk_ids,
     chunk_windows,
+    sync_state_from_json,
+    sync_state_to_json,
 )
 from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
@@ -241,6 +243,48 @@ def test_sync_expands_recurrence_and_honours_exceptions(emulator: GoogleEmulator
     assert read.busy == tuple(
         Interval(utc(2027, 3, d, 9), utc(2027, 3, d, 9, 15)) for d in (1, 2, 4, 5)
     )
+
+
+def test_sync_state_survives_a_restart(emulator: GoogleEmulator) -> None:
+    emulator.add_event("primary", timed(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)))
+    first = make_backend(emulator, mode="sync")
+    first.read_busy(WEEK)
+    saved = sync_state_to_json(first.sync_state)
+
+    creds = first.credentials
+    second = GoogleCalendarBackend(
+        creds,
+        first.options,
+        backoff=first.backoff,
+        sync_state=sync_state_from_json(saved),
+    )
+    read = second.read_busy(WEEK)
+    assert read.unchanged and read.busy == (Interval(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)),)
+    assert "syncToken" in emulator.api_requests("GET", "/events")[-1].args
+    assert sync_state_from_json("garbage") == {}
+
+
+def test_sync_invitations_declined_by_the_account_are_free(emulator: GoogleEmulator) -> None:
+    me = {"email": "me@example.com", "self": True, "responseStatus": "declined"}
+    other = {"email": "x@example.com", "responseStatus": "accepted"}
+    emulator.add_event(
+        "primary", timed(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10), attendees=[me, other])
+    )
+    accepted = {**me, "responseStatus": "accepted"}
+    emulator.add_event(
+        "primary", timed(utc(2027, 3, 3, 9), utc(2027, 3, 3, 10), attendees=[accepted, other])
+    )
+    read = make_backend(emulator, mode="sync").read_busy(WEEK)
+    assert read.busy == (Interval(utc(2027, 3, 3, 9), utc(2027, 3, 3, 10)),)
+
+
+def test_sync_all_day_events_use_the_interviewer_zone(emulator: GoogleEmulator) -> None:
+    emulator.add_event(
+        "primary",
+        {"summary": "Off", "start": {"date": "2027-03-03"}, "end": {"date": "2027-03-04"}},
+    )
+    read = make_backend(emulator, mode="sync", timezone="Asia/Tokyo").read_busy(WEEK)
+    assert read.busy == (Interval(utc(2027, 3, 2, 15), utc(2027, 3, 3, 15)),)
 
 
 # -- faults and backoff ---------------------------------------------------------------
