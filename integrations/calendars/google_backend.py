@@ -13,6 +13,8 @@ refused token raises :class:`ReconnectRequired`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -96,6 +98,16 @@ def sync_state_from_json(text: str) -> dict[str, CalendarSyncState]:
         }
     except (ValueError, AttributeError, TypeError):
         return {}
+
+
+def google_event_id(uid: str) -> str:
+    """A stable event id for ``uid`` in the alphabet Google requires (base32hex, lowercase).
+
+    Writing with our own id makes ``write_event`` idempotent: a retried insert
+    that already went through answers 409 instead of creating a duplicate.
+    """
+    digest = hashlib.sha256(uid.encode("utf-8")).digest()
+    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
 
 
 def chunk_windows(window: Interval, span: timedelta = MAX_FREEBUSY_SPAN) -> list[Interval]:
@@ -350,7 +362,7 @@ class GoogleCalendarBackend(CalendarBackend):
             "start": {"dateTime": _rfc3339(event.start), "timeZone": "UTC"},
             "end": {"dateTime": _rfc3339(event.end), "timeZone": "UTC"},
             "attendees": [{"email": email} for email in event.attendees],
-            "sequence": event.sequence,
+            # no "sequence": Google keeps it and refuses values below its own
             "transparency": "opaque",
         }
         if event.location:
@@ -373,25 +385,37 @@ class GoogleCalendarBackend(CalendarBackend):
                 }
             }
             params["conferenceDataVersion"] = 1
-        created = self._execute(
-            "create the interview event", lambda: self._service.events().insert(**params)
-        )
-        event_id = str(created["id"])
+        event_id = google_event_id(event.uid)
+        body["id"] = event_id
+        try:
+            created = self._execute(
+                "create the interview event", lambda: self._service.events().insert(**params)
+            )
+        except GoogleApiError as exc:
+            if exc.status != 409:
+                raise
+            # the id exists: an earlier attempt got through, or the interview was cancelled
+            # and is being written again; make the stored event match (and restore it)
+            created = self._patch(event_id, {**self._event_body(event), "status": "confirmed"})
         link = created.get("hangoutLink") or _video_entry_point(created)
         if link:
             self.meet_links[event_id] = link
         return event_id
 
-    def update_event(self, event_id: str, event: InterviewEvent) -> None:
-        self._execute(
+    def _patch(self, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        patched: dict[str, Any] = self._execute(
             "update the interview event",
             lambda: self._service.events().patch(
                 calendarId=self.options.write_calendar_id,
                 eventId=event_id,
-                body=self._event_body(event),
+                body=body,
                 sendUpdates=self.options.send_updates,
             ),
         )
+        return patched
+
+    def update_event(self, event_id: str, event: InterviewEvent) -> None:
+        self._patch(event_id, self._event_body(event))
 
     def cancel_event(self, event_id: str) -> None:
         try:

@@ -30,6 +30,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 API_PREFIX = "/calendar/v3"
+BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 MAX_FREEBUSY_CALENDARS = 50
 MAX_FREEBUSY_DAYS = 90
 NOT_COMBINABLE_WITH_SYNC_TOKEN = ("timeMin", "timeMax", "q", "orderBy", "updatedMin", "iCalUID")
@@ -54,6 +55,7 @@ class _Fault:
     reason: str
     remaining: int
     path_contains: str = ""
+    after_processing: bool = False
 
 
 @dataclass
@@ -199,16 +201,28 @@ class GoogleEmulator:
             return [dict(s.body) for s in store.events.values() if not s.deleted]
 
     def fail_next(
-        self, status: int, times: int = 1, *, reason: str = "", path_contains: str = ""
+        self,
+        status: int,
+        times: int = 1,
+        *,
+        reason: str = "",
+        path_contains: str = "",
+        after_processing: bool = False,
     ) -> None:
-        """Answer the next ``times`` API requests (matching ``path_contains``) with an error."""
+        """Answer the next ``times`` API requests (matching ``path_contains``) with an error.
+
+        With ``after_processing`` the request is carried out first and only the
+        answer is lost (a write that succeeded although the client saw a 5xx).
+        """
         default = {
             403: "rateLimitExceeded",
             429: "rateLimitExceeded",
             401: "authError",
         }.get(status, "backendError")
         with self._lock:
-            self._faults.append(_Fault(status, reason or default, times, path_contains))
+            self._faults.append(
+                _Fault(status, reason or default, times, path_contains, after_processing)
+            )
 
     def invalidate_sync_tokens(self) -> None:
         """Every sync token issued so far now answers 410 Gone."""
@@ -261,8 +275,14 @@ class GoogleEmulator:
                 RecordedRequest(request.method, request.path, dict(request.args), body)
             )
             fault = self._take_fault(request.path)
+        if fault is not None and not fault.after_processing:
+            return _error(fault.status, fault.reason)
+        response = self._authorised_api(request, body)
         if fault is not None:
             return _error(fault.status, fault.reason)
+        return response
+
+    def _authorised_api(self, request: Request, body: Any) -> Response:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip()
         with self._lock:
@@ -428,7 +448,14 @@ class GoogleEmulator:
         for key in ("start", "end"):
             if key not in body:
                 return _error(400, "required", f"Missing {key}")
-        event = {k: v for k, v in body.items() if k != "id"}
+        event = dict(body)
+        wanted = event.get("id")
+        if wanted is not None:
+            if not (5 <= len(wanted) <= 1024 and set(wanted) <= set(BASE32HEX)):
+                return _error(400, "invalid", "Invalid resource id value.")
+            with self._lock:
+                if wanted in self.calendars[calendar_id].events:  # deleted ones too
+                    return _error(409, "duplicate", "The requested identifier already exists.")
         create = event.get("conferenceData", {}).get("createRequest")
         if create and args.get("conferenceDataVersion") == "1":
             event["conferenceData"] = {
@@ -450,10 +477,17 @@ class GoogleEmulator:
     def _patch(self, calendar_id: str, event_id: str, body: dict[str, Any]) -> Response:
         with self._lock:
             stored = self.calendars.get(calendar_id, _CalendarStore()).events.get(event_id)
-            if stored is None or stored.deleted:
+            if stored is None:
                 return _error(404, "notFound", "event not found")
+            if stored.deleted and body.get("status") != "confirmed":
+                return _error(404, "notFound", "event not found")
+            stored.deleted = False  # setting status "confirmed" restores a deleted event
+            previous = int(stored.body.get("sequence", 0))
+            if int(body.get("sequence", previous)) < previous:
+                return _error(400, "invalidSequenceValue", "Invalid sequence value.")
             stored.body.update(body)
-            stored.body["sequence"] = int(stored.body.get("sequence", 0)) + 1
+            if "sequence" not in body:
+                stored.body["sequence"] = previous + 1
             stored.version = next(self._version)
             return _json(dict(stored.body))
 

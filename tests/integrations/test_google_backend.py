@@ -16,6 +16,7 @@ from integrations.calendars.google_backend import (
     GoogleOptions,
     chunk_ids,
     chunk_windows,
+    google_event_id,
     sync_state_from_json,
     sync_state_to_json,
 )
@@ -386,6 +387,7 @@ def test_write_update_cancel(emulator: GoogleEmulator) -> None:
     )
     moved = emulator.event("primary", event_id)
     assert moved is not None and moved["start"]["dateTime"] == "2027-03-04T09:00:00Z"
+    assert moved["sequence"] == 1  # Google counts the sequence itself
     assert emulator.api_requests("PATCH")[0].args["sendUpdates"] == "externalOnly"
 
     backend.cancel_event(event_id)
@@ -417,6 +419,40 @@ def test_write_retries_429_then_succeeds(emulator: GoogleEmulator, sleeps: Recor
     assert emulator.event("primary", event_id) is not None
     assert len(emulator.live_events("primary")) == 1
     assert sleeps.calls == [1.5]
+
+
+def test_retried_insert_that_went_through_makes_no_duplicate(
+    emulator: GoogleEmulator, sleeps: RecordingSleep
+) -> None:
+    emulator.fail_next(503, path_contains="/events", after_processing=True)
+    backend = make_backend(emulator, sleeps)
+    event_id = backend.write_event(
+        interview("dup@panelslot", utc(2027, 3, 3, 15), utc(2027, 3, 3, 16))
+    )
+    assert [e["id"] for e in emulator.live_events("primary")] == [event_id]
+    assert [r.method for r in emulator.api_requests()] == ["POST", "POST", "PATCH"]
+    assert event_id == google_event_id("dup@panelslot")
+
+
+def test_writing_a_cancelled_interview_again_restores_it(emulator: GoogleEmulator) -> None:
+    backend = make_backend(emulator)
+    first = backend.write_event(
+        interview("again@panelslot", utc(2027, 3, 3, 15), utc(2027, 3, 3, 16))
+    )
+    backend.cancel_event(first)
+    second = backend.write_event(
+        interview("again@panelslot", utc(2027, 3, 4, 9), utc(2027, 3, 4, 10))
+    )
+    assert second == first
+    (live,) = emulator.live_events("primary")
+    assert live["start"]["dateTime"] == "2027-03-04T09:00:00Z" and live["status"] == "confirmed"
+
+
+def test_event_ids_use_the_google_alphabet() -> None:
+    event_id = google_event_id("session-1.booking-42@panelslot.example.com")
+    assert set(event_id) <= set("0123456789abcdefghijklmnopqrstuv")
+    assert 5 <= len(event_id) <= 1024
+    assert google_event_id("a") != google_event_id("b")
 
 
 def test_write_to_missing_calendar_is_a_clear_error(emulator: GoogleEmulator) -> None:
