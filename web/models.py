@@ -231,6 +231,9 @@ class Booking(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Issue 5: the zone the candidate booked in; the UID stem kept across reschedules.
+    candidate_tz: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    uid_base: Mapped[str] = mapped_column(String(100), default="")
 
     request: Mapped[SchedulingRequest] = relationship(back_populates="bookings")
     sessions: Mapped[list[BookingSession]] = relationship(

@@ -97,6 +97,17 @@ SCHEMA: tuple[Opt, ...] = (
     Opt("security", "signin_max_failures", int, 5, "failed sign-ins allowed per window"),
     Opt("security", "signin_window_minutes", int, 15, "sign-in rate-limit window"),
     Opt("security", "secure_cookies", bool, True, "send session cookies over HTTPS only"),
+    Opt("booking", "holds", bool, True, "hold offered times away from other requests"),
+    Opt(
+        "booking",
+        "candidate_invites",
+        str,
+        "session",
+        "candidate invites: one per session or one for the loop",
+        choices=("session", "loop"),
+    ),
+    Opt("booking", "change_cutoff_hours", float, 24.0, "no candidate changes this close to it"),
+    Opt("booking", "reminders", str, "24h,1h", "reminders before the interview ('' = none)"),
 )
 
 _BY_KEY = {o.key: o for o in SCHEMA}
@@ -209,7 +220,7 @@ def load_settings(
             raise SettingsError("PANELSLOT_CONFIG", "file", path, "no such file") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(path, "file", path, f"not valid TOML ({exc})") from None
-        for section in ("server", "database", "mail", "security"):
+        for section in ("server", "database", "mail", "security", "booking"):
             table = data.get(section)
             if table is None:
                 continue
