@@ -164,7 +164,7 @@ class CalDAVBackend(CalendarBackend):
                 where, f"not found on the CalDAV server while trying to {what}; check the URL"
             ) from None
         except dav_error.DAVError as exc:
-            reason = self._scrub(str(exc.reason or type(exc).__name__))
+            reason = _one_line(self._scrub(str(exc.reason or type(exc).__name__)))
             status = f"HTTP {exc.status}, " if exc.status else ""
             raise CalendarError(
                 where, f"the CalDAV server failed while trying to {what} ({status}{reason})"
@@ -326,6 +326,11 @@ class CalDAVBackend(CalendarBackend):
                 redact_url(target),
                 f"the CalDAV server refused to cancel the interview event (HTTP {response.status})",
             )
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _still_recurring(objects: Sequence[str], source: str) -> bool:

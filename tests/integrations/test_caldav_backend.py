@@ -168,8 +168,9 @@ def test_auto_falls_back_to_client_expansion_when_the_server_fails(
             "floating", ":20270302T090000", ":20270302T100000", "RRULE:FREQ=DAILY;COUNT=2"
         ).decode()
     )
-    with pytest.raises(CalendarError, match="HTTP 500"):
+    with pytest.raises(CalendarError, match="HTTP 500") as caught:
         backend_for(radicale, user, expand="server").read_busy(WEEK)
+    assert "\n" not in str(caught.value)
 
     backend = backend_for(radicale, user, timezone="America/New_York")
     read = backend.read_busy(WEEK)
