@@ -96,6 +96,7 @@ class CalendarForm(FlaskForm):
     def validate_url(self, field: Any) -> None:
         url = (field.data or "").strip()
         if "@" in url.split("/")[2 if "://" in url else 0]:
+            field.data = ""  # never echo credentials back into the page
             raise ValidationError("put no credentials in the URL")
         if not (url.startswith(("http://", "https://", "webcal://")) or url.startswith("/")):
             raise ValidationError("give an http(s) URL or an absolute file path")

@@ -28,6 +28,14 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday
 SECRET = "test-secret-key-not-for-production-0123"
 PASSWORD = "correct horse battery"
+_PASSWORD_HASH: list[str] = []
+
+
+def password_hash() -> str:
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(hash_password(PASSWORD))
+    return _PASSWORD_HASH[0]
+
 
 COMPANY: dict[str, Any] = {
     "scheduling": {"granularity_minutes": 15, "min_notice_hours": 24, "buffer_after_minutes": 10},
@@ -227,7 +235,7 @@ def add_coordinator(db: Database, email: str, *, tz: str = "Europe/London") -> i
         row = Coordinator(
             email=email,
             name=email.split("@")[0].title(),
-            password_hash=hash_password(PASSWORD),
+            password_hash=password_hash(),
             timezone=tz,
         )
         s.add(row)
