@@ -214,10 +214,8 @@ def test_pool_emptied_by_deactivation_is_explained(signed_in: Any, db: Database)
     )
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
-    assert (
-        "session &#39;Pair&#39; of loop &#39;Phone screen&#39; needs 2 interviewer(s) but its pool has 0 active"
-        in body
-    )
+    assert "session &#39;Pair&#39; of loop &#39;Phone screen&#39; needs 2 interviewer(s)" in body
+    assert "but its pool has 0 active" in body
 
 
 def test_no_options_says_what_to_do(signed_in: Any, db: Database) -> None:
