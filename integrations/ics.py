@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import icalendar
@@ -120,6 +121,7 @@ def parse_calendar_with_warnings(
     lines = _rename_custom_timezones(lines)
     cal = _parse(lines, source)
     _check_components(cal, blocks, lines, source, notes)
+    _attach_zones(cal)  # once here, so later reads do not modify the calendar
     return cal, tuple(dict.fromkeys(notes))
 
 
@@ -153,6 +155,9 @@ def _split_lines(text: str) -> list[str]:
     return re.split(r"\r\n|\n|\r", text)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _logical_lines(text: str, source: str, notes: list[str]) -> list[_Line]:
     physical = _split_lines(text)
     if "\r\n" in text and re.search(r"(?<!\r)\n", text):
@@ -164,15 +169,14 @@ def _logical_lines(text: str, source: str, notes: list[str]) -> list[_Line]:
         raise CalendarError(
             source, f"not an iCalendar file: expected BEGIN:VCALENDAR, found {shown!r}", first + 1
         )
-    for number, raw in enumerate(physical, start=1):
-        bad = next((c for c in raw if ord(c) < 32 and c != "\t"), None)
-        if bad is not None:
-            raise CalendarError(
-                source,
-                f"control character 0x{ord(bad):02X} in the text: this is not a text "
-                "iCalendar file (damaged or binary)",
-                number,
-            )
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise CalendarError(
+            source,
+            f"control character 0x{ord(bad.group()):02X} in the text: this is not a text "
+            "iCalendar file (damaged or binary)",
+            len(_split_lines(text[: bad.start()])),
+        )
     lines: list[_Line] = []
     for number, raw in enumerate(physical, start=1):
         if raw[:1] in (" ", "\t") and lines:
@@ -439,12 +443,16 @@ def _check_components(
             continue
         if "DTSTART" not in comp:
             raise CalendarError(source, "VEVENT without DTSTART", line_of(comp, None))
-        start = comp["DTSTART"].dt
-        if "DTEND" in comp:
-            end = comp["DTEND"].dt
-            if _comparable(end) < _comparable(start):
-                raise CalendarError(source, "DTEND is before DTSTART", line_of(comp, "DTEND"))
-        if "DURATION" in comp and comp["DURATION"].dt < timedelta(0):
+        start: Any = getattr(comp["DTSTART"], "dt", None)
+        end: Any = getattr(comp.get("DTEND"), "dt", None)
+        duration: Any = getattr(comp.get("DURATION"), "dt", None)
+        if (
+            isinstance(start, date)
+            and isinstance(end, date)
+            and _comparable(end) < _comparable(start)
+        ):
+            raise CalendarError(source, "DTEND is before DTSTART", line_of(comp, "DTEND"))
+        if isinstance(duration, timedelta) and duration < timedelta(0):
             raise CalendarError(source, "negative DURATION", line_of(comp, "DURATION"))
         rrules = comp.get("RRULE")
         for rule in rrules if isinstance(rrules, list) else [rrules] if rrules else []:
@@ -644,11 +652,12 @@ def _has_naive(value: object) -> bool:
 
 
 def _set_zone(value: object, zone: tzinfo) -> None:
-    def fix(p: object) -> object:
+    def fix(p: Any) -> Any:
         return p.replace(tzinfo=zone) if isinstance(p, datetime) and p.tzinfo is None else p
 
     for v in _values(value):
-        v.dt = tuple(fix(p) for p in v.dt) if isinstance(v.dt, tuple) else fix(v.dt)
+        current: Any = v.dt
+        v.dt = tuple(fix(p) for p in current) if isinstance(current, tuple) else fix(current)
 
 
 # --------------------------------------------------------------------------
