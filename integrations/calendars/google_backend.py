@@ -202,10 +202,23 @@ class GoogleCalendarBackend(CalendarBackend):
         try:
             return self.backoff.run(lambda: make_request().execute(), retryable=is_retryable)
         except RefreshError as exc:
-            raise ReconnectRequired(
+            error = _refresh_error_code(exc)
+            if error == "invalid_grant":
+                raise ReconnectRequired(
+                    source,
+                    "Google refused to refresh the access token (invalid_grant: access was "
+                    f"revoked or expired); {RECONNECT_HINT}",
+                ) from None
+            if error in ("invalid_client", "unauthorized_client"):
+                raise CalendarError(
+                    source,
+                    f"Google refused panelslot's OAuth client ({error}); the administrator must "
+                    "check the Google client id and secret",
+                ) from None
+            raise CalendarError(
                 source,
-                f"Google refused to refresh the access token ({_refresh_reason(exc)}); "
-                f"{RECONNECT_HINT}",
+                f"Google's token service failed while trying to {what} ({error or 'no answer'}); "
+                "the next sync will try again",
             ) from None
         except HttpError as exc:
             status = exc.resp.status
@@ -441,9 +454,14 @@ class _SyncTokenGone(Exception):
     """The stored syncToken expired (HTTP 410): wipe and run a full sync."""
 
 
-def _refresh_reason(exc: RefreshError) -> str:
-    text = str(exc)
-    return "invalid_grant: token expired or revoked" if "invalid_grant" in text else "refused"
+def _refresh_error_code(exc: RefreshError) -> str:
+    """The OAuth ``error`` code of a failed refresh ("" when there is none)."""
+    for arg in exc.args:
+        if isinstance(arg, dict) and isinstance(arg.get("error"), str):
+            return str(arg["error"])
+    text = str(exc.args[0]) if exc.args else ""
+    code = text.split(":", 1)[0].strip()
+    return code if code.replace("_", "").isalpha() and code.islower() else ""
 
 
 def _video_entry_point(event: dict[str, Any]) -> str | None:

@@ -121,6 +121,7 @@ class GoogleEmulator:
         self._ids = itertools.count(1)
         self._epoch = 0
         self._faults: list[_Fault] = []
+        self._token_faults: list[_Fault] = []
         self._access_tokens: set[str] = set()
         self._refresh_tokens: set[str] = set()
         self._revoked: set[str] = set()
@@ -224,6 +225,11 @@ class GoogleEmulator:
                 _Fault(status, reason or default, times, path_contains, after_processing)
             )
 
+    def fail_token_next(self, status: int, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` token requests with ``{"error": error}``."""
+        with self._lock:
+            self._token_faults.append(_Fault(status, error, times))
+
     def invalidate_sync_tokens(self) -> None:
         """Every sync token issued so far now answers 410 Gone."""
         with self._lock:
@@ -317,6 +323,10 @@ class GoogleEmulator:
     def _token(self, request: Request) -> Response:
         with self._lock:
             self.token_requests += 1
+            for fault in self._token_faults:
+                if fault.remaining > 0:
+                    fault.remaining -= 1
+                    return _json({"error": fault.reason}, fault.status)
             grant = request.form.get("grant_type")
             if grant == "authorization_code":
                 return self._exchange_code(request)

@@ -347,6 +347,23 @@ def test_revoked_while_running_asks_to_reconnect(emulator: GoogleEmulator) -> No
         backend.read_busy(WEEK)
 
 
+def test_misconfigured_oauth_client_is_not_the_interviewers_problem(
+    emulator: GoogleEmulator,
+) -> None:
+    emulator.fail_token_next(401, "invalid_client")
+    with pytest.raises(CalendarError, match="administrator must check") as caught:
+        make_backend(emulator).read_busy(WEEK)
+    assert not isinstance(caught.value, ReconnectRequired)
+
+
+def test_token_service_outage_is_temporary(emulator: GoogleEmulator) -> None:
+    # google-auth retries the token request itself (about 3 s of real sleeping)
+    emulator.fail_token_next(503, "temporarily_unavailable", times=10)
+    with pytest.raises(CalendarError, match="token service failed") as caught:
+        make_backend(emulator).read_busy(WEEK)
+    assert not isinstance(caught.value, ReconnectRequired)
+
+
 def test_401_without_refresh_failure_asks_to_reconnect(emulator: GoogleEmulator) -> None:
     emulator.fail_next(401, times=5)
     with pytest.raises(ReconnectRequired, match="refused the credentials"):
