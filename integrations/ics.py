@@ -722,7 +722,7 @@ def _zone(timezone: str, source: str) -> ZoneInfo:
 def _occurrences(
     cal: icalendar.Calendar, window: Interval, source: str, notes: list[str]
 ) -> Iterator[tuple[date | datetime, date | datetime, icalendar.Event]]:
-    query = recurring_ical_events.of(cal, skip_bad_series=True)
+    query = recurring_ical_events.of(cal, skip_bad_series=False)
     try:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")

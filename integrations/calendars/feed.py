@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -101,6 +103,7 @@ class ICSFeedBackend(CalendarBackend):
         max_redirects: int = 5,
         session: requests.Session | None = None,
         last_good: FeedSnapshot | None = None,
+        block_private_networks: bool = False,
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -116,6 +119,9 @@ class ICSFeedBackend(CalendarBackend):
         self.max_redirects = max_redirects
         self.session = session or requests.Session()
         self.last_good: FeedSnapshot | None = last_good
+        # For URLs typed in by users: refuse loopback, private and link-local
+        # addresses (on every redirect hop), so a feed cannot probe the host.
+        self.block_private_networks = block_private_networks
         self.last_error: CalendarError | None = None
         self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
         self._cached: tuple[int, Interval, ICSRead] | None = None
@@ -238,6 +244,8 @@ class ICSFeedBackend(CalendarBackend):
         )
 
     def _get(self, url: str, headers: dict[str, str]) -> requests.Response:
+        if self.block_private_networks:
+            self._refuse_private(url)
         try:
             return self.session.get(
                 url,
@@ -257,6 +265,20 @@ class ICSFeedBackend(CalendarBackend):
             ) from None
         except requests.RequestException as exc:
             raise CalendarError(self.source, f"request failed ({type(exc).__name__})") from None
+
+    def _refuse_private(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except (socket.gaierror, UnicodeError):
+            raise CalendarError(self.source, f"unknown host {host!r}; check the URL") from None
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if not address.is_global:
+                raise CalendarError(
+                    self.source,
+                    f"{host} is a private or local address; only public feeds can be read",
+                )
 
     def _check_status(self, response: requests.Response) -> None:
         code = response.status_code

@@ -341,3 +341,11 @@ def test_malformed_file_keeps_last_good(tmp_path: Path) -> None:
         backend.read_busy(WEEK)
     assert err.value.line is not None and str(path) in str(err.value)
     assert_kept_last_good(backend)
+
+
+def test_private_addresses_can_be_refused(server: FeedServer) -> None:
+    server.routes["/f.ics"] = Static(GOOD)
+    backend = feed(server, "/f.ics", block_private_networks=True)
+    with pytest.raises(CalendarError, match="127.0.0.1 is a private or local address"):
+        backend.read_busy(WEEK)
+    assert server.seen == []
