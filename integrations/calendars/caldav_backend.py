@@ -127,7 +127,7 @@ class CalDAVBackend(CalendarBackend):
             url=self.url,
             username=username,
             password=password,
-            timeout=int(timeout_seconds),
+            timeout=max(1, round(timeout_seconds)),
             auth_type=auth_type,  # None: wait for the server's 401 challenge
             enable_rfc6764=False,
         )

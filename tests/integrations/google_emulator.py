@@ -3,7 +3,8 @@
 It speaks enough of the real wire protocol for the real
 ``google-api-python-client`` to talk to it:
 
-* ``POST /calendar/v3/freeBusy`` (at most 50 calendars, at most 90 days),
+* ``POST /calendar/v3/freeBusy`` (at most 50 calendars, at most 90 days; recurring
+  series are expanded, as Google does),
 * ``GET|POST /calendar/v3/calendars/{id}/events`` with paging, ``syncToken``
   and ``nextSyncToken`` on the last page only,
 * ``PATCH|DELETE /calendar/v3/calendars/{id}/events/{eventId}``,
@@ -25,7 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
+import icalendar
+import recurring_ical_events
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -107,6 +111,43 @@ def _event_span(body: dict[str, Any]) -> tuple[datetime, datetime] | None:
             datetime(e.year, e.month, e.day, tzinfo=UTC),
         )
     return None
+
+
+def _as_utc(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _ics_time(name: str, value: dict[str, Any]) -> str:
+    if "date" in value:
+        return f"{name};VALUE=DATE:{value['date'].replace('-', '')}"
+    moment = _parse_rfc3339(value["dateTime"])
+    zone = value.get("timeZone")
+    if zone and zone != "UTC":
+        local = moment.astimezone(ZoneInfo(zone))
+        return f"{name};TZID={zone}:{local.strftime('%Y%m%dT%H%M%S')}"
+    return f"{name}:{moment.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def _series_ics(members: list[dict[str, Any]]) -> str:
+    """A recurring series (master and exceptions) as Google would expand it, in iCalendar."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//emulator//EN"]
+    for event in members:
+        lines += ["BEGIN:VEVENT", f"UID:{event.get('iCalUID', event['id'])}"]
+        lines.append("DTSTAMP:20270101T000000Z")
+        if "originalStartTime" in event:
+            lines.append(_ics_time("RECURRENCE-ID", event["originalStartTime"]))
+        start = event.get("start") or event.get("originalStartTime")
+        end = event.get("end") or start
+        lines += [_ics_time("DTSTART", start), _ics_time("DTEND", end)]
+        lines += list(event.get("recurrence", []))
+        lines.append(f"STATUS:{str(event.get('status', 'confirmed')).upper()}")
+        if event.get("transparency") == "transparent":
+            lines.append("TRANSP:TRANSPARENT")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
 
 
 class GoogleEmulator:
@@ -384,22 +425,10 @@ class GoogleEmulator:
                         "busy": [],
                     }
                     continue
-                busy = []
-                for stored in store.events.values():
-                    event = stored.body
-                    if stored.deleted or event.get("status") == "cancelled":
-                        continue
-                    if event.get("transparency") == "transparent":
-                        continue
-                    span = _event_span(event)
-                    if span is None or not (span[0] < t_max and t_min < span[1]):
-                        continue
-                    busy.append(
-                        {
-                            "start": _rfc3339(max(span[0], t_min)),
-                            "end": _rfc3339(min(span[1], t_max)),
-                        }
-                    )
+                busy = [
+                    {"start": _rfc3339(max(a, t_min)), "end": _rfc3339(min(b, t_max))}
+                    for a, b in self._busy_spans(store, t_min, t_max)
+                ]
                 busy.sort(key=lambda b: b["start"])
                 calendars[cal_id] = {"busy": busy}
         return _json(
@@ -410,6 +439,35 @@ class GoogleEmulator:
                 "calendars": calendars,
             }
         )
+
+    def _busy_spans(
+        self, store: _CalendarStore, t_min: datetime, t_max: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """Opaque, confirmed time in ``[t_min, t_max)``, recurring series expanded."""
+        spans = []
+        series: dict[str, list[dict[str, Any]]] = {}
+        for stored in store.events.values():
+            event = stored.body
+            if stored.deleted:
+                continue
+            if event.get("recurrence") or event.get("recurringEventId"):
+                series.setdefault(str(event.get("iCalUID", event["id"])), []).append(event)
+                continue
+            if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+                continue
+            span = _event_span(event)
+            if span is not None and span[0] < t_max and t_min < span[1]:
+                spans.append(span)
+        for members in series.values():
+            cal = icalendar.Calendar.from_ical(_series_ics(members))
+            for occurrence in recurring_ical_events.of(cal).between(t_min, t_max):
+                if str(occurrence.get("STATUS", "")).upper() == "CANCELLED":
+                    continue
+                if str(occurrence.get("TRANSP", "")).upper() == "TRANSPARENT":
+                    continue
+                start, end = occurrence.decoded("DTSTART"), occurrence.decoded("DTEND")
+                spans.append((_as_utc(start), _as_utc(end)))
+        return spans
 
     def _list(self, calendar_id: str, args: Any) -> Response:
         sync_token = args.get("syncToken")

@@ -1,9 +1,8 @@
 """The shared calendar contract, run against GoogleCalendarBackend and the loopback emulator.
 
-The real google-api-python-client talks HTTP to the emulator. ``sync`` mode
-(events.list + syncToken, recurrences expanded on the client) passes the whole
-contract; ``freebusy`` mode relies on Google to expand recurrences, which the
-emulator does not do, so its recurring cases are skipped.
+The real google-api-python-client talks HTTP to the emulator, in both read
+modes: ``sync`` (events.list + syncToken, recurrences expanded on the client)
+and ``freebusy`` (the provider expands recurrences).
 """
 
 from __future__ import annotations
@@ -85,5 +84,4 @@ class TestGoogleSyncContract(_GoogleContract):
 
 
 class TestGoogleFreeBusyContract(_GoogleContract):
-    mode = "freebusy"
-    can_seed_recurring = False  # Google expands recurrences for freeBusy; the emulator does not
+    mode = "freebusy"  # recurrences are expanded by the provider (here: the emulator)
