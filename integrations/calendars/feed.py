@@ -124,7 +124,7 @@ class ICSFeedBackend(CalendarBackend):
         self.block_private_networks = block_private_networks
         self.last_error: CalendarError | None = None
         self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
-        self._cached: tuple[int, Interval, ICSRead] | None = None
+        self._cached: tuple[FeedSnapshot, Interval, ICSRead] | None = None
 
     # ---- reading ------------------------------------------------------------
     def read_busy(self, window: Interval) -> ICSRead:
@@ -150,9 +150,9 @@ class ICSFeedBackend(CalendarBackend):
         return self._fetch_file()
 
     def _read(self, snapshot: FeedSnapshot, window: Interval, unchanged: bool) -> ICSRead:
-        key = id(snapshot)
-        if unchanged and self._cached is not None and self._cached[:2] == (key, window):
-            return self._cached[2]
+        cached = self._cached
+        if unchanged and cached is not None and cached[0] is snapshot and cached[1] == window:
+            return cached[2]
         read = busy_from_calendar(
             snapshot.calendar,
             source=self.source,
@@ -167,7 +167,7 @@ class ICSFeedBackend(CalendarBackend):
             unknown_tzids=read.unknown_tzids,
             warnings=snapshot.warnings + read.warnings,
         )
-        self._cached = (key, window, replace(result, unchanged=True))
+        self._cached = (snapshot, window, replace(result, unchanged=True))
         return result
 
     def _accept(

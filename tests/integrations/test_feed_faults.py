@@ -250,6 +250,8 @@ def test_etag_304_reuses_the_parsed_copy(server: FeedServer) -> None:
     assert server.seen[-1].headers["if-none-match"] == '"abc"'
     assert server.seen[-1].status == 304
     assert backend.fetches == 1 and backend.last_good is snapshot
+    # not even re-expanded: the same window gives back the same result object
+    assert backend.read_busy(WEEK) is second
 
 
 def test_last_modified_304(server: FeedServer) -> None:
