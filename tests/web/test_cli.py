@@ -1,0 +1,226 @@
+"""Commands: db upgrade/downgrade, import (idempotent), export, create-user, demo."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from scheduler.config import parse_config
+from web import migrate
+from web.cli import main
+from web.db import Database
+from web.models import Coordinator, Interviewer, Loop, OutboxMail, SchedulingRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def test_db_upgrade_and_downgrade_on_a_fresh_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PANELSLOT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    runner = CliRunner()
+    res = runner.invoke(main, ["db", "current"])
+    assert res.exit_code == 0 and res.output.startswith("base")
+    res = runner.invoke(main, ["db", "upgrade"])
+    assert res.exit_code == 0, res.output
+    assert f"database at revision {migrate.head_revision()}" in res.output
+    res = runner.invoke(main, ["db", "downgrade", "base"])
+    assert res.exit_code == 0 and "database at revision base" in res.output
+
+
+def test_commands_refuse_an_unmigrated_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PANELSLOT_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    res = CliRunner().invoke(main, ["import", str(EXAMPLE)])
+    assert res.exit_code == 2
+    assert "run `panelslot db upgrade` first" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANELSLOT_SERVER_PORT", "http")
+    res = CliRunner().invoke(main, ["db", "current"])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        "panelslot: environment PANELSLOT_SERVER_PORT: server.port = 'http': expected a whole number"
+    )
+
+
+def test_import_is_idempotent(runner: CliRunner, database_url: str) -> None:
+    res = runner.invoke(main, ["import", str(EXAMPLE)])
+    assert res.exit_code == 0, res.output
+    assert "created  interviewer alice" in res.output and "created  loop onsite" in res.output
+    db = Database(database_url)
+    with db.session() as s:
+        first = (
+            s.scalar(select(func.count()).select_from(Interviewer)),
+            s.scalar(select(func.count()).select_from(Loop)),
+        )
+        alice = s.scalar(select(Interviewer).where(Interviewer.key == "alice"))
+        assert alice is not None and alice.timezone == "Africa/Lagos"
+        assert alice.working_hours["mon"] == ["09:00-12:00", "13:00-17:00"]
+        assert alice.calendars[0].url == str(ROOT / "examples/calendars/alice.ics")
+    res = runner.invoke(main, ["import", str(EXAMPLE)])
+    assert res.exit_code == 0
+    assert res.output.strip().endswith("0 created, 0 updated, 8 unchanged")
+    with db.session() as s:
+        assert first == (
+            s.scalar(select(func.count()).select_from(Interviewer)),
+            s.scalar(select(func.count()).select_from(Loop)),
+        )
+    db.dispose()
+
+
+def test_import_updates_changed_values(
+    runner: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    runner.invoke(main, ["import", str(EXAMPLE)])
+    text = EXAMPLE.read_text().replace('timezone = "Africa/Lagos"', 'timezone = "Africa/Accra"')
+    changed = tmp_path / "changed.toml"
+    changed.write_text(text)
+    res = runner.invoke(main, ["import", str(changed)])
+    assert "updated  interviewer alice" in res.output
+
+
+def test_import_errors_name_file_field_value(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        EXAMPLE.read_text().replace('timezone = "Africa/Lagos"', 'timezone = "Africa/Atlantis"')
+    )
+    res = runner.invoke(main, ["import", str(bad)])
+    assert res.exit_code == 2
+    assert (
+        str(bad) in res.output
+        and "interviewers[0].timezone" in res.output
+        and "Africa/Atlantis" in res.output
+    )
+    assert "Traceback" not in res.output
+    res = runner.invoke(main, ["import", str(tmp_path / "missing.toml")])
+    assert res.exit_code == 2 and "no such file" in res.output
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[interviewers]\n")
+    res = runner.invoke(main, ["import", str(broken)])
+    assert res.exit_code == 2 and "not valid TOML" in res.output
+
+
+def test_export_round_trips(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(main, ["import", str(EXAMPLE)])
+    out = tmp_path / "export.toml"
+    res = runner.invoke(main, ["export", "-o", str(out)])
+    assert res.exit_code == 0
+    exported = parse_config(tomllib.loads(out.read_text()), str(out))
+    original = parse_config(tomllib.loads(EXAMPLE.read_text()), str(EXAMPLE))
+    assert {
+        i.id: (i.timezone, i.working_hours, i.max_interviews_per_day) for i in exported.interviewers
+    } == {
+        i.id: (i.timezone, i.working_hours, i.max_interviews_per_day) for i in original.interviewers
+    }
+    norm = lambda c: {
+        lp.id: (
+            lp.order,
+            lp.min_gap_minutes,
+            lp.max_gap_minutes,
+            lp.settings,  # noqa: E731
+            [(s.name, s.duration_minutes, sorted(s.pool), s.required) for s in lp.sessions],
+        )
+        for lp in c.loops
+    }
+    assert norm(exported) == norm(original)
+
+
+def test_export_from_the_ui(signed_in: Any) -> None:
+    resp = signed_in.get("/export.toml")
+    assert resp.status_code == 200 and resp.mimetype == "application/toml"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    cfg = parse_config(tomllib.loads(resp.get_data(as_text=True)), "export")
+    assert {i.id for i in cfg.interviewers} == {"alice", "bob", "devi", "eli"}
+    assert {lp.id for lp in cfg.loops} == {"onsite", "screen"}
+
+
+def test_create_user(runner: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEW_PW", "a long enough password")
+    res = runner.invoke(
+        main,
+        ["create-user", "kim@example.com", "--password-env", "NEW_PW", "--timezone", "Asia/Tokyo"],
+    )
+    assert res.exit_code == 0 and "created coordinator kim@example.com" in res.output
+    db = Database(database_url)
+    with db.session() as s:
+        row = s.scalar(select(Coordinator).where(Coordinator.email == "kim@example.com"))
+        assert (
+            row is not None
+            and row.timezone == "Asia/Tokyo"
+            and "a long enough" not in row.password_hash
+        )
+    res = runner.invoke(main, ["create-user", "kim@example.com", "--password-env", "NEW_PW"])
+    assert res.exit_code == 1 and "an account exists" in res.output
+    res = runner.invoke(
+        main, ["create-user", "kim@example.com", "--password-env", "NEW_PW", "--update"]
+    )
+    assert res.exit_code == 0
+    db.dispose()
+
+
+def test_create_user_prompts_and_checks(runner: CliRunner) -> None:
+    res = runner.invoke(
+        main, ["create-user", "lee@example.com"], input="secret-pass-1\nsecret-pass-1\n"
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        runner.invoke(main, ["create-user", "not-an-email", "--password-env", "X"]).exit_code == 2
+    )
+    res = runner.invoke(main, ["create-user", "a@example.com", "--password-env", "UNSET_VAR_XYZ"])
+    assert res.exit_code == 2 and "UNSET_VAR_XYZ" in res.output
+    res = runner.invoke(main, ["create-user", "b@example.com"], input="short\nshort\n")
+    assert res.exit_code == 2 and "at least 8 characters" in res.output
+    res = runner.invoke(
+        main, ["create-user", "c@example.com", "--timezone", "Nowhere/Land", "--password-env", "X"]
+    )
+    assert res.exit_code == 2 and "not a known time zone" in res.output
+
+
+def test_demo_sets_up_a_working_company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PANELSLOT_CONFIG", raising=False)
+    folder = tmp_path / "demo"
+    res = CliRunner().invoke(main, ["demo", "--dir", str(folder), "--port", "8765", "--no-serve"])
+    assert res.exit_code == 0, res.output
+    password = re.search(r"password\s+(\S+)", res.output).group(1)  # type: ignore[union-attr]
+    link = re.search(r"candidate\s+http://127.0.0.1:8765(/c/\S+)", res.output).group(1)  # type: ignore[union-attr]
+    assert "demo@panelslot.example" in res.output
+    assert list((folder / "outbox").glob("*.eml"))
+    db = Database(f"sqlite:///{folder / 'panelslot-demo.sqlite3'}")
+    with db.session() as s:
+        zones = set(s.scalars(select(Interviewer.timezone)))
+        assert s.scalar(select(func.count()).select_from(Interviewer)) == 6 and len(zones) >= 5
+        assert s.scalar(select(func.count()).select_from(Loop)) == 2
+        req = s.scalar(select(SchedulingRequest))
+        assert req is not None and req.status == "sent" and len(req.options) >= 1
+        assert s.scalar(select(OutboxMail.status)) == "sent"
+    db.dispose()
+
+    # the printed credentials and link work in the app built on that folder
+    from web.app import create_app
+
+    secret_token_app = create_app(
+        {"server.mode": "demo", "database.url": f"sqlite:///{folder / 'panelslot-demo.sqlite3'}"}
+    )
+    client = secret_token_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    resp = client.post(
+        "/login",
+        data={"email": "demo@panelslot.example", "password": password, "csrf_token": token},
+    )
+    assert resp.status_code == 302
+    assert "Priya Sharma" in client.get("/requests").get_data(as_text=True)
+    assert client.get("/demo/outbox").status_code == 200
+    # the link was signed with the demo's own key: a different key refuses it politely
+    assert client.get(link).status_code == 400
