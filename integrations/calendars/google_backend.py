@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import google_auth_httplib2
@@ -35,9 +35,8 @@ from googleapiclient.errors import HttpError
 from integrations.backoff import Backoff
 from integrations.calendars.base import BusyRead, CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError, ReconnectRequired
+from integrations.ics import busy_from_calendar
 from scheduler.model import Interval
-
-T = TypeVar("T")
 
 MAX_FREEBUSY_CALENDARS = 50
 MAX_FREEBUSY_SPAN = timedelta(days=90)
@@ -127,7 +126,7 @@ def chunk_ids(ids: Sequence[str], size: int = MAX_FREEBUSY_CALENDARS) -> list[tu
 
 
 def _rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(value: str) -> datetime:
@@ -289,26 +288,29 @@ class GoogleCalendarBackend(CalendarBackend):
         return BusyRead(busy=tuple(sorted(busy)), events_read=blocks)
 
     def _read_by_sync(self, window: Interval) -> BusyRead:
-        from integrations.ics import busy_from_calendar  # written alongside; shared busy rules
-
-        fetched = self.sync_events()
-        cal = icalendar.Calendar()
-        cal.add("prodid", "-//panelslot//google sync//EN")
-        cal.add("version", "2.0")
+        changed = self._sync_all()
+        email = self.options.email or self._own_email()
+        busy: list[Interval] = []
+        occurrences = 0
         for cal_id in self.options.calendar_ids:
+            cal = icalendar.Calendar()
+            cal.add("prodid", "-//panelslot//google sync//EN")
+            cal.add("version", "2.0")
             for event in self.sync_state[cal_id].events.values():
                 vevent = google_event_to_vevent(event)
                 if vevent is not None:
                     cal.add_component(vevent)
-        read = busy_from_calendar(
-            cal,
-            source=self.options.label,
-            timezone=self.options.timezone,
-            window=window,
-            email=self.options.email or self._own_email(),
-        )
+            read = busy_from_calendar(
+                cal,
+                source=f"{self.options.label} calendar {cal_id}",
+                timezone=self.options.timezone,
+                window=window,
+                email=email,
+            )
+            busy.extend(read.busy)
+            occurrences += read.events_read
         # like ICS feeds, events_read counts the occurrences found in the window
-        return BusyRead(busy=read.busy, events_read=read.events_read, unchanged=fetched == 0)
+        return BusyRead(busy=tuple(busy), events_read=occurrences, unchanged=not changed)
 
     def _own_email(self) -> str | None:
         """The account's address as Google marks it (``"self": true``) on attendees."""
@@ -325,17 +327,28 @@ class GoogleCalendarBackend(CalendarBackend):
         Uses the stored ``syncToken`` when there is one; a 410 Gone wipes the
         calendar's events and runs a full sync. Returns the items received.
         """
-        return sum(self._sync_calendar(cal_id) for cal_id in self.options.calendar_ids)
+        received = 0
+        for cal_id in self.options.calendar_ids:
+            received += self._sync_calendar(cal_id)[0]
+        return received
 
-    def _sync_calendar(self, cal_id: str) -> int:
-        """Bring the stored events of ``cal_id`` up to date; return items received."""
+    def _sync_all(self) -> bool:
+        """Sync every counted calendar; True if anything may have changed."""
+        changed = False
+        for cal_id in self.options.calendar_ids:
+            received, incremental = self._sync_calendar(cal_id)
+            changed = changed or received > 0 or not incremental
+        return changed
+
+    def _sync_calendar(self, cal_id: str) -> tuple[int, bool]:
+        """Update the stored events of ``cal_id``: (items received, was it incremental)."""
         state = self.sync_state.setdefault(cal_id, CalendarSyncState())
         if state.sync_token is not None:
             try:
-                return self._list_pages(cal_id, state, incremental=True)
+                return self._list_pages(cal_id, state, incremental=True), True
             except _SyncTokenGone:
                 self.sync_state[cal_id] = state = CalendarSyncState()
-        return self._list_pages(cal_id, state, incremental=False)
+        return self._list_pages(cal_id, state, incremental=False), False
 
     def _list_pages(self, cal_id: str, state: CalendarSyncState, *, incremental: bool) -> int:
         received = 0
@@ -352,7 +365,10 @@ class GoogleCalendarBackend(CalendarBackend):
             if page_token:
                 params["pageToken"] = page_token
             try:
-                page = self._execute("list events", partial(self._service.events().list, **params))
+                page = self._execute(
+                    f"list the events of calendar {cal_id}",
+                    partial(self._service.events().list, **params),
+                )
             except GoogleApiError as exc:
                 if incremental and exc.status == 410:
                     raise _SyncTokenGone() from None

@@ -200,6 +200,18 @@ def test_sync_read_busy_reports_unchanged(emulator: GoogleEmulator) -> None:
     assert not third.unchanged and third.busy == first.busy
 
 
+def test_first_sync_of_an_empty_calendar_is_not_unchanged(emulator: GoogleEmulator) -> None:
+    backend = make_backend(emulator, mode="sync")
+    assert not backend.read_busy(WEEK).unchanged
+    assert backend.read_busy(WEEK).unchanged
+
+
+def test_sync_unknown_calendar_names_it(emulator: GoogleEmulator) -> None:
+    backend = make_backend(emulator, mode="sync", calendar_ids=("primary", "gone@example.com"))
+    with pytest.raises(CalendarError, match=r"HTTP 404.*calendar gone@example\.com"):
+        backend.read_busy(WEEK)
+
+
 def test_sync_token_gone_410_wipes_and_resyncs(emulator: GoogleEmulator) -> None:
     old = emulator.add_event("primary", timed(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)))
     backend = make_backend(emulator, mode="sync")
