@@ -50,7 +50,8 @@ def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     res = CliRunner().invoke(main, ["db", "current"])
     assert res.exit_code == 2
     assert res.output.strip() == (
-        "panelslot: environment PANELSLOT_SERVER_PORT: server.port = 'http': expected a whole number"
+        "panelslot: environment PANELSLOT_SERVER_PORT: server.port = 'http': "
+        "expected a whole number"
     )
 
 
@@ -123,16 +124,19 @@ def test_export_round_trips(runner: CliRunner, tmp_path: Path) -> None:
     } == {
         i.id: (i.timezone, i.working_hours, i.max_interviews_per_day) for i in original.interviewers
     }
-    norm = lambda c: {
-        lp.id: (
-            lp.order,
-            lp.min_gap_minutes,
-            lp.max_gap_minutes,
-            lp.settings,  # noqa: E731
-            [(s.name, s.duration_minutes, sorted(s.pool), s.required) for s in lp.sessions],
-        )
-        for lp in c.loops
-    }
+
+    def norm(c: Any) -> dict[str, Any]:
+        return {
+            lp.id: (
+                lp.order,
+                lp.min_gap_minutes,
+                lp.max_gap_minutes,
+                lp.settings,
+                [(s.name, s.duration_minutes, sorted(s.pool), s.required) for s in lp.sessions],
+            )
+            for lp in c.loops
+        }
+
     assert norm(exported) == norm(original)
 
 
