@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from web.db import utcnow
 from web.models import JobRequest
 
-JOB_KINDS = ("sync_interviewer", "sync_all", "deliver_mail", "expire_requests")
+JOB_KINDS = (
+    "sync_interviewer",
+    "sync_all",
+    "deliver_mail",
+    "expire_requests",
+    "calendar_writeback",
+)
 
 
 def enqueue(

@@ -146,11 +146,18 @@ def _job_expire(s: Session, job: JobRequest, now: datetime) -> str:
     return f"{services.expire_requests(s, now)} request(s) expired"
 
 
+def _booking() -> Any:
+    from web import booking  # imported late: web.booking imports web.jobs
+
+    return booking
+
+
 HANDLERS: dict[str, JobHandler] = {
     "sync_interviewer": _job_sync_interviewer,
     "sync_all": _job_sync_all,
     "expire_requests": _job_expire,
     "deliver_mail": lambda s, job, now: "mail is delivered on every poll",
+    "calendar_writeback": lambda s, job, now: _booking().job_writeback(s, job, now),
 }
 
 

@@ -1,12 +1,31 @@
-"""The candidate's pages. This issue: verify the link and show the offer; booking is issue 5."""
+"""The candidate's pages, reached by the signed link in their e-mail.
+
+GET  /c/<token>              the offer (options grouped by day in the chosen zone), or the booking
+POST /c/<token>/book         book an option (re-check + one transaction, idempotency key)
+GET  /c/<token>/reschedule   other times; POST moves the booking (old times kept until it works)
+POST /c/<token>/cancel       cancel the booked interview (until the cut-off)
+POST /c/<token>/none         "none of these work": own ranges, sent to the coordinator
+GET  /c/<token>/interview.ics  the booked sessions to import
+
+The zone is ``?tz=`` (set by the page's script from the browser, or by the zone picker, which
+works without script); without it, the zone the coordinator gave.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from web import booking as service
 from web import services
-from web.helpers import audit, db_session, get_settings, now
+from web.helpers import audit, db_session, get_db, get_settings, now
+from web.models import Booking, OfferedOption, SchedulingRequest
+from web.zones import all_zones, offset_label, zone_ok
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
 
@@ -23,14 +42,40 @@ PROBLEMS = {
     ),
     "cancelled": (
         "This interview request was cancelled",
-        "Your recruiter cancelled this request. "
-        "If you think this is a mistake, reply to their e-mail.",
+        "The interview was cancelled, so this link no longer works. "
+        "If you think this is a mistake, write to your recruiter.",
     ),
 }
+MAX_REPLY = 2000
 
 
-@bp.get("/<token>")
-def landing(token: str) -> ResponseReturnValue:
+class _Problem(Exception):
+    def __init__(self, response: ResponseReturnValue) -> None:
+        self.response = response
+
+
+@bp.errorhandler(_Problem)
+def _problem_response(exc: _Problem) -> ResponseReturnValue:
+    return exc.response
+
+
+def _problem(title: str, message: str, code: int, contact: str | None = None) -> _Problem:
+    return _Problem(
+        (
+            render_template(
+                "candidate/problem.html", title=title, message=message, contact=contact
+            ),
+            code,
+        )
+    )
+
+
+def _policy() -> service.BookingPolicy:
+    return service.BookingPolicy.from_settings(get_settings())
+
+
+def _request_for(token: str) -> SchedulingRequest:
+    """The request of a valid link, or a friendly page (raised)."""
     s = db_session()
     try:
         req = services.verify_candidate_token(
@@ -43,27 +88,370 @@ def landing(token: str) -> ResponseReturnValue:
     except services.LinkProblem as exc:
         title, message = PROBLEMS[exc.kind]
         contact = exc.request.coordinator.email if exc.request is not None else None
-        return render_template(
-            "candidate/problem.html", title=title, message=message, contact=contact
-        ), 410 if exc.kind in ("expired", "cancelled") else 400
+        code = 410 if exc.kind in ("expired", "cancelled") else 400
+        if (
+            exc.kind == "expired"
+            and exc.request is not None
+            and exc.request.status
+            in (
+                "booked",
+                "rescheduled",
+            )
+        ):
+            # A booked interview stays visible after the offer expired.
+            return exc.request
+        raise _problem(title, message, code, contact) from None
     if req.status == "draft":
-        return render_template(
-            "candidate/problem.html",
-            title="This link is not active yet",
-            message="Your recruiter has not sent it yet.",
-            contact=None,
-        ), 400
+        raise _problem(
+            "This link is not active yet", "Your recruiter has not sent it yet.", 400, None
+        )
+    return req
+
+
+def _zone(req: SchedulingRequest, b: Booking | None = None) -> tuple[str, str | None]:
+    """(zone to show, notice about a refused ``tz``)."""
+    asked = (request.values.get("tz") or "").strip()
+    if asked:
+        if zone_ok(asked):
+            return asked, None
+        fallback = service.candidate_zone(req, b)
+        return fallback, f"Unknown time zone {asked[:60]!r}; showing times in {fallback}."
+    return service.candidate_zone(req, b), None
+
+
+@dataclass(frozen=True)
+class SessionView:
+    name: str
+    start: datetime
+    end: datetime
+    people: str
+
+
+@dataclass(frozen=True)
+class OptionView:
+    id: int
+    rank: int
+    start: datetime
+    end: datetime
+    sessions: tuple[SessionView, ...]
+
+
+def _names(req: SchedulingRequest, keys: list[str], people: dict[str, str]) -> str:
+    if not req.loop.show_interviewer_names:
+        return ""
+    return ", ".join(people.get(k, k) for k in keys)
+
+
+def _option_view(req: SchedulingRequest, row: OfferedOption, people: dict[str, str]) -> OptionView:
+    opt = services.stored_option(row)
+    return OptionView(
+        id=row.id,
+        rank=row.rank,
+        start=opt.start,
+        end=opt.end,
+        sessions=tuple(
+            SessionView(s.name, s.start, s.end, _names(req, list(s.interviewers), people))
+            for s in opt.sessions
+        ),
+    )
+
+
+def _by_day(views: list[OptionView], tz: str) -> list[tuple[date, list[OptionView]]]:
+    zone = ZoneInfo(tz)
+    days: dict[date, list[OptionView]] = {}
+    for v in sorted(views, key=lambda v: (v.start, v.rank)):
+        days.setdefault(v.start.astimezone(zone).date(), []).append(v)
+    return list(days.items())
+
+
+def _people(req: SchedulingRequest) -> dict[str, str]:
+    loop = services.load_loop(db_session(), req.loop_id)
+    if loop is None:
+        return {}
+    return {i.key: i.name for s in loop.sessions for i in s.pool}
+
+
+def _options(req: SchedulingRequest, b: Booking | None) -> list[OptionView]:
+    s = db_session()
+    at = now()
+    rows = service.valid_options(s, req, at, ignore_booking=b)
+    if not rows:
+        added = service.top_up(
+            get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
+        )
+        if added:
+            s.expire_all()
+            req = s.get(SchedulingRequest, req.id) or req
+            rows = service.valid_options(s, req, at, ignore_booking=b)
+    people = _people(req)
+    return [_option_view(req, r, people) for r in rows]
+
+
+def _offer_page(
+    req: SchedulingRequest,
+    *,
+    mode: str,
+    code: int = 200,
+    error: str | None = None,
+    reply_error: str | None = None,
+    reply_text: str = "",
+) -> ResponseReturnValue:
+    b = services.active_booking(req) if mode == "reschedule" else None
+    tz, notice = _zone(req, b)
+    views = _options(req, b)
+    first = views[0].start if views else now()
+    return (
+        render_template(
+            "candidate/landing.html",
+            req=req,
+            mode=mode,
+            token=request.view_args["token"] if request.view_args else "",
+            days=_by_day(views, tz),
+            tz=tz,
+            tz_label=f"{tz}, {offset_label(tz, first)}",
+            default_tz=service.candidate_zone(req, b),
+            zones=all_zones(),
+            notice=notice,
+            error=error,
+            reply_error=reply_error,
+            reply_text=reply_text,
+            idem=secrets.token_urlsafe(18),
+            zone_action=url_for(
+                "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
+                token=request.view_args["token"] if request.view_args else "",
+            ),
+            booking=b,
+            coordinator=req.coordinator,
+        ),
+        code,
+    )
+
+
+def _booked_page(
+    req: SchedulingRequest, *, done: bool = False, error: str | None = None, code: int = 200
+) -> ResponseReturnValue:
+    b = services.active_booking(req)
+    if b is None:
+        raise _problem("Nothing is booked", "This interview has no booking.", 404)
+    tz, notice = _zone(req, b)
+    policy = _policy()
+    groups = service.session_groups(b)
+    return (
+        render_template(
+            "candidate/booked.html",
+            req=req,
+            b=b,
+            token=request.view_args["token"] if request.view_args else "",
+            groups=groups,
+            show_names=bool(req.loop.show_interviewer_names),
+            tz=tz,
+            tz_label=f"{tz}, {offset_label(tz, groups[0].start)}",
+            zones=all_zones(),
+            notice=notice,
+            done=done,
+            error=error,
+            can_change=service.can_change(b, now(), policy),
+            cutoff_hours=f"{policy.change_cutoff.total_seconds() / 3600:g}",
+            google=service.google_links(req, b),
+            zone_action=url_for(
+                "candidate.landing", token=request.view_args["token"] if request.view_args else ""
+            ),
+            video=service.video_url(req, b),
+            coordinator=req.coordinator,
+        ),
+        code,
+    )
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.get("/<token>")
+def landing(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
     if req.status == "sent":
+        s = db_session()
         req.status = "opened"
         req.opened_at = now()
         audit(s, "candidate", "request_opened", "request", req.id)
         s.commit()
-    tz = req.candidate_tz or req.coordinator.timezone
-    options = [services.stored_option(o) for o in req.options if not o.withdrawn]
+    if req.status in service.BOOKED:
+        return _booked_page(req, done=request.args.get("done") == "1")
+    return _offer_page(req, mode="book")
+
+
+def _option_id() -> int | None:
+    raw = (request.form.get("option") or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def _idem_key() -> str | None:
+    key = (request.form.get("idem") or "").strip()
+    ok = 16 <= len(key) <= 64 and all(c.isalnum() or c in "-_" for c in key)
+    return key if ok else None
+
+
+def _tz_arg() -> dict[str, str]:
+    tz = (request.form.get("tz") or "").strip()
+    return {"tz": tz} if tz and zone_ok(tz) else {}
+
+
+@bp.post("/<token>/book")
+def book(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status in service.BOOKED:
+        return redirect(url_for("candidate.landing", token=token, **_tz_arg()), 303)
+    option_id, key = _option_id(), _idem_key()
+    if option_id is None:
+        return _offer_page(req, mode="book", code=400, error="Choose one of the times first.")
+    if key is None:
+        return _offer_page(
+            req, mode="book", code=400, error="The form was incomplete; reload the page."
+        )
+    tz = _tz_arg().get("tz")
+    try:
+        service.book(
+            get_db(),
+            req.id,
+            option_id,
+            idempotency_key=key,
+            candidate_tz=tz,
+            now=now(),
+            policy=_policy(),
+        )
+    except service.OptionUnknown as exc:
+        return _offer_page(req, mode="book", code=400, error=exc.message)
+    except service.OptionTaken as exc:
+        db_session().expire_all()
+        return _offer_page(
+            req,
+            mode="book",
+            code=409,
+            error=f"{exc.message} Here are the times that are still free.",
+        )
+    except service.BookingClosed as exc:
+        db_session().expire_all()
+        return _reload_or_problem(token, exc.message)
+    return redirect(url_for("candidate.landing", token=token, done="1", **_tz_arg()), 303)
+
+
+def _reload_or_problem(token: str, message: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status in service.BOOKED:
+        return _booked_page(req, error=message, code=409)
+    raise _problem("This cannot be done now", message, 409, req.coordinator.email)
+
+
+@bp.route("/<token>/reschedule", methods=["GET", "POST"])
+def reschedule(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status not in service.BOOKED:
+        return redirect(url_for("candidate.landing", token=token, **_tz_arg()), 303)
+    b = services.active_booking(req)
+    assert b is not None
+    if not service.can_change(b, now(), _policy()):
+        return _booked_page(req, error=service._cutoff_message(_policy()), code=409)
+    if request.method == "GET":
+        return _offer_page(req, mode="reschedule")
+    option_id, key = _option_id(), _idem_key()
+    if option_id is None or key is None:
+        return _offer_page(req, mode="reschedule", code=400, error="Choose one of the times first.")
+    try:
+        service.reschedule(
+            get_db(),
+            req.id,
+            option_id,
+            idempotency_key=key,
+            candidate_tz=_tz_arg().get("tz"),
+            now=now(),
+            policy=_policy(),
+        )
+    except service.OptionUnknown as exc:
+        return _offer_page(req, mode="reschedule", code=400, error=exc.message)
+    except service.OptionTaken as exc:
+        db_session().expire_all()
+        return _offer_page(
+            req,
+            mode="reschedule",
+            code=409,
+            error=f"{exc.message} Your interview is unchanged; here are the times still free.",
+        )
+    except service.BookingClosed as exc:
+        db_session().expire_all()
+        return _reload_or_problem(token, exc.message)
+    return redirect(url_for("candidate.landing", token=token, done="1", **_tz_arg()), 303)
+
+
+@bp.post("/<token>/cancel")
+def cancel(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status not in service.BOOKED:
+        return redirect(url_for("candidate.landing", token=token), 303)
+    if request.form.get("confirm") != "yes":
+        return _booked_page(req, error="Tick the box to confirm that you want to cancel.", code=400)
+    reason = (request.form.get("reason") or "").strip()
+    if len(reason) > MAX_REPLY:
+        return _booked_page(
+            req,
+            error=f"The reason is too long ({len(reason)} characters, at most {MAX_REPLY}).",
+            code=400,
+        )
+    try:
+        service.cancel(get_db(), req.id, now=now(), policy=_policy(), reason=reason)
+    except service.BookingClosed as exc:
+        db_session().expire_all()
+        return _reload_or_problem(token, exc.message)
     return render_template(
-        "candidate/landing.html",
-        req=req,
-        options=options,
-        tz=tz,
-        booking=services.active_booking(req),
+        "candidate/problem.html",
+        title="Your interview is cancelled",
+        message="Everyone in the interview has been told. "
+        "If you want a new time, write to your recruiter.",
+        contact=req.coordinator.email,
+    )
+
+
+@bp.post("/<token>/none")
+def none_work(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status not in service.OPEN:
+        return redirect(url_for("candidate.landing", token=token), 303)
+    text = (request.form.get("ranges") or "").strip()
+    tz = _tz_arg().get("tz") or service.candidate_zone(req)
+    if len(text) < 3:
+        return _offer_page(
+            req,
+            mode="book",
+            code=400,
+            reply_error="Write the days and times that suit you, e.g. “Tue–Thu 14:00–18:00”.",
+        )
+    if len(text) > MAX_REPLY:
+        return _offer_page(
+            req,
+            mode="book",
+            code=400,
+            reply_error=f"That is {len(text)} characters; please keep it under {MAX_REPLY}.",
+            reply_text=text[:MAX_REPLY],
+        )
+    s = db_session()
+    service.none_work(s, req, text, tz, now())
+    s.commit()
+    return render_template(
+        "candidate/problem.html",
+        title="Thank you",
+        message=f"{req.coordinator.name or 'Your recruiter'} has your times and will be in touch.",
+        contact=req.coordinator.email,
+    )
+
+
+@bp.get("/<token>/interview.ics")
+def ics(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    b = services.active_booking(req)
+    if b is None or req.status not in service.BOOKED:
+        raise _problem("Nothing is booked yet", "Choose a time first; then download it.", 404)
+    data = service.download_ics(req, b, now(), _policy())
+    return Response(
+        data,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="interview.ics"'},
     )
