@@ -46,7 +46,7 @@ def policy(**kw: Any) -> BookingPolicy:
 
 
 def send_request(
-    db: Database,
+    database: Database,
     *,
     loop_key: str = "onsite",
     candidate: str = "Priya Nair",
@@ -65,7 +65,7 @@ def send_request(
 
     from web.models import Loop
 
-    with db.session() as s:
+    with database.session() as s:
         coord = s.scalar(select(Coordinator).where(Coordinator.email == coordinator_email))
         assert coord is not None
         loop = s.scalar(select(Loop).where(Loop.key == loop_key))
@@ -110,10 +110,10 @@ def send_request(
         return Sent(req.id, token, [r.id for r in rows])
 
 
-def request_row(db: Database, rid: int) -> SchedulingRequest:
+def request_row(database: Database, rid: int) -> SchedulingRequest:
     from sqlalchemy.orm import selectinload
 
-    with db.session() as s:
+    with database.session() as s:
         from sqlalchemy import select
 
         req = s.scalar(
@@ -129,17 +129,17 @@ def request_row(db: Database, rid: int) -> SchedulingRequest:
         return req
 
 
-def option_row(db: Database, oid: int) -> OfferedOption:
-    with db.session() as s:
+def option_row(database: Database, oid: int) -> OfferedOption:
+    with database.session() as s:
         row = s.get(OfferedOption, oid)
         assert row is not None
         return row
 
 
-def interviewer_id(db: Database, key: str) -> int:
+def interviewer_id(database: Database, key: str) -> int:
     from sqlalchemy import select
 
-    with db.session() as s:
+    with database.session() as s:
         row = s.scalar(select(Interviewer).where(Interviewer.key == key))
         assert row is not None
         return row.id
