@@ -233,10 +233,10 @@ class CalDAVBackend(CalendarBackend):
 
     def _read_calendar(self, cal: DAVCalendar, window: Interval) -> BusyRead:
         source = redact_url(str(cal.url))
-        objects: list[str] | None = None
+        objects: list[tuple[str, str]] | None = None
         if self.expand in ("auto", "server"):
             objects = self._search(cal, window, server_expand=True, source=source)
-            if self.expand == "auto" and objects is not None and _still_recurring(objects, source):
+            if self.expand == "auto" and objects is not None and _still_recurring(objects):
                 objects = None  # the server ignored <expand>: do it here
         if objects is None:
             self.last_expansion[str(cal.url)] = "client"
@@ -245,8 +245,8 @@ class CalDAVBackend(CalendarBackend):
             self.last_expansion[str(cal.url)] = "server"
         busy: list[Interval] = []
         events = 0
-        for index, data in enumerate(objects):
-            where = f"{source} (object {index + 1})"
+        for url, data in objects:
+            where = redact_url(url)
             parsed = parse_calendar(data.encode("utf-8"), where)
             read = busy_from_calendar(
                 parsed, source=where, timezone=self.timezone, window=window, email=self.email
@@ -257,8 +257,8 @@ class CalDAVBackend(CalendarBackend):
 
     def _search(
         self, cal: DAVCalendar, window: Interval, *, server_expand: bool, source: str
-    ) -> list[str] | None:
-        """The calendar data of the events in ``window``; None if the server refused to expand."""
+    ) -> list[tuple[str, str]] | None:
+        """(URL, data) of the objects with events in ``window``; None if expanding failed."""
         try:
             with self._talking("read events", source):
                 found: list[Any] = cast(
@@ -272,7 +272,7 @@ class CalDAVBackend(CalendarBackend):
                         split_expanded=False,
                     ),
                 )
-                return [str(obj.data) for obj in found if obj.data]
+                return [(str(obj.url), str(obj.data)) for obj in found if obj.data]
         except ReconnectRequired:
             raise
         except CalendarError:
@@ -333,10 +333,10 @@ def _one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _still_recurring(objects: Sequence[str], source: str) -> bool:
+def _still_recurring(objects: Sequence[tuple[str, str]]) -> bool:
     """True if any object still carries a recurrence rule (the server did not expand)."""
-    for index, data in enumerate(objects):
-        cal = parse_calendar(data.encode("utf-8"), f"{source} (object {index + 1})")
+    for url, data in objects:
+        cal = parse_calendar(data.encode("utf-8"), redact_url(url))
         for comp in cal.walk("VEVENT"):
             if any(prop in comp for prop in _RECURRENCE_PROPS):
                 return True
