@@ -440,6 +440,23 @@ def test_session_must_fit_one_range_not_two_touching_ones(starts: Starts) -> Non
     )
 
 
+def test_session_may_not_straddle_midnight_between_two_days_ranges(starts: Starts) -> None:
+    # "20:00-24:00" on one day and "00:00-02:00" on the next are two ranges: no
+    # session across midnight. The candidate (New York, all day, EST -5 on Mar 10)
+    # sees Mar 10 05:00Z - Mar 11 05:00Z.
+    night = person("u", "UTC", every_day("00:00-02:00", "20:00-24:00"))
+    got = starts(
+        panel("u", granularity=30),
+        [night],
+        {},
+        candidate_tz="America/New_York",
+        **one_day("2027-03-10"),
+    )
+    assert got == hourly("2027-03-10", "20:00", "23:00", 30) + hourly(
+        "2027-03-11", "00:00", "01:00", 30
+    )
+
+
 def test_range_ending_at_24_00_ends_at_the_next_local_midnight(starts: Starts) -> None:
     # New York (EDT -4 in June) "20:00-24:00" on Wednesdays only = Thu 00:00Z - 04:00Z.
     late = person("nyc", "America/New_York", WorkingHours({2: ((1200, 1440),)}))
@@ -485,5 +502,51 @@ def test_fixed_two_session_loop_first_option_in_kathmandu_and_london() -> None:
     assert sorted((o.sessions[0].start, o.sessions[1].start) for o in options) == sorted(
         (s[0].start, s[1].start) for s in brute
     )
+    for option in options:
+        assert bruteforce.option_problems(option, loop, people, {}, **request) == []
+
+
+def test_any_order_two_session_loop_adds_the_reversed_options() -> None:
+    # The loop above with order="any": besides its 21 A-first options, B (London) may
+    # come first. B at b >= 09:00Z ends b+45; A starts 0-15 min later and ends by 11:15Z,
+    # so A starts by 10:15Z: b=09:00 -> A 09:45 or 10:00; b=09:15 -> A 10:00 or 10:15;
+    # b=09:30 -> A 10:15. 21 + 5 = 26 options.
+    from scheduler.engine import find_options
+
+    people = {p.id: p for p in [person("ktm", "Asia/Kathmandu"), person("lon", "Europe/London")]}
+    loop = Loop(
+        id="two",
+        name="Two",
+        sessions=(SessionSpec("A", 60, ("ktm",), 1), SessionSpec("B", 45, ("lon",), 1)),
+        order="any",
+        min_gap_minutes=0,
+        max_gap_minutes=15,
+        settings=Settings(granularity_minutes=15, min_notice_hours=0, buffer_after_minutes=0),
+    )
+    request = {
+        "candidate_tz": "UTC",
+        "candidate_hours": ALL_DAY,
+        "date_from": date(2027, 3, 10),
+        "date_to": date(2027, 3, 10),
+        "now": NOW,
+    }
+    b_first = {
+        (z("2027-03-10", b), z("2027-03-10", a))
+        for b, a in [
+            ("09:00", "09:45"),
+            ("09:00", "10:00"),
+            ("09:15", "10:00"),
+            ("09:15", "10:15"),
+            ("09:30", "10:15"),
+        ]
+    }
+    brute = list(bruteforce.iter_options(loop, people, {}, **request))
+    assert len(brute) == 26
+    assert {(s[0].start, s[1].start) for s in brute if s[0].name == "B"} == b_first
+    options = find_options(loop, people, {}, limit=0, **request)
+    assert len(options) == 26
+    assert {
+        (o.sessions[0].start, o.sessions[1].start) for o in options if o.sessions[0].name == "B"
+    } == b_first
     for option in options:
         assert bruteforce.option_problems(option, loop, people, {}, **request) == []
