@@ -50,6 +50,9 @@ def create_app(
     app.register_blueprint(candidate.bp)
     app.register_blueprint(interviewer.bp)
     app.register_blueprint(health.bp)
+    from web.blueprints import coord_booking
+
+    app.register_blueprint(coord_booking.bp)
     if settings.mode == "demo":
         from web.blueprints import demo
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,7 @@ from web.models import (
     AuditLog,
     Booking,
     BookingSession,
+    BusyBlock,
     CalendarSource,
     Hold,
     Interviewer,
@@ -212,8 +213,7 @@ def valid_options(
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    pic = services.load_busy(s, people.values(), window, exclude_request_id=req.id, now=now)
-    busy, booked = pic.busy, pic.booked
+    busy, booked = busy_now(s, people.values(), window)
     if ignore_booking is not None:
         busy, booked = (
             _without(ignore_booking, people, busy),
@@ -254,8 +254,38 @@ def _recheck(s: Session, req: SchedulingRequest, opt: Option, now: datetime) -> 
     if missing:
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
-    pic = services.load_busy(s, people.values(), window, exclude_request_id=req.id, now=now)
-    return engine.check_option(opt, eloop, eint, pic.busy, now=now, booked=pic.booked)
+    busy, booked = busy_now(s, people.values(), window)
+    return engine.check_option(opt, eloop, eint, busy, now=now, booked=booked)
+
+
+def busy_now(
+    s: Session, people: Iterable[Interviewer], window: Interval
+) -> tuple[dict[str, list[Interval]], dict[str, list[Interval]]]:
+    """Stored calendar busy time and active bookings (holds only steer what is offered)."""
+    by_id = {p.id: p.key for p in people}
+    busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    if not by_id:
+        return busy, booked
+    for iid, start, end in s.execute(
+        select(BusyBlock.interviewer_id, BusyBlock.start, BusyBlock.end).where(
+            BusyBlock.interviewer_id.in_(list(by_id)),
+            BusyBlock.start < window.end,
+            BusyBlock.end > window.start,
+        )
+    ):
+        busy[by_id[iid]].append(Interval(start, end))
+    for iid, start, end in s.execute(
+        select(BookingSession.interviewer_id, BookingSession.start, BookingSession.end).where(
+            BookingSession.interviewer_id.in_(list(by_id)),
+            BookingSession.active.is_(True),
+            BookingSession.start < window.end,
+            BookingSession.end > window.start,
+        )
+    ):
+        busy[by_id[iid]].append(Interval(start, end))
+        booked[by_id[iid]].append(Interval(start, end))
+    return busy, booked
 
 
 def _offered(s: Session, req: SchedulingRequest, option_id: int) -> OfferedOption:

@@ -86,9 +86,12 @@ def _request_for(token: str) -> SchedulingRequest:
             now=now(),
         )
     except services.LinkProblem as exc:
-        title, message = PROBLEMS[exc.kind]
+        kind = exc.kind
+        if kind == "revoked" and exc.request is not None and exc.request.status == "cancelled":
+            kind = "cancelled"  # the coordinator's cancel also renews the nonce
+        title, message = PROBLEMS[kind]
         contact = exc.request.coordinator.email if exc.request is not None else None
-        code = 410 if exc.kind in ("expired", "cancelled") else 400
+        code = 410 if kind in ("expired", "cancelled") else 400
         if (
             exc.kind == "expired"
             and exc.request is not None
@@ -136,13 +139,20 @@ class OptionView:
     sessions: tuple[SessionView, ...]
 
 
-def _names(req: SchedulingRequest, keys: list[str], people: dict[str, str]) -> str:
-    if not req.loop.show_interviewer_names:
+def _names(
+    req: SchedulingRequest, keys: list[str], people: dict[str, str], show: bool | None
+) -> str:
+    if not (req.loop.show_interviewer_names if show is None else show):
         return ""
     return ", ".join(people.get(k, k) for k in keys)
 
 
-def _option_view(req: SchedulingRequest, row: OfferedOption, people: dict[str, str]) -> OptionView:
+def _option_view(
+    req: SchedulingRequest,
+    row: OfferedOption,
+    people: dict[str, str],
+    show: bool | None = None,
+) -> OptionView:
     opt = services.stored_option(row)
     return OptionView(
         id=row.id,
@@ -150,7 +160,7 @@ def _option_view(req: SchedulingRequest, row: OfferedOption, people: dict[str, s
         start=opt.start,
         end=opt.end,
         sessions=tuple(
-            SessionView(s.name, s.start, s.end, _names(req, list(s.interviewers), people))
+            SessionView(s.name, s.start, s.end, _names(req, list(s.interviewers), people, show))
             for s in opt.sessions
         ),
     )

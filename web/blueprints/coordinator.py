@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WResponse
 
 from web import auth, services
+from web import booking as booking_service
 from web.forms import (
     ActionForm,
     CalendarForm,
@@ -669,6 +670,9 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
     at = now()
     req.expires_at = at + timedelta(days=int(get_settings()["security.link_max_age_days"]))
     services.offer(s, req, opts, hold_until=req.expires_at)
+    booking_service.apply_hold_policy(
+        s, req, booking_service.BookingPolicy.from_settings(get_settings())
+    )
     req.status = "sent"
     req.sent_at = at
     mail = services.candidate_mail(req, candidate_link(req), _me().name or _me().email)
@@ -794,14 +798,14 @@ def request_cancel(rid: int) -> WResponse:
     req.status = "cancelled"
     req.cancelled_at = at
     req.token_nonce = services.new_nonce()  # the old link stops working
-    services.release_holds(s, req)
-    for b in req.bookings:
-        if b.status == "confirmed":
-            b.status = "cancelled"
-            b.cancelled_at = at
-            b.sequence += 1
-            for bs in b.sessions:
-                bs.active = False
+    # CANCEL invites, reminders withdrawn, holds released, calendar events deleted (issue 5)
+    booking_service.cancel_in_session(
+        s,
+        req,
+        now=at,
+        policy=booking_service.BookingPolicy.from_settings(get_settings()),
+        actor=_actor(),
+    )
     if was_sent:
         s.add(
             OutboxMail(
