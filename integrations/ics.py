@@ -665,6 +665,47 @@ def _set_zone(value: object, zone: tzinfo) -> None:
 # --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Occurrence:
+    """One event occurrence (or free/busy period) in aware UTC; ``busy`` says if it counts."""
+
+    start: datetime
+    end: datetime
+    busy: bool
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Every occurrence of a calendar in ``span``: reads of any window inside it
+    are answered by filtering, without expanding the calendar again."""
+
+    span: Interval
+    occurrences: tuple[Occurrence, ...]
+    unknown_tzids: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def covers(self, window: Interval) -> bool:
+        return self.span.start <= window.start and window.end <= self.span.end
+
+    def read(self, window: Interval) -> ICSRead:
+        if not self.covers(window):
+            raise ValueError(f"{window} is outside the expanded span {self.span}")
+        busy: list[Interval] = []
+        count = 0
+        for occ in self.occurrences:
+            inside = window.start < occ.end or window.start <= occ.start == occ.end
+            if occ.start < window.end and inside:
+                count += 1
+                if occ.busy:
+                    busy.append(Interval(occ.start, occ.end))
+        return ICSRead(
+            busy=tuple(busy),
+            events_read=count,
+            unknown_tzids=self.unknown_tzids,
+            warnings=self.warnings,
+        )
+
+
 def busy_from_calendar(
     cal: icalendar.Calendar,
     *,
@@ -673,14 +714,28 @@ def busy_from_calendar(
     window: Interval,
     email: str | None = None,
 ) -> ICSRead:
-    """Busy intervals (aware UTC, not merged) of ``cal`` that overlap ``window``.
+    """Busy intervals (aware UTC, sorted, not merged) of ``cal`` that overlap ``window``.
 
-    ``timezone`` is the interviewer's IANA zone: all-day and floating events,
-    and events whose TZID is unknown, are read in it. ``email`` is the
-    interviewer's address: events they declined are not busy.
-    ``events_read`` counts the event occurrences (and free/busy periods)
-    found in the window, busy or not.
+    ``timezone`` is the interviewer's IANA zone: all-day events, floating
+    times (unless the calendar has an X-WR-TIMEZONE) and events whose TZID is
+    unknown are read in it. ``email`` is the interviewer's address: events
+    they declined are not busy. ``events_read`` counts the event occurrences
+    (and free/busy periods) found in the window, busy or not.
     """
+    return expand_calendar(cal, source=source, timezone=timezone, span=window, email=email).read(
+        window
+    )
+
+
+def expand_calendar(
+    cal: icalendar.Calendar,
+    *,
+    source: str,
+    timezone: str,
+    span: Interval,
+    email: str | None = None,
+) -> Expansion:
+    """Every occurrence overlapping ``span`` with its busy flag (see ``busy_from_calendar``)."""
     zone = _zone(timezone, source)
     notes: list[str] = []
     try:
@@ -689,27 +744,19 @@ def busy_from_calendar(
         notes.append(f"X-WR-TIMEZONE ignored: {_short(exc)}")
         standard = cal
     unknown = _attach_zones(standard)
-    busy: list[Interval] = []
-    count = 0
-    for start, end, comp in _occurrences(standard, window, source, notes):
+    found: list[Occurrence] = []
+    for start, end, comp in _occurrences(standard, span, source, notes):
         a, b = to_utc(start, zone), to_utc(end, zone)
-        if not (a < window.end and (window.start < b or window.start <= a == b)):
+        if not (a < span.end and (span.start < b or span.start <= a == b)):
             continue  # found only because the search window is padded
-        count += 1
-        if a < b and _is_busy(comp, email):
-            busy.append(Interval(a, b))
+        found.append(Occurrence(a, max(a, b), a < b and _is_busy(comp, email)))
     for interval in _freebusy_periods(standard, zone):
-        if interval.overlaps(window):
-            count += 1
-            busy.append(interval)
+        if interval.overlaps(span):
+            found.append(Occurrence(interval.start, interval.end, True))
     for tzid in unknown:
         notes.append(f"unknown TZID {tzid!r}: its times were read in {timezone}")
-    return ICSRead(
-        busy=tuple(sorted(busy)),
-        events_read=count,
-        unknown_tzids=unknown,
-        warnings=tuple(dict.fromkeys(notes)),
-    )
+    found.sort(key=lambda o: (o.start, o.end))
+    return Expansion(span, tuple(found), unknown, tuple(dict.fromkeys(notes)))
 
 
 def _zone(timezone: str, source: str) -> ZoneInfo:

@@ -2,7 +2,7 @@
 
 * Conditional GET: the ETag / Last-Modified of the last good copy are sent
   back; ``304 Not Modified`` reuses the parsed copy (``BusyRead.unchanged``).
-  For a file, an unchanged size and modification time does the same.
+  A body (or file) equal to the last good copy is not parsed again either.
 * Redirects are followed by hand (at most ``max_redirects``); a loop is an error.
 * The body is streamed and refused past ``max_bytes`` (after gzip decoding,
   so a compressed bomb is refused too); ``timeout`` bounds connecting and
@@ -19,8 +19,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import threading
 import time
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -29,25 +32,37 @@ import requests
 
 from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
-from integrations.ics import ICSRead, busy_from_calendar, parse_calendar_with_warnings
+from integrations.ics import Expansion, ICSRead, expand_calendar, parse_calendar_with_warnings
 from scheduler.model import Interval
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _CHUNK = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 _READ_ONLY = "read-only feed: interviews cannot be written to it"
+# Expand a little beyond the window asked for, so the next sync (whose window
+# has moved on by minutes or days) is answered without expanding again.
+SPAN_BEFORE = timedelta(days=1)
+SPAN_AFTER = timedelta(days=14)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FeedSnapshot:
-    """The last copy of a feed that was read successfully."""
+    """The last copy of a feed that was read successfully.
+
+    ``expansions`` caches, per (timezone, email), every occurrence in a span a
+    little wider than the window last asked for; while the copy is unchanged,
+    reads inside that span only filter it. The parsed ``calendar`` is dropped
+    once expanded (it is several times the size of ``data``) and parsed again
+    from ``data`` only if a later window leaves the span.
+    """
 
     data: bytes
-    calendar: icalendar.Calendar
     etag: str | None = None
     last_modified: str | None = None
     file_stamp: tuple[int, int] | None = None  # (mtime_ns, size) for files
     warnings: tuple[str, ...] = ()
+    calendar: icalendar.Calendar | None = None
+    expansions: dict[tuple[str, str | None], Expansion] = field(default_factory=dict)
 
     @classmethod
     def from_bytes(
@@ -60,7 +75,46 @@ class FeedSnapshot:
     ) -> FeedSnapshot:
         """Rebuild a stored copy (raises CalendarError if it cannot be read)."""
         calendar, notes = parse_calendar_with_warnings(data, source)
-        return cls(data, calendar, etag, last_modified, None, notes)
+        return cls(data, etag, last_modified, None, notes, calendar)
+
+
+class _SnapshotCache:
+    """Last good copies by location, shared by every backend in the process, so
+    a backend made afresh for each sync still sends ETag / Last-Modified and
+    answers an unchanged feed from its cached expansion. Bounded by bytes (LRU)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, FeedSnapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, location: str) -> FeedSnapshot | None:
+        with self._lock:
+            found = self._items.get(location)
+            if found is not None:
+                self._items.move_to_end(location)
+            return found
+
+    def put(self, location: str, snapshot: FeedSnapshot) -> None:
+        with self._lock:
+            self._items[location] = snapshot
+            self._items.move_to_end(location)
+            total = sum(len(s.data) for s in self._items.values())
+            while total > self.max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                total -= len(dropped.data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+SHARED_SNAPSHOTS = _SnapshotCache(max_bytes=64 * 1024 * 1024)
+
+
+def clear_feed_cache() -> None:
+    """Forget every shared last good copy (tests; or to force full downloads)."""
+    SHARED_SNAPSHOTS.clear()
 
 
 def _human(size: int) -> str:
@@ -104,6 +158,7 @@ class ICSFeedBackend(CalendarBackend):
         session: requests.Session | None = None,
         last_good: FeedSnapshot | None = None,
         block_private_networks: bool = False,
+        shared_cache: bool = True,
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -118,13 +173,15 @@ class ICSFeedBackend(CalendarBackend):
         self.total_timeout = total_timeout
         self.max_redirects = max_redirects
         self.session = session or requests.Session()
+        self.shared_cache = shared_cache
+        if last_good is None and shared_cache:
+            last_good = SHARED_SNAPSHOTS.get(location)
         self.last_good: FeedSnapshot | None = last_good
         # For URLs typed in by users: refuse loopback, private and link-local
         # addresses (on every redirect hop), so a feed cannot probe the host.
         self.block_private_networks = block_private_networks
         self.last_error: CalendarError | None = None
         self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
-        self._cached: tuple[FeedSnapshot, Interval, ICSRead] | None = None
 
     # ---- reading ------------------------------------------------------------
     def read_busy(self, window: Interval) -> ICSRead:
@@ -135,6 +192,8 @@ class ICSFeedBackend(CalendarBackend):
             self.last_error = exc
             raise
         self.last_error = None
+        if self.shared_cache:
+            SHARED_SNAPSHOTS.put(self.location, snapshot)
         return self._read(snapshot, window, unchanged)
 
     def read_last_good(self, window: Interval) -> ICSRead | None:
@@ -150,25 +209,20 @@ class ICSFeedBackend(CalendarBackend):
         return self._fetch_file()
 
     def _read(self, snapshot: FeedSnapshot, window: Interval, unchanged: bool) -> ICSRead:
-        cached = self._cached
-        if unchanged and cached is not None and cached[0] is snapshot and cached[1] == window:
-            return cached[2]
-        read = busy_from_calendar(
-            snapshot.calendar,
-            source=self.source,
-            timezone=self.timezone,
-            window=window,
-            email=self.email,
-        )
-        result = ICSRead(
-            busy=read.busy,
-            events_read=read.events_read,
-            unchanged=unchanged,
-            unknown_tzids=read.unknown_tzids,
-            warnings=snapshot.warnings + read.warnings,
-        )
-        self._cached = (snapshot, window, replace(result, unchanged=True))
-        return result
+        key = (self.timezone, self.email)
+        expansion = snapshot.expansions.get(key)
+        if expansion is None or not expansion.covers(window):
+            calendar = snapshot.calendar
+            if calendar is None:
+                calendar = parse_calendar_with_warnings(snapshot.data, self.source)[0]
+            span = Interval(window.start - SPAN_BEFORE, window.end + SPAN_AFTER)
+            expansion = expand_calendar(
+                calendar, source=self.source, timezone=self.timezone, span=span, email=self.email
+            )
+            snapshot.expansions[key] = expansion
+            snapshot.calendar = None
+        read = expansion.read(window)
+        return replace(read, unchanged=unchanged, warnings=snapshot.warnings + read.warnings)
 
     def _accept(
         self,
@@ -182,23 +236,21 @@ class ICSFeedBackend(CalendarBackend):
         self.fetches += 1
         previous = self.last_good
         if previous is not None and previous.data == data:  # no validators, same bytes
-            snapshot = replace(
-                previous, etag=etag, last_modified=last_modified, file_stamp=file_stamp
-            )
-            self.last_good = snapshot
-            return snapshot, True
+            previous.etag, previous.last_modified = etag, last_modified
+            previous.file_stamp = file_stamp
+            return previous, True
         calendar, notes = parse_calendar_with_warnings(data, self.source)
-        snapshot = FeedSnapshot(data, calendar, etag, last_modified, file_stamp, notes)
+        snapshot = FeedSnapshot(data, etag, last_modified, file_stamp, notes, calendar)
         self.last_good = snapshot
         return snapshot, False
 
     def _fetch_file(self) -> tuple[FeedSnapshot, bool]:
         path = Path(self.location)
         try:
+            # Always read: a same-size rewrite within the file system's timestamp
+            # granularity would fool a stat() check; equal bytes are not re-parsed.
             stat = path.stat()
             stamp = (stat.st_mtime_ns, stat.st_size)
-            if self.last_good is not None and self.last_good.file_stamp == stamp:
-                return self.last_good, True
             if stat.st_size > self.max_bytes:
                 raise CalendarError(self.source, self._too_big(stat.st_size))
             data = path.read_bytes()

@@ -14,10 +14,15 @@ from contract import WEEK, CalendarContract, SeedEvent, events_to_ics, utc
 from feed_server import Static, serve
 
 from integrations.calendars.base import CalendarBackend
-from integrations.calendars.feed import ICSFeedBackend
+from integrations.calendars.feed import ICSFeedBackend, clear_feed_cache
 from scheduler.model import Interval
 
 EMPTY = events_to_ics([])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    clear_feed_cache()
 
 
 class TestHTTPFeedContract(CalendarContract):

@@ -15,13 +15,24 @@ import pytest
 from contract import WEEK, SeedEvent, events_to_ics, utc
 from feed_server import FeedServer, Huge, Redirect, Slow, Static, Status, serve
 
-from integrations.calendars.feed import FeedSnapshot, ICSFeedBackend, redact_url
+from integrations.calendars.feed import (
+    SPAN_AFTER,
+    FeedSnapshot,
+    ICSFeedBackend,
+    clear_feed_cache,
+    redact_url,
+)
 from integrations.errors import CalendarError
 from scheduler.model import Interval
 
 GOOD = events_to_ics([SeedEvent("good", utc(2027, 3, 2, 9), utc(2027, 3, 2, 10))])
 GOOD_BUSY = (Interval(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)),)
 MB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    clear_feed_cache()
 
 
 @pytest.fixture
@@ -250,8 +261,36 @@ def test_etag_304_reuses_the_parsed_copy(server: FeedServer) -> None:
     assert server.seen[-1].headers["if-none-match"] == '"abc"'
     assert server.seen[-1].status == 304
     assert backend.fetches == 1 and backend.last_good is snapshot
-    # not even re-expanded: the same window gives back the same result object
-    assert backend.read_busy(WEEK) is second
+    # not even re-expanded: the one expansion of the copy answers again
+    assert snapshot is not None and len(snapshot.expansions) == 1
+    expansion = snapshot.expansions[("Europe/Berlin", None)]
+    later = Interval(WEEK.start + timedelta(hours=5), WEEK.end + timedelta(days=3))
+    backend.read_busy(later)
+    assert snapshot.expansions[("Europe/Berlin", None)] is expansion
+
+
+def test_a_new_backend_for_the_same_feed_revalidates(server: FeedServer) -> None:
+    """A sync that makes a new backend each time still gets 304s and reuses the
+    expansion: an unchanged resync downloads and expands nothing."""
+    server.routes["/f.ics"] = Static(GOOD, etag='"abc"')
+    feed(server, "/f.ics").read_busy(WEEK)
+    again = feed(server, "/f.ics")
+    read = again.read_busy(WEEK)
+    assert read.unchanged and read.busy == GOOD_BUSY
+    assert again.fetches == 0 and server.seen[-1].status == 304
+    alone = feed(server, "/f.ics", shared_cache=False)
+    assert not alone.read_busy(WEEK).unchanged and alone.fetches == 1
+
+
+def test_window_outside_the_expanded_span_is_expanded_again(server: FeedServer) -> None:
+    weekly = SeedEvent("w", utc(2027, 3, 2, 9), utc(2027, 3, 2, 10), rrule="FREQ=WEEKLY")
+    server.routes["/w.ics"] = Static(events_to_ics([weekly]), etag='"w"')
+    backend = feed(server, "/w.ics")
+    assert len(backend.read_busy(WEEK).busy) == 1
+    far = Interval(WEEK.start + SPAN_AFTER * 2, WEEK.end + SPAN_AFTER * 2)
+    read = backend.read_busy(far)
+    assert read.unchanged
+    assert read.busy == (Interval(utc(2027, 3, 30, 9), utc(2027, 3, 30, 10)),)
 
 
 def test_last_modified_304(server: FeedServer) -> None:
@@ -326,7 +365,12 @@ def test_unchanged_file_is_not_reparsed(tmp_path: Path) -> None:
     path.write_bytes(GOOD)
     backend = ICSFeedBackend(path, timezone="UTC")
     assert not backend.read_busy(WEEK).unchanged
-    assert backend.read_busy(WEEK).unchanged and backend.fetches == 1
+    first = backend.last_good
+    assert backend.read_busy(WEEK).unchanged and backend.last_good is first
+    path.write_bytes(GOOD.replace(b"T090000Z", b"T080000Z"))  # same size, new content
+    changed = backend.read_busy(WEEK)
+    assert not changed.unchanged
+    assert changed.busy == (Interval(utc(2027, 3, 2, 8), utc(2027, 3, 2, 10)),)
 
 
 def test_malformed_file_keeps_last_good(tmp_path: Path) -> None:
