@@ -257,16 +257,52 @@ def main() -> None:
         ("B  all doubled (8 sessions, pools 12, 20 days)", 8, 12, 20),
     ]:
         case = problem_b(random.Random(7), sessions, pool, days)
-        ms, options = timed(lambda: run_b(*case), repeats)
+        ms, options = timed(lambda case=case: run_b(*case), repeats)
         target = "< 200 ms" if label.endswith("10 working days") else ""
         rows.append(
             (label + ", top 20", f"{ms:.1f} ms", f"{len(options)} options {target}".strip())
         )
 
+    rows.extend(brute_force_b(repeats))
+
     width = max(len(r[0]) for r in rows)
     print(f"{'problem':<{width}}  {'median':>10}  note")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>10}  {note}")
+
+
+def brute_force_b(repeats: int) -> list[tuple[str, str, str]]:
+    """A small multi-session loop, every option, engine against brute force."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from engine.bruteforce import iter_options  # type: ignore
+    except ImportError:
+        return []
+    people, busy, loop, last = problem_b(random.Random(11), 3, 4, 2)
+    people = [p for p in people if any(p.id in s.pool for s in loop.sessions)]
+    args = dict(
+        candidate_tz="Europe/London",
+        date_from=FIRST,
+        date_to=last,
+        now=NOW,
+        candidate_hours=(6 * 60, 22 * 60),
+    )
+    index = {p.id: p for p in people}
+    ems, every = timed(lambda: find_options(loop, index, busy, limit=0, **args), repeats)
+    bms, found = timed(lambda: list(iter_options(loop, index, busy, **args)), 1)
+    same = "same count" if len(found) == len(every) else f"DIFFERENT: {len(found)}"
+    return [
+        (
+            "B  small (3 sessions, pools of 4, 2 days), every option",
+            f"{ems:.1f} ms",
+            f"{len(every)} options",
+        ),
+        (
+            "B  small, brute-force checker",
+            f"{bms:.0f} ms",
+            f"ratio engine/brute {ems / bms:.4f}, {same}",
+        ),
+    ]
 
 
 def ics_rows(people, raw, busy, loop, repeats):
