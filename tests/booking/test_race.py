@@ -1,0 +1,134 @@
+"""Twenty concurrent bookers (threads, each its own session and connection) on SQLite and
+PostgreSQL: exactly one wins, the losers leave no rows and get no mail."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tests.booking.conftest import NOW, policy, request_row, send_request
+from web import booking, services
+from web.db import Database
+from web.models import Booking, BookingSession, JobRequest, OutboxMail
+
+N = 20
+
+
+def _race(calls: list[Any]) -> list[tuple[str, Any]]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Any) -> tuple[str, Any]:
+        barrier.wait()
+        try:
+            return "won", call()
+        except booking.BookingError as exc:
+            return exc.kind, exc.message
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _count(db: Database, model: Any, *where: Any) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def _shared_option(db: Database) -> Any:
+    probe = send_request(db, email="probe@example.org", hold=False, limit=1)
+    with db.session() as s:
+        req = s.get(booking.SchedulingRequest, probe.request_id)
+        assert req is not None
+        opt = services.stored_option(req.options[0])
+        req.status = "cancelled"  # the probe only found the option
+    return opt
+
+
+def test_twenty_candidates_race_for_the_same_interviewer_time(db: Database, company: Any) -> None:
+    opt = _shared_option(db)
+    sent = [
+        send_request(
+            db, email=f"cand{i}@example.org", candidate=f"Cand {i}", options=[opt], hold=False
+        )
+        for i in range(N)
+    ]
+    calls = [
+        (
+            lambda s=s, i=i: booking.book(
+                db,
+                s.request_id,
+                s.option_ids[0],
+                idempotency_key=f"race-key-{i:04d}-abcdefgh",
+                candidate_tz="Asia/Kolkata",
+                now=NOW,
+                policy=policy(),
+            )
+        )
+        for i, s in enumerate(sent)
+    ]
+    results = _race(calls)
+    kinds = Counter(k for k, _ in results)
+    assert kinds == {"won": 1, "taken": N - 1}, results
+    winner = next(sent[i] for i, (k, _) in enumerate(results) if k == "won")
+    assert _count(db, Booking) == 1
+    assert _count(db, BookingSession) == sum(len(sl.interviewers) for sl in opt.sessions)
+    assert _count(db, JobRequest) == 1
+    with db.session() as s:
+        mail_requests = set(s.scalars(select(OutboxMail.request_id).distinct()))
+    assert mail_requests == {winner.request_id}
+    for s_ in sent:
+        req = request_row(db, s_.request_id)
+        assert req.status == ("booked" if s_ is winner else "sent")
+
+
+def test_twenty_tabs_of_one_candidate_book_once(db: Database, company: Any) -> None:
+    sent = send_request(db, limit=5)
+    calls = [
+        (
+            lambda i=i: booking.book(
+                db,
+                sent.request_id,
+                sent.option_ids[i % len(sent.option_ids)],
+                idempotency_key=f"tab-key-{i:04d}-abcdefgh",
+                candidate_tz=None,
+                now=NOW,
+                policy=policy(),
+            )
+        )
+        for i in range(N)
+    ]
+    results = _race(calls)
+    kinds = Counter(k for k, _ in results)
+    assert kinds["won"] == 1 and kinds["won"] + kinds["closed"] + kinds["taken"] == N, results
+    assert _count(db, Booking) == 1
+    [b] = request_row(db, sent.request_id).bookings
+    assert len({bs.uid for bs in b.sessions}) == 2
+    assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 4
+
+
+def test_twenty_double_submits_of_one_form_book_once(db: Database, company: Any) -> None:
+    sent = send_request(db, limit=5)
+    calls = [
+        (
+            lambda: booking.book(
+                db,
+                sent.request_id,
+                sent.option_ids[0],
+                idempotency_key="the-same-form-key-0001",
+                candidate_tz=None,
+                now=NOW,
+                policy=policy(),
+            )
+        )
+        for _ in range(N)
+    ]
+    results = _race(calls)
+    assert all(k == "won" for k, _ in results), results
+    outcomes = [o for _, o in results]
+    assert len({o.booking_id for o in outcomes}) == 1
+    assert sum(o.created for o in outcomes) == 1
+    assert _count(db, Booking) == 1
+    assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 4
