@@ -49,6 +49,7 @@ TIME_PROPS = frozenset(
     {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "FREEBUSY"}
 )
 DATE_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+SINGLE_PROPS = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "UID", "STATUS", "TRANSP")
 RRULE_PARTS = frozenset(
     {
         "FREQ",
@@ -113,6 +114,15 @@ def parse_calendar_with_warnings(
     data: bytes, source: str
 ) -> tuple[icalendar.Calendar, tuple[str, ...]]:
     """Like ``parse_calendar`` but also return the repairs made, one line each."""
+    try:
+        return _parse_with_warnings(data, source)
+    except CalendarError:
+        raise
+    except Exception as exc:  # a defect no check above foresaw: still one clear line
+        raise CalendarError(source, f"cannot be read: {_short(exc)}") from None
+
+
+def _parse_with_warnings(data: bytes, source: str) -> tuple[icalendar.Calendar, tuple[str, ...]]:
     notes: list[str] = []
     text = _decode(data, source, notes)
     lines = _logical_lines(text, source, notes)
@@ -441,6 +451,15 @@ def _check_components(
             notes.append(f"{comp.name} {prop} ignored: {message[:80]}")
         if comp.name != "VEVENT":
             continue
+        for prop in SINGLE_PROPS:
+            if isinstance(comp.get(prop), list):
+                block = block_of.get(id(comp))
+                lines_of = block.props.get(prop, []) if block else []
+                raise CalendarError(
+                    source,
+                    f"{prop} appears more than once in one VEVENT",
+                    lines_of[1] if len(lines_of) > 1 else line_of(comp, prop),
+                )
         if "DTSTART" not in comp:
             raise CalendarError(source, "VEVENT without DTSTART", line_of(comp, None))
         start: Any = getattr(comp["DTSTART"], "dt", None)
@@ -737,12 +756,24 @@ def expand_calendar(
 ) -> Expansion:
     """Every occurrence overlapping ``span`` with its busy flag (see ``busy_from_calendar``)."""
     zone = _zone(timezone, source)
-    notes: list[str] = []
     try:
-        standard = x_wr_timezone.to_standard(cal)
-    except Exception as exc:  # an X-WR-TIMEZONE the library cannot use
-        notes.append(f"X-WR-TIMEZONE ignored: {_short(exc)}")
-        standard = cal
+        return _expand(cal, source, timezone, zone, span, email)
+    except CalendarError:
+        raise
+    except Exception as exc:  # a defect no check foresaw: still one clear line
+        raise CalendarError(source, f"cannot be read: {_short(exc)}") from None
+
+
+def _expand(
+    cal: icalendar.Calendar,
+    source: str,
+    timezone: str,
+    zone: ZoneInfo,
+    span: Interval,
+    email: str | None,
+) -> Expansion:
+    notes: list[str] = []
+    standard = _apply_x_wr_timezone(cal, source, notes)
     unknown = _attach_zones(standard)
     found: list[Occurrence] = []
     for start, end, comp in _occurrences(standard, span, source, notes):
@@ -759,6 +790,30 @@ def expand_calendar(
     return Expansion(span, tuple(found), unknown, tuple(dict.fromkeys(notes)))
 
 
+def _apply_x_wr_timezone(
+    cal: icalendar.Calendar, source: str, notes: list[str]
+) -> icalendar.Calendar:
+    """Google's X-WR-TIMEZONE: UTC and floating times become times in that zone
+    (so a weekly series follows its zone across DST). The result has no
+    X-WR-TIMEZONE left, so the recurrence library does not convert again."""
+    value = cal.get("X-WR-TIMEZONE")
+    if value is None:
+        return cal
+    zone = resolve_tzid(str(value))
+    standard = cal
+    if zone is None:
+        notes.append(f"X-WR-TIMEZONE {str(value)!r} is not a known time zone; ignored")
+    else:
+        try:
+            standard = x_wr_timezone.to_standard(cal, timezone=zone)
+        except Exception as exc:  # the library failed on this calendar
+            notes.append(f"X-WR-TIMEZONE {str(value)!r} ignored: {_short(exc)}")
+    shallow = standard.copy()
+    shallow.subcomponents = standard.subcomponents
+    del shallow["X-WR-TIMEZONE"]
+    return shallow
+
+
 def _zone(timezone: str, source: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
@@ -769,10 +824,10 @@ def _zone(timezone: str, source: str) -> ZoneInfo:
 def _occurrences(
     cal: icalendar.Calendar, window: Interval, source: str, notes: list[str]
 ) -> Iterator[tuple[date | datetime, date | datetime, icalendar.Event]]:
-    query = recurring_ical_events.of(cal, skip_bad_series=False)
     try:
         with pywarnings.catch_warnings():
             pywarnings.simplefilter("ignore")
+            query = recurring_ical_events.of(cal, skip_bad_series=False)
             found = list(query.between(window.start - _PAD, window.end + _PAD))
     except Exception as exc:
         raise CalendarError(source, f"recurrence cannot be expanded: {_short(exc)}") from None
