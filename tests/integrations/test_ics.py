@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from integrations.errors import CalendarError
 from integrations.ics import (
@@ -371,3 +373,54 @@ def test_repairs_are_reported() -> None:
     assert any("empty RRULE" in n for n in notes)
     result = busy_from_calendar(cal, source="quirky.ics", timezone="UTC", window=MARCH)
     assert list(result.busy) == [iv(z(3, 2, 0), z(3, 9, 0))]
+
+
+def test_unknown_x_wr_timezone_is_ignored_with_a_warning() -> None:
+    cal = parse_calendar(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nX-WR-TIMEZONE:Foo/Bar\r\n"
+        b"BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:20270302T090000Z\r\n"
+        b"DTEND:20270302T100000Z\r\nRRULE:FREQ=DAILY;COUNT=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "inline",
+    )
+    result = busy_from_calendar(cal, source="inline", timezone="UTC", window=WEEK)
+    assert list(result.busy) == [iv(z(3, 2, 9), z(3, 2, 10)), iv(z(3, 3, 9), z(3, 3, 10))]
+    assert any("Foo/Bar" in w for w in result.warnings)
+
+
+def test_repeated_dtstart_is_an_error_on_its_line() -> None:
+    with pytest.raises(CalendarError, match="DTSTART appears more than once") as err:
+        parse_calendar(
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\n"
+            b"DTSTART:20270302T090000Z\r\nDTSTART:20270302T100000Z\r\nEND:VEVENT\r\n"
+            b"END:VCALENDAR\r\n",
+            "twice.ics",
+        )
+    assert err.value.line == 6
+
+
+ZONES = [
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "Europe/Berlin",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    instant=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2029, 1, 1)),
+    zone=st.sampled_from(ZONES),
+)
+def test_local_to_utc_round_trips(instant: datetime, zone: str) -> None:
+    """Any real instant, shown on a wall clock and read back, gives the first
+    instant with that wall-clock reading (the same one unless the hour repeats)."""
+    tz = ZoneInfo(zone)
+    utc_instant = instant.replace(tzinfo=UTC)
+    wall = utc_instant.astimezone(tz).replace(tzinfo=None)
+    back = local_to_utc(wall, tz)
+    assert back.astimezone(tz).replace(tzinfo=None) == wall
+    assert back <= utc_instant
+    assert utc_instant - back in (timedelta(0), timedelta(minutes=30), timedelta(hours=1))
