@@ -10,8 +10,9 @@
 * A copy that cannot be read raises ``CalendarError`` naming the feed (and the
   line) while ``last_good`` keeps the previous copy: ``read_last_good`` gives
   its busy time, so a sync can keep serving it and flag the error.
-* Credentials in the URL (``https://user:secret@host/...``) are used but never
-  shown: ``source`` and every message use the redacted form.
+* Credentials in the URL (``https://user:secret@host/...``) and secret paths
+  of private feed URLs are used but never shown: ``source`` and every message
+  use ``redact_url``'s form.
 """
 
 from __future__ import annotations
@@ -126,17 +127,26 @@ def _human(size: int) -> str:
 
 
 def redact_url(url: str) -> str:
-    """``https://user:pw@host/x`` -> ``https://***@host/x``; other text unchanged."""
+    """A feed URL safe to show: no credentials, no secret path or query.
+
+    Private feed URLs are capabilities (Google's ``.../private-<token>/basic.ics``,
+    Outlook's ``.../<id>/<secret>/calendar.ics``), so only the scheme, host and
+    last path segment are kept: ``https://u:pw@h/a/secret/c.ics?k=1`` ->
+    ``https://***@h/.../c.ics?...``.
+    """
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return "<unreadable URL>"
-    if parts.username is None and parts.password is None:
-        return url
     host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+    if port is not None:
+        host = f"{host}:{port}"
+    if parts.username is not None or parts.password is not None:
+        host = f"***@{host}"
+    segments = [seg for seg in parts.path.split("/") if seg]
+    path = parts.path if len(segments) <= 1 else f"/.../{segments[-1]}"
+    return urlunsplit((parts.scheme, host, path, "..." if parts.query else "", ""))
 
 
 class ICSFeedBackend(CalendarBackend):
@@ -268,17 +278,17 @@ class ICSFeedBackend(CalendarBackend):
             if self.last_good.last_modified:
                 headers["If-Modified-Since"] = self.last_good.last_modified
         url = self.location
-        seen = [redact_url(url)]
+        seen = [url]  # real URLs; only their redacted form is ever shown
         for _ in range(self.max_redirects + 1):
             response = self._get(url, headers)
             with response:
                 if response.status_code in _REDIRECTS and response.headers.get("Location"):
                     url = urljoin(url, response.headers["Location"])
-                    shown = redact_url(url)
-                    if shown in seen:
-                        loop = " -> ".join([*seen[seen.index(shown) :], shown])
+                    if url in seen:
+                        hops = [*seen[seen.index(url) :], url]
+                        loop = " -> ".join(redact_url(hop) for hop in hops)
                         raise CalendarError(self.source, f"redirect loop: {loop}")
-                    seen.append(shown)
+                    seen.append(url)
                     continue
                 if response.status_code == 304:
                     if self.last_good is None:
@@ -292,7 +302,10 @@ class ICSFeedBackend(CalendarBackend):
                     last_modified=response.headers.get("Last-Modified"),
                 )
         raise CalendarError(
-            self.source, f"more than {self.max_redirects} redirects ({' -> '.join(seen)})"
+            self.source,
+            f"more than {self.max_redirects} redirects ("
+            + " -> ".join(redact_url(hop) for hop in seen)
+            + ")",
         )
 
     def _get(self, url: str, headers: dict[str, str]) -> requests.Response:

@@ -127,6 +127,12 @@ def test_redirects_are_followed(server: FeedServer) -> None:
     assert feed(server, "/old.ics").read_busy(WEEK).busy == GOOD_BUSY
 
 
+def test_redirects_between_paths_that_redact_alike_are_not_a_loop(server: FeedServer) -> None:
+    server.routes["/a/x/cal.ics"] = Redirect("/b/y/cal.ics")
+    server.routes["/b/y/cal.ics"] = Static(GOOD)
+    assert feed(server, "/a/x/cal.ics").read_busy(WEEK).busy == GOOD_BUSY
+
+
 def test_redirect_loop_is_a_clear_error(server: FeedServer) -> None:
     server.routes["/a.ics"] = Redirect("/b.ics")
     server.routes["/b.ics"] = Redirect("/a.ics")
@@ -340,9 +346,20 @@ def test_credentials_never_appear_in_errors(server: FeedServer) -> None:
 
 def test_redact_url() -> None:
     assert (
-        redact_url("https://u:p@h.example:8443/c.ics?x=1") == "https://***@h.example:8443/c.ics?x=1"
+        redact_url("https://u:p@h.example:8443/c.ics?x=1") == "https://***@h.example:8443/c.ics?..."
     )
     assert redact_url("https://h.example/c.ics") == "https://h.example/c.ics"
+    google = "https://calendar.google.com/calendar/ical/a%40b.com/private-0123abcd/basic.ics"
+    assert redact_url(google) == "https://calendar.google.com/.../basic.ics"
+    assert redact_url("http://[::1]:99999/x") == "<unreadable URL>"
+
+
+def test_private_feed_path_never_appears_in_errors(server: FeedServer) -> None:
+    url = server.url("/owa/calendar/5f3e/s3cr3t-t0ken/calendar.ics")
+    with pytest.raises(CalendarError) as err:
+        ICSFeedBackend(url, timezone="UTC").read_busy(WEEK)
+    assert "s3cr3t" not in str(err.value)
+    assert str(err.value).startswith(f"http://127.0.0.1:{server.port}/.../calendar.ics: HTTP 404")
 
 
 # ---- files and writes -----------------------------------------------------------------
