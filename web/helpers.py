@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 from web.db import Database, utcnow
 from web.models import AuditLog
 from web.settings import AppSettings
-from web.zones import offset_label, zone_ok
+from web.zones import get_zone, offset_label, zone_ok
 
 
 def get_settings() -> AppSettings:
@@ -64,7 +63,7 @@ def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") 
         return ""
     if not tz or not zone_ok(tz):
         tz = "UTC"
-    return dt.astimezone(ZoneInfo(tz)).strftime(fmt)
+    return dt.astimezone(get_zone(tz)).strftime(fmt)
 
 
 def register(app: Flask) -> None:

@@ -18,11 +18,18 @@ def all_zones() -> tuple[str, ...]:
     return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
 
 
+@lru_cache(maxsize=1024)
+def get_zone(name: str) -> ZoneInfo:
+    """ZoneInfo, kept alive: zoneinfo's own strong cache holds only 8 zones and pages
+    showing a dozen zones would otherwise re-read tz files on every request."""
+    return ZoneInfo(name)
+
+
 def zone_ok(name: str) -> bool:
     if not name or name != name.strip():
         return False
     try:
-        ZoneInfo(name)
+        get_zone(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return True
@@ -30,7 +37,7 @@ def zone_ok(name: str) -> bool:
 
 def offset_label(tz: str, at: datetime) -> str:
     """'UTC+05:30' for ``tz`` at the instant ``at``."""
-    off = at.astimezone(ZoneInfo(tz)).utcoffset()
+    off = at.astimezone(get_zone(tz)).utcoffset()
     minutes = int(off.total_seconds() // 60) if off is not None else 0
     sign = "+" if minutes >= 0 else "-"
     minutes = abs(minutes)

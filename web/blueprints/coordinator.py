@@ -44,9 +44,10 @@ from web.models import (
     OfferedOption,
     OutboxMail,
     SchedulingRequest,
+    SessionPool,
 )
 from web.timeline import candidate_row, interviewer_row, render, span_for
-from web.zones import all_zones, week_text
+from web.zones import all_zones, get_zone, week_text
 
 bp = Blueprint("coordinator", __name__)
 PAGE = 50
@@ -165,7 +166,7 @@ def interviewers_list() -> str:
         show=show,
         week_text=week_text,
         sync_status=lambda c: _sync_status(c, at),
-        local_now=lambda tz: at.astimezone(ZoneInfo(tz)).strftime("%a %H:%M"),
+        local_now=lambda tz: at.astimezone(get_zone(tz)).strftime("%a %H:%M"),
         action=ActionForm(),
     )
 
@@ -387,12 +388,16 @@ def _loop_form(loop: Loop | None) -> LoopForm:
 @bp.get("/loops")
 @auth.login_required
 def loops_list() -> str:
-    rows = db_session().scalars(
-        select(Loop)
-        .options(selectinload(Loop.sessions).selectinload(LoopSession.pool))
-        .order_by(Loop.name)
-    )
-    return render_template("coord/loops.html", rows=list(rows))
+    s = db_session()
+    rows = list(s.scalars(select(Loop).options(selectinload(Loop.sessions)).order_by(Loop.name)))
+    pools: dict[int, list[str]] = {}
+    for sid, name in s.execute(
+        select(SessionPool.session_id, Interviewer.name)
+        .join(Interviewer, Interviewer.id == SessionPool.interviewer_id)
+        .order_by(Interviewer.key)
+    ):
+        pools.setdefault(sid, []).append(name)
+    return render_template("coord/loops.html", rows=rows, pools=pools)
 
 
 def _save_loop(form: LoopForm, row: Loop) -> None:
