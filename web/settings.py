@@ -108,6 +108,18 @@ SCHEMA: tuple[Opt, ...] = (
     ),
     Opt("booking", "change_cutoff_hours", float, 24.0, "no candidate changes this close to it"),
     Opt("booking", "reminders", str, "24h,1h", "reminders before the interview ('' = none)"),
+    Opt("sync", "interval_minutes", float, 10.0, "the worker syncs every calendar this often"),
+    Opt("sync", "stale_after_minutes", float, 60.0, "a calendar not synced for longer is stale"),
+    Opt("sync", "days_ahead", int, 90, "busy time is read this many days ahead"),
+    Opt("sync", "feed_max_mb", float, 10.0, "ICS feeds larger than this are refused"),
+    Opt("sync", "timeout_seconds", float, 20.0, "network timeout when reading a calendar"),
+    Opt("sync", "allow_private_feeds", bool, False, "let interviewers add loopback/LAN URLs"),
+    Opt("google", "client_id", str, "", "OAuth client id (env PANELSLOT_GOOGLE_CLIENT_ID)"),
+    Opt("google", "client_secret", str, "", "OAuth client secret", secret=True),
+    Opt("google", "mode", str, "freebusy", "read busy time by", choices=("freebusy", "sync")),
+    Opt("google", "auth_uri", str, "https://accounts.google.com/o/oauth2/auth", "OAuth URL"),
+    Opt("google", "token_uri", str, "https://oauth2.googleapis.com/token", "token URL"),
+    Opt("google", "api_endpoint", str, "", "Calendar API base (empty: Google's; tests)"),
 )
 
 _BY_KEY = {o.key: o for o in SCHEMA}
@@ -220,7 +232,7 @@ def load_settings(
             raise SettingsError("PANELSLOT_CONFIG", "file", path, "no such file") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(path, "file", path, f"not valid TOML ({exc})") from None
-        for section in ("server", "database", "mail", "security", "booking"):
+        for section in ("server", "database", "mail", "security", "booking", "sync", "google"):
             table = data.get(section)
             if table is None:
                 continue

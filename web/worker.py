@@ -133,12 +133,12 @@ def _job_sync_interviewer(s: Session, job: JobRequest, now: datetime) -> str:
     )
     if who is None:
         return "interviewer not found"
-    results = calsync.sync_interviewer(s, who, now)
+    results = calsync.sync_interviewer(s, who, now, commit=True)
     return ", ".join(f"{r.label}: {'ok' if r.ok else r.error}" for r in results) or "no calendars"
 
 
 def _job_sync_all(s: Session, job: JobRequest, now: datetime) -> str:
-    results = calsync.sync_all(s, now)
+    results = calsync.sync_all(s, now, commit=True)
     return f"{sum(r.ok for r in results)} of {len(results)} calendars synced"
 
 
@@ -170,6 +170,9 @@ class Worker:
     clock: Callable[[], datetime] = utcnow
     started: datetime = field(default_factory=utcnow)
     scheduler: Any = None
+
+    def __post_init__(self) -> None:
+        calsync.configure(calsync.SyncConfig.from_settings(self.settings))
 
     def heartbeat(self) -> None:
         beat(self.db, self.name, self.clock(), started=self.started)
@@ -224,7 +227,7 @@ class Worker:
 
     def sync(self) -> None:
         with self.db.session() as s:
-            calsync.sync_all(s, self.clock())
+            calsync.sync_all(s, self.clock(), commit=True)
 
     # ---- APScheduler -----------------------------------------------------
 
@@ -249,7 +252,7 @@ class Worker:
             ("web.worker:job_heartbeat", 15),
             ("web.worker:job_poll", poll),
             ("web.worker:job_expire", 300),
-            ("web.worker:job_sync", 600),
+            ("web.worker:job_sync", float(self.settings["sync.interval_minutes"]) * 60),
         ):
             sched.add_job(
                 func, "interval", seconds=seconds, id=func.rsplit(":", 1)[1], replace_existing=True
