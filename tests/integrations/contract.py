@@ -15,7 +15,8 @@ Subclass :class:`CalendarContract` in a ``test_*.py`` module (name the subclass
 
         def seed(self, backend, events: list[SeedEvent]) -> None:
             ...  # put these events into the calendar behind ``backend``
-                 # (events_to_ics(events) gives an iCalendar document)
+                 # (events_to_ics(events) gives an iCalendar document).
+                 # Seeding ADDS: events seeded earlier in the test stay.
 
 Servers the backend needs can be started in an ``autouse`` fixture of the
 subclass (it runs before the ``backend`` fixture) and stored on ``self``:
@@ -168,6 +169,22 @@ class CalendarContract:
         self.seed(backend, [SeedEvent("one", utc(2027, 3, 2, 14), utc(2027, 3, 2, 15))])
         assert self.read(backend) == [Interval(utc(2027, 3, 2, 14), utc(2027, 3, 2, 15))]
 
+    def test_repeated_reads_agree(self, backend: CalendarBackend) -> None:
+        self.seed(backend, [SeedEvent("same", utc(2027, 3, 2, 14), utc(2027, 3, 2, 15))])
+        first = self.read(backend)
+        assert first == [Interval(utc(2027, 3, 2, 14), utc(2027, 3, 2, 15))]
+        assert self.read(backend) == first
+
+    def test_changes_after_a_read_are_seen(self, backend: CalendarBackend) -> None:
+        """No stale cache: what is added after a read shows up in the next read."""
+        self.seed(backend, [SeedEvent("early", utc(2027, 3, 2, 9), utc(2027, 3, 2, 10))])
+        assert self.read(backend) == [Interval(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10))]
+        self.seed(backend, [SeedEvent("late", utc(2027, 3, 4, 16), utc(2027, 3, 4, 17))])
+        assert self.read(backend) == [
+            Interval(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)),
+            Interval(utc(2027, 3, 4, 16), utc(2027, 3, 4, 17)),
+        ]
+
     def test_local_times_become_utc(self, backend: CalendarBackend) -> None:
         ny, kolkata = ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")
         self.seed(
@@ -291,6 +308,12 @@ class CalendarContract:
             Interval(utc(2027, 3, 3, 9), utc(2027, 3, 3, 10)),
             Interval(utc(2027, 3, 4, 9), utc(2027, 3, 4, 10)),
         ]
+
+    def test_write_after_a_read_is_seen(self, backend: CalendarBackend) -> None:
+        self.need_writable()
+        assert self.read(backend) == []
+        backend.write_event(interview("late", utc(2027, 3, 3, 15), utc(2027, 3, 3, 16)))
+        assert self.read(backend) == [Interval(utc(2027, 3, 3, 15), utc(2027, 3, 3, 16))]
 
     def test_update_moves_busy(self, backend: CalendarBackend) -> None:
         self.need_writable()

@@ -39,8 +39,11 @@ class TestHTTPFeedContract(CalendarContract):
         return ICSFeedBackend(self.server.url("/cal.ics"), timezone="Europe/Berlin")
 
     def seed(self, backend: CalendarBackend, events: list[SeedEvent]) -> None:
+        self.events = [*getattr(self, "events", []), *events]
         version = len(self.server.seen)
-        self.server.routes["/cal.ics"] = Static(events_to_ics(events), etag=f'"v{version + 1}"')
+        self.server.routes["/cal.ics"] = Static(
+            events_to_ics(self.events), etag=f'"v{version + 1}"'
+        )
 
 
 class TestFileFeedContract(CalendarContract):
@@ -55,7 +58,8 @@ class TestFileFeedContract(CalendarContract):
         return ICSFeedBackend(self.path, timezone="Europe/Berlin")
 
     def seed(self, backend: CalendarBackend, events: list[SeedEvent]) -> None:
-        self.path.write_bytes(events_to_ics(events))
+        self.events = [*getattr(self, "events", []), *events]
+        self.path.write_bytes(events_to_ics(self.events))
 
 
 def test_reseeding_is_seen_after_a_first_read() -> None:
