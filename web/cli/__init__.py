@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from web.cli import engine_cmds, web_cmds
+from web.cli import engine_cmds, sync_cmd, web_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +15,4 @@ def main() -> None:
 
 engine_cmds.register(main)
 web_cmds.register(main)
+sync_cmd.register(main)
