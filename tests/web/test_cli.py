@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,81 @@ def test_demo_sets_up_a_working_company(tmp_path: Path, monkeypatch: pytest.Monk
     assert client.get("/demo/outbox").status_code == 200
     # the link was signed with the demo's own key: a different key refuses it politely
     assert client.get(link).status_code == 400
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
+    """`panelslot serve` (gunicorn) and `panelslot worker` as real processes on one database."""
+    import json
+    import os
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PANELSLOT_DATABASE_URL": database_url,
+        "PANELSLOT_SECRET_KEY": "a-real-secret-for-the-serve-test-0123456789",
+        "PANELSLOT_MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "PANELSLOT_SERVER_WORKER_POLL_SECONDS": "0.5",
+    }
+    env.pop("PANELSLOT_CONFIG", None)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from web.cli import main; main()", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for args in (["serve", "--port", str(port), "--workers", "2"], ["worker"])
+    ]
+
+    def health() -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    try:
+        deadline = time.monotonic() + 30
+        status, body = 0, {}
+        while time.monotonic() < deadline:
+            try:
+                status, body = health()
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert status == 200 and body["database"] == "ok" and body["worker"] == "ok", body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as resp:
+            assert resp.status == 200 and b"Sign in" in resp.read()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+
+
+def test_serve_refuses_without_secret(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANELSLOT_DATABASE_URL", database_url)
+    monkeypatch.delenv("PANELSLOT_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PANELSLOT_CONFIG", raising=False)
+    res = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert res.exit_code == 2
+    assert "set PANELSLOT_SECRET_KEY" in res.output and "Traceback" not in res.output
