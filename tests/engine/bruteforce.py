@@ -29,6 +29,7 @@ The rules, as checked here:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations, permutations
@@ -45,6 +46,7 @@ Busy = Mapping[str, Sequence[Interval]]
 # --- wall clock -> UTC ---------------------------------------------------------------
 
 
+@functools.cache
 def local_instant(tz: str, day: date, minute: int) -> datetime:
     """The UTC instant of ``minute`` minutes after local midnight of ``day`` in ``tz``.
 
@@ -320,11 +322,13 @@ def iter_options(
     now: datetime,
     candidate_hours: tuple[int, int] = (480, 1200),
     booked: Busy | None = None,
+    recheck: bool = True,
 ) -> Iterator[tuple[SessionSlot, ...]]:
     """Every valid option of ``loop`` (as its chronological sessions), by brute force.
 
-    Exponential; only for tiny inputs.  Each option yielded is re-checked by
-    ``option_problems``, so the enumeration can only lose options, never invent them.
+    Exponential; only for tiny inputs.  With ``recheck`` each option yielded is
+    re-checked by ``option_problems``, so the enumeration can only lose options,
+    never invent them.
     """
     orders = [tuple(loop.sessions)] if loop.order == "fixed" else list(permutations(loop.sessions))
     can_sit: dict[tuple[str, datetime, datetime], bool] = {}
@@ -339,6 +343,9 @@ def iter_options(
     for first in grid_starts(candidate_tz, date_from, date_to, loop.settings.granularity_minutes):
         if first < earliest:
             continue
+        # (a shortcut: a loop starting here must at least start inside the candidate's hours)
+        if not candidate_day(candidate_tz, candidate_hours, date_from, date_to, first, first):
+            continue
         for specs in orders:
             for starts in _start_sequences(specs, first, loop):
                 end = starts[-1] + specs[-1].duration
@@ -352,7 +359,7 @@ def iter_options(
                             SessionSlot(spec.name, t, t + spec.duration, who)
                             for spec, t, who in zip(specs, starts, people, strict=True)
                         )
-                        assert not option_problems(
+                        assert not recheck or not option_problems(
                             Option(1.0, slots),
                             loop,
                             interviewers,
