@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import queue
 import socket
 import threading
 import time
@@ -361,26 +362,57 @@ class ICSFeedBackend(CalendarBackend):
         raise CalendarError(self.source, f"HTTP {code} {reason}: {hint}".replace("  ", " "))
 
     def _body(self, response: requests.Response, deadline: float) -> bytes:
+        """The body, streamed: refused past ``max_bytes`` and past the deadline.
+
+        A reader thread pulls chunks while this one waits with a timeout, so a
+        server that drips a byte at a time cannot hold a sync past
+        ``total_timeout`` (the per-read ``timeout`` alone would not stop it).
+        """
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise CalendarError(self.source, self._too_big(int(declared)))
+        pipe: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+        stop = threading.Event()
+
+        def pump() -> None:
+            try:
+                for chunk in response.iter_content(_CHUNK):
+                    while not stop.is_set():
+                        try:
+                            pipe.put(chunk, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+                pipe.put(None)
+            except BaseException as exc:  # handed to the waiting thread
+                if not stop.is_set():
+                    pipe.put(exc)
+
+        threading.Thread(target=pump, name="feed-download", daemon=True).start()
         chunks: list[bytes] = []
         total = 0
         try:
-            for chunk in response.iter_content(_CHUNK):
-                total += len(chunk)
-                if total > self.max_bytes:
-                    raise CalendarError(self.source, self._too_big(None))
-                if time.monotonic() > deadline:
+            while True:
+                try:
+                    item = pipe.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
                     raise CalendarError(
                         self.source, f"download took longer than {self.total_timeout:g} s"
+                    ) from None
+                if item is None:
+                    return b"".join(chunks)
+                if isinstance(item, BaseException):
+                    raise CalendarError(
+                        self.source, f"download interrupted ({type(item).__name__})"
                     )
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise CalendarError(
-                self.source, f"download interrupted ({type(exc).__name__})"
-            ) from None
-        return b"".join(chunks)
+                total += len(item)
+                if total > self.max_bytes:
+                    raise CalendarError(self.source, self._too_big(None))
+                chunks.append(item)
+        finally:
+            stop.set()
 
     def _too_big(self, size: int | None) -> str:
         limit = _human(self.max_bytes)

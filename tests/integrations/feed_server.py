@@ -47,7 +47,15 @@ class Slow:
     body: bytes = b""
 
 
-Route = Static | Status | Redirect | Huge | Slow
+@dataclass
+class Drip:
+    """Declares ``size`` bytes, then sends one byte every ``every`` seconds."""
+
+    size: int
+    every: float
+
+
+Route = Static | Status | Redirect | Huge | Slow | Drip
 
 
 @dataclass
@@ -80,13 +88,17 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             return
 
         def do_GET(self) -> None:  # noqa: N802 - http.server API
-            seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
-            server.seen.append(seen)
+            self.seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
+            server.seen.append(self.seen)
             route = server.routes.get(self.path.split("?")[0])
             try:
-                seen.status = self._serve(route)
+                self._serve(route)
             except (BrokenPipeError, ConnectionResetError):
-                seen.status = -1  # the client hung up, as it should on a huge body
+                self.seen.status = -1  # the client hung up, as it should on a huge body
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.seen.status = code  # recorded before the client can see the answer
+            super().send_response(code, message)
 
         def _serve(self, route: Route | None) -> int:
             if route is None:
@@ -100,6 +112,15 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, route.body)
             if isinstance(route, Huge):
                 return self._huge(route)
+            if isinstance(route, Drip):
+                self.send_response(200)
+                self.send_header("Content-Length", str(route.size))
+                self.end_headers()
+                for _ in range(route.size):
+                    self.wfile.write(b"B")
+                    self.wfile.flush()
+                    time.sleep(route.every)
+                return 200
             return self._static(route)
 
         def _static(self, route: Static) -> int:

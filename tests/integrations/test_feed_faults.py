@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from contract import WEEK, SeedEvent, events_to_ics, utc
-from feed_server import FeedServer, Huge, Redirect, Slow, Static, Status, serve
+from feed_server import Drip, FeedServer, Huge, Redirect, Slow, Static, Status, serve
 
 from integrations.calendars.feed import (
     SPAN_AFTER,
@@ -115,6 +115,15 @@ def test_timeout(server: FeedServer) -> None:
     with pytest.raises(CalendarError, match=r"no answer within 0.3 s"):
         backend.read_busy(WEEK)
     assert time.monotonic() - started < 1.4
+
+
+def test_dripping_server_is_cut_off_by_the_total_timeout(server: FeedServer) -> None:
+    server.routes["/drip.ics"] = Drip(size=1000, every=0.05)  # each read is quick
+    backend = feed(server, "/drip.ics", timeout=2, total_timeout=0.6)
+    started = time.monotonic()
+    with pytest.raises(CalendarError, match="download took longer than 0.6 s"):
+        backend.read_busy(WEEK)
+    assert time.monotonic() - started < 1.5
 
 
 # ---- redirects --------------------------------------------------------------------
