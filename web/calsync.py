@@ -59,6 +59,7 @@ class SyncConfig:
     google: Any = None  # integrations.google_auth.GoogleClientConfig, None = not configured
     google_mode: str = "freebusy"
     google_api_endpoint: str | None = None
+    google_backoff: Any = None  # integrations.backoff.Backoff; None = its defaults
     # where PANELSLOT_TOKEN_KEY is read from (None: the process environment)
     token_environ: Mapping[str, str] | None = None
 
@@ -215,7 +216,8 @@ def _ics_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _Feed
     last_good = None
     restored = False
     is_url = location.lower().startswith(("http://", "https://", "webcal://"))
-    if is_url and SHARED_SNAPSHOTS.get(location) is None and src.snapshot and src.etag:
+    validators = src.etag or src.last_modified
+    if is_url and validators and SHARED_SNAPSHOTS.get(location) is None and src.snapshot:
         try:
             last_good = FeedSnapshot.from_bytes(
                 gzip.decompress(src.snapshot),
@@ -326,7 +328,7 @@ def google_backend(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> An
         label=label,
         timeout_seconds=cfg.timeout,
     )
-    return GoogleCalendarBackend(creds, options, sync_state=state)
+    return GoogleCalendarBackend(creds, options, sync_state=state, backoff=cfg.google_backoff)
 
 
 def _google_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _GoogleReader:

@@ -125,16 +125,24 @@ def home() -> WResponse:
 
 def _sync_status(cal: CalendarSource, at: datetime) -> tuple[str, str]:
     """(css class, text) of a calendar's sync state."""
+    if cal.needs_reconnect:
+        return "bad", f"reconnect needed (the interviewer must reconnect): {cal.last_error}"
     if cal.last_error and (
         cal.last_good_sync_at is None or (cal.last_attempt_at or at) >= cal.last_good_sync_at
     ):
-        return "bad", f"error: {cal.last_error}"
+        kept = (
+            f" (using the last good copy from {_ago(at - cal.last_good_sync_at)})"
+            if cal.last_good_sync_at
+            else ""
+        )
+        return "bad", f"error: {cal.last_error}{kept}"
     if cal.last_good_sync_at is None:
         return "warn", "never synced"
     age = at - cal.last_good_sync_at
     text = f"synced {_ago(age)}"
-    if age > STALE_AFTER:
-        return "warn", f"stale: {text}"
+    stale_after = timedelta(minutes=float(get_settings()["sync.stale_after_minutes"]))
+    if age > stale_after:
+        return "warn", f"stale: {text} (older than {stale_after.total_seconds() / 60:g} min)"
     return "ok", text
 
 
