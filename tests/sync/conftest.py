@@ -162,7 +162,9 @@ def blocks(database: Database, source_id: int) -> list[tuple[datetime, datetime]
 
 def source(database: Database, source_id: int) -> CalendarSource:
     with database.session() as s:
-        row = s.get(CalendarSource, source_id)
+        from sqlalchemy.orm import undefer
+
+        row = s.get(CalendarSource, source_id, options=[undefer("*")])
         assert row is not None
         s.expunge(row)
         return row
