@@ -83,7 +83,7 @@ def import_config(s: Session, config: Config) -> ImportReport:
         for i in s.scalars(select(Interviewer).options(selectinload(Interviewer.calendars)))
     }
     for inter in config.interviewers:
-        values = {
+        values: dict[str, Any] = {
             "name": inter.name,
             "email": inter.email,
             "timezone": inter.timezone,
@@ -129,26 +129,26 @@ def import_config(s: Session, config: Config) -> ImportReport:
             "buffer_after_minutes": st.buffer_after_minutes,
         }
         label = f"loop {loop.id}"
-        row = loops.get(loop.id)
-        if row is None:
-            row = Loop(key=loop.id, **values)
-            s.add(row)
+        lrow = loops.get(loop.id)
+        if lrow is None:
+            lrow = Loop(key=loop.id, **values)
+            s.add(lrow)
             report.created.append(label)
             changed = True
         else:
-            changed = _set(row, values)
+            changed = _set(lrow, values)
         wanted = [
             (sp.name, sp.duration_minutes, sp.required, sorted(sp.pool)) for sp in loop.sessions
         ]
         have = [
             (ls.name, ls.duration_minutes, ls.required, sorted(i.key for i in ls.pool))
-            for ls in row.sessions
+            for ls in lrow.sessions
         ]
         if wanted != have:
-            row.sessions.clear()
+            lrow.sessions.clear()
             s.flush()
             for pos, (name, minutes, required, pool) in enumerate(wanted):
-                row.sessions.append(
+                lrow.sessions.append(
                     LoopSession(
                         position=pos,
                         name=name,

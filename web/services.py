@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import engine
@@ -320,7 +320,7 @@ def offer(
     """Replace the request's offered options (and holds) by ``options``."""
     for old in list(req.options):
         s.delete(old)
-    s.execute(Hold.__table__.delete().where(Hold.request_id == req.id))
+    s.execute(delete(Hold).where(Hold.request_id == req.id))
     s.flush()
     keys = {o for opt in options for o in opt.interviewer_ids()}
     by_key = {i.key: i.id for i in s.scalars(select(Interviewer).where(Interviewer.key.in_(keys)))}
@@ -353,7 +353,7 @@ def offer(
 
 
 def release_holds(s: Session, req: SchedulingRequest) -> None:
-    s.execute(Hold.__table__.delete().where(Hold.request_id == req.id))
+    s.execute(delete(Hold).where(Hold.request_id == req.id))
 
 
 def new_nonce() -> str:
