@@ -605,11 +605,8 @@ def stale_by_key(
     stale_after: timedelta = STALE_AFTER,
 ) -> dict[str, list[CalendarHealth]]:
     """Like :func:`stale_calendars`, keyed by interviewer key (as engine options are)."""
-    id_by_key = dict(
-        s.execute(select(Interviewer.key, Interviewer.id).where(Interviewer.key.in_(list(keys))))
-        .tuples()
-        .all()
-    )
+    rows = s.execute(select(Interviewer.key, Interviewer.id).where(Interviewer.key.in_(list(keys))))
+    id_by_key: dict[str, int] = {key: iid for key, iid in rows}
     by_id = stale_calendars(s, id_by_key.values(), now, stale_after)
     return {k: by_id[i] for k, i in id_by_key.items() if i in by_id}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from web.cli.common import emit_json, iso_z
+from web.cli.common import emit_json, iso_z, parse_now
 from web.cli.web_cmds import CONFIG_OPTION, _check_schema, _database, _fail, _settings
 
 
@@ -64,17 +64,19 @@ def _table(results: list[Any]) -> list[str]:
 @click.command("sync")
 @click.option("--interviewer", "who", default=None, help="Only this interviewer (config id).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--now", "now_text", default=None, help="Pretend it is this UTC time (tests).")
 @CONFIG_OPTION
-def sync_command(who: str | None, as_json: bool, config_path: str | None) -> None:
+def sync_command(
+    who: str | None, as_json: bool, now_text: str | None, config_path: str | None
+) -> None:
     """Read interviewers' calendars (ICS, CalDAV, Google) into the database now."""
     from web import calsync
-    from web.db import utcnow
 
     settings = _settings(config_path)
     db = _database(settings)
     _check_schema(db)
     cfg = calsync.SyncConfig.from_settings(settings)
-    now = utcnow()
+    now = parse_now(now_text)
     started = time.perf_counter()
     with db.session() as s:
         ids = [_resolve(s, who)] if who else None
