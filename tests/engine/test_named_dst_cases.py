@@ -550,3 +550,32 @@ def test_any_order_two_session_loop_adds_the_reversed_options() -> None:
     } == b_first
     for option in options:
         assert bruteforce.option_problems(option, loop, people, {}, **request) == []
+
+
+def test_limit_20_returns_20_options_when_33_are_valid() -> None:
+    # Two 30-minute sessions (a, then b), gap 0-30, 30-minute grid, both working
+    # 00:00-17:00 UTC, candidate 08:00-20:00 UTC on one day. S0 may start 08:00..16:00
+    # (17 starts); S1 follows 0 or 30 minutes later while b works: 16 * 2 + 1 = 33
+    # options. --limit 20 must list 20 of them, not one per first start.
+    from scheduler.engine import find_options
+
+    hours = every_day("00:00-17:00")
+    people = {p.id: p for p in [person("a", "UTC", hours), person("b", "UTC", hours)]}
+    loop = Loop(
+        id="two",
+        name="Two",
+        sessions=(SessionSpec("S0", 30, ("a",), 1), SessionSpec("S1", 30, ("b",), 1)),
+        min_gap_minutes=0,
+        max_gap_minutes=30,
+        settings=Settings(granularity_minutes=30, min_notice_hours=0, buffer_after_minutes=0),
+    )
+    request = {
+        "candidate_tz": "UTC",
+        "candidate_hours": (480, 1200),
+        "date_from": date(2027, 3, 10),
+        "date_to": date(2027, 3, 10),
+        "now": NOW,
+    }
+    assert len(list(bruteforce.iter_options(loop, people, {}, **request))) == 33
+    assert len(find_options(loop, people, {}, limit=0, **request)) == 33
+    assert len(find_options(loop, people, {}, limit=20, **request)) == 20

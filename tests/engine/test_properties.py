@@ -8,6 +8,7 @@ candidate zone and hours.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import os
@@ -281,7 +282,9 @@ def test_single_all_of_starts_equal_bruteforce(case: Case) -> None:
     expected = bruteforce.valid_starts_single_all_of(
         case.loop, case.interviewers, case.busy, **case.request
     )
+    before = copy.deepcopy((case.busy, case.request))
     options = case.engine(limit=0)
+    assert (case.busy, case.request) == before, "find_options changed its arguments"
     assert_well_formed(case, options, 0)
     got = [o.sessions[0].start for o in options]
     assert set(got) == expected, (
@@ -319,8 +322,8 @@ def test_multi_session_options_are_valid_and_exist_iff_bruteforce_finds_one(case
 
 
 @settings(PROFILE, max_examples=60 * SCALE)
-@given(multi_session_cases(longest_span=0))
-def test_multi_session_limit_zero_returns_every_valid_option(case: Case) -> None:
+@given(multi_session_cases(longest_span=0), st.integers(1, 30))
+def test_multi_session_limit_zero_returns_every_valid_option(case: Case, limit: int) -> None:
     # The issue: "--limit 0 returns every valid option". (The brute-force options are
     # not re-checked here: they equal the engine's, and those are checked one by one.)
     expected = {
@@ -336,6 +339,18 @@ def test_multi_session_limit_zero_returns_every_valid_option(case: Case) -> None
         f"{len(expected - got)} brute force only, e.g. {sorted(expected - got)[:2]}"
     )
     assert_well_formed(case, options, 0)
+    # A limit takes some of them, and is repeatable.
+    limited = case.engine(limit=limit)
+    assert {option_key(o) for o in limited} <= expected
+    assert [option_key(o) for o in case.engine(limit=limit)] == [option_key(o) for o in limited]
+
+
+@settings(PROFILE, max_examples=60 * SCALE)
+@given(multi_session_cases(longest_span=0), st.integers(1, 30))
+def test_limit_n_returns_n_options_when_at_least_n_exist(case: Case, limit: int) -> None:
+    # --limit N lists the best N options; fewer only when fewer are valid.
+    total = len(case.engine(limit=0))
+    assert len(case.engine(limit=limit)) == min(limit, total)
 
 
 # --- (c), (d), (e) with a limit -----------------------------------------------------------------
