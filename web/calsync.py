@@ -104,6 +104,11 @@ def configure(cfg: SyncConfig) -> None:
     _CONFIGURED[:] = [cfg]
 
 
+def reset_config() -> None:
+    """Forget the configured default (tests)."""
+    _CONFIGURED.clear()
+
+
 def default_config() -> SyncConfig:
     """The configured default; inside a Flask app, the app's settings; else defaults."""
     if _CONFIGURED:

@@ -75,8 +75,10 @@ def day_events(
 @pytest.fixture(autouse=True)
 def _fresh_feed_cache() -> Iterator[None]:
     clear_feed_cache()
+    calsync.reset_config()
     yield
     clear_feed_cache()
+    calsync.reset_config()  # a Worker built in a test configures the process default
 
 
 @pytest.fixture(autouse=True)
