@@ -224,3 +224,22 @@ class OfferForm(FlaskForm):
     def validate_options(self, field: Any) -> None:
         if not field.data:
             raise ValidationError("choose at least one option to offer")
+
+
+class AccountForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    timezone = StringField(
+        "Your time zone",
+        validators=[DataRequired(), _zone],
+        description="Booked times are shown in this zone and the candidate's",
+    )
+    current_password = PasswordField("Current password", validators=[Optional(), Length(max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[Optional(), Length(min=8, max=200)],
+        description="Leave empty to keep the current one",
+    )
+
+    def validate_current_password(self, field: Any) -> None:
+        if self.new_password.data and not field.data:
+            raise ValidationError("give your current password to set a new one")

@@ -112,3 +112,41 @@ def test_404_and_405_are_pages_not_tracebacks(client: Any, company: dict[str, in
         as_text=True
     )
     assert client.get("/logout").status_code == 405
+
+
+def test_account_zone_and_password(signed_in: Any, db: Database, app: Any) -> None:
+    page = signed_in.get("/account").get_data(as_text=True)
+    assert 'value="Europe/London"' in page
+    token = get_csrf(signed_in, "/account")
+    resp = signed_in.post(
+        "/account", data={"csrf_token": token, "name": "Ann", "timezone": "Asia/Tokyo"}
+    )
+    assert resp.status_code == 302
+    with db.session() as s:
+        row = s.scalar(select(Coordinator).where(Coordinator.email == "ann@example.com"))
+        assert row is not None and row.timezone == "Asia/Tokyo"
+    bad = signed_in.post("/account", data={"csrf_token": token, "timezone": "Moon/Base"})
+    assert bad.status_code == 400 and "is not a known time zone" in bad.get_data(as_text=True)
+    wrong = signed_in.post(
+        "/account",
+        data={
+            "csrf_token": token,
+            "timezone": "UTC",
+            "current_password": "nope",
+            "new_password": "another-password",
+        },
+    )
+    assert "The current password is wrong." in wrong.get_data(as_text=True)
+    ok = signed_in.post(
+        "/account",
+        data={
+            "csrf_token": token,
+            "timezone": "UTC",
+            "current_password": PASSWORD,
+            "new_password": "another-password",
+        },
+    )
+    assert ok.status_code == 302
+    fresh = app.test_client()
+    assert login(fresh).status_code == 401
+    assert login(fresh, password="another-password").status_code == 302

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as WResponse
 from web import auth, services
 from web import booking as booking_service
 from web.forms import (
+    AccountForm,
     ActionForm,
     CalendarForm,
     InterviewerForm,
@@ -111,6 +112,40 @@ def logout() -> WResponse:
         abort(400)
     session.clear()
     return redirect(url_for("coordinator.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@auth.login_required
+def account() -> str | WResponse | tuple[str, int]:
+    me = _me()
+    form = AccountForm(obj=me if request.method == "GET" else None)
+    error = None
+    if form.validate_on_submit():
+        s = db_session()
+        if (
+            form.new_password.data
+            and auth.authenticate(s, me.email, form.current_password.data) is None
+        ):
+            error = "The current password is wrong."
+        else:
+            me.name = (form.name.data or "").strip()
+            me.timezone = form.timezone.data.strip()
+            if form.new_password.data:
+                me.password_hash = auth.hash_password(form.new_password.data)
+            audit(
+                s,
+                _actor(),
+                "account_edited",
+                "coordinator",
+                me.id,
+                coordinator_id=me.id,
+                password_changed=bool(form.new_password.data),
+            )
+            s.commit()
+            flash("Account saved.")
+            return redirect(url_for("coordinator.account"))
+    code = 400 if request.method == "POST" else 200
+    return render_template("coord/account.html", form=form, error=error, zones=all_zones()), code
 
 
 @bp.get("/")
