@@ -16,12 +16,14 @@ it made instead of booking twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +44,9 @@ from integrations.invites import (
     session_uid,
 )
 from scheduler import engine
-from scheduler.model import Interval, Option
+from scheduler.model import Interval, Option, SessionSpec, Settings, WorkingHours
+from scheduler.model import Interviewer as EInterviewer
+from scheduler.model import Loop as ELoop
 from web import jobs, services
 from web.db import Database
 from web.models import (
@@ -53,12 +57,16 @@ from web.models import (
     CalendarSource,
     Hold,
     Interviewer,
+    JobRequest,
+    Loop,
+    LoopSession,
     OfferedOption,
     OutboxMail,
     SchedulingRequest,
+    SessionPool,
 )
 from web.settings import AppSettings
-from web.zones import offset_label, zone_ok
+from web.zones import offset_label, parse_week, zone_ok
 
 log = logging.getLogger(__name__)
 
@@ -194,75 +202,156 @@ def _is_overlap(exc: Exception) -> bool:
 # ------------------------------------------------------------------ checks
 
 
+@dataclass(frozen=True)
+class LoopPicture:
+    """What the checks need of a loop, read with a few plain queries (no ORM graph)."""
+
+    loop: ELoop | None
+    problem: str
+    interviewers: dict[str, EInterviewer]
+    keys: dict[int, str]  # interviewer row id -> key
+    names: dict[str, str]  # key -> name
+
+
+def _week(hours: dict[str, list[str]]) -> WorkingHours:
+    return _week_cached(json.dumps(hours, sort_keys=True))
+
+
+@lru_cache(maxsize=4096)
+def _week_cached(text_: str) -> WorkingHours:
+    return parse_week(json.loads(text_))
+
+
+def loop_picture(s: Session, loop_id: int) -> LoopPicture:
+    lp = s.get(Loop, loop_id)
+    if lp is None:
+        return LoopPicture(None, "the loop was deleted", {}, {}, {})
+    sessions = s.execute(
+        select(LoopSession.id, LoopSession.name, LoopSession.duration_minutes, LoopSession.required)
+        .where(LoopSession.loop_id == loop_id)
+        .order_by(LoopSession.position)
+    ).all()
+    pools: dict[int, list[str]] = {sid: [] for sid, *_ in sessions}
+    people: dict[str, EInterviewer] = {}
+    keys: dict[int, str] = {}
+    names: dict[str, str] = {}
+    if sessions:
+        rows = s.execute(
+            select(
+                SessionPool.session_id,
+                Interviewer.id,
+                Interviewer.key,
+                Interviewer.name,
+                Interviewer.email,
+                Interviewer.timezone,
+                Interviewer.working_hours,
+                Interviewer.max_interviews_per_day,
+            )
+            .join(Interviewer, Interviewer.id == SessionPool.interviewer_id)
+            .where(SessionPool.session_id.in_(list(pools)), Interviewer.active.is_(True))
+            .order_by(Interviewer.key)
+        ).all()
+        for sid, iid, key, name, email, tz, hours, cap in rows:
+            pools[sid].append(key)
+            if key not in people:
+                people[key] = EInterviewer(
+                    id=key,
+                    name=name,
+                    email=email,
+                    timezone=tz,
+                    working_hours=_week(hours or {}),
+                    max_interviews_per_day=cap,
+                )
+                keys[iid] = key
+                names[key] = name
+    specs = []
+    for sid, name, minutes, required in sessions:
+        if len(pools[sid]) < required:
+            return LoopPicture(
+                None, f"session {name!r} has too few active interviewers", people, keys, names
+            )
+        specs.append(SessionSpec(name, minutes, tuple(pools[sid]), required))
+    if not specs:
+        return LoopPicture(None, "the loop has no sessions", people, keys, names)
+    eloop = ELoop(
+        id=lp.key,
+        name=lp.name,
+        sessions=tuple(specs),
+        order=lp.order,
+        min_gap_minutes=lp.min_gap_minutes,
+        max_gap_minutes=lp.max_gap_minutes,
+        settings=Settings(
+            granularity_minutes=lp.granularity_minutes,
+            min_notice_hours=lp.min_notice_hours,
+            buffer_before_minutes=lp.buffer_before_minutes,
+            buffer_after_minutes=lp.buffer_after_minutes,
+        ),
+    )
+    return LoopPicture(eloop, "", people, keys, names)
+
+
 def valid_options(
-    s: Session, req: SchedulingRequest, now: datetime, *, ignore_booking: Booking | None = None
+    s: Session,
+    req: SchedulingRequest,
+    now: datetime,
+    *,
+    ignore_booking: Booking | None = None,
+    picture: LoopPicture | None = None,
 ) -> list[OfferedOption]:
     """The request's offered options that still pass every engine rule right now."""
     rows = [o for o in req.options if not o.withdrawn]
     if not rows:
         return []
-    loop_row = services.load_loop(s, req.loop_id)
-    if loop_row is None:
+    pic = picture or loop_picture(s, req.loop_id)
+    if pic.loop is None:
         return []
-    try:
-        eloop = services.engine_loop(loop_row)
-    except services.SearchProblem:
-        return []
-    people = services.loop_interviewers(loop_row)
-    eint = {p.key: services.engine_interviewer(p) for p in people.values()}
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    busy, booked = busy_now(s, people.values(), window)
+    busy, booked = busy_now(s, pic.keys, window)
     if ignore_booking is not None:
         busy, booked = (
-            _without(ignore_booking, people, busy),
-            _without(ignore_booking, people, booked),
+            _without(ignore_booking, pic.keys, busy),
+            _without(ignore_booking, pic.keys, booked),
         )
     out = []
     for row in rows:
         if ignore_booking is not None and row.id == ignore_booking.option_id:
             continue
         opt = services.stored_option(row)
-        if not engine.check_option(opt, eloop, eint, busy, now=now, booked=booked):
+        if not engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked):
             out.append(row)
     return out
 
 
 def _without(
-    booking: Booking, people: dict[int, Interviewer], table: dict[str, list[Interval]]
+    booking: Booking, keys: dict[int, str], table: dict[str, list[Interval]]
 ) -> dict[str, list[Interval]]:
     mine = {
-        (people[bs.interviewer_id].key, bs.start, bs.end)
+        (keys[bs.interviewer_id], bs.start, bs.end)
         for bs in booking.sessions
-        if bs.interviewer_id in people
+        if bs.interviewer_id in keys
     }
     return {k: [iv for iv in v if (k, iv.start, iv.end) not in mine] for k, v in table.items()}
 
 
 def _recheck(s: Session, req: SchedulingRequest, opt: Option, now: datetime) -> list[str]:
-    loop_row = services.load_loop(s, req.loop_id)
-    if loop_row is None:
-        return ["the loop was deleted"]
-    try:
-        eloop = services.engine_loop(loop_row)
-    except services.SearchProblem as exc:
-        return [exc.message]
-    people = services.loop_interviewers(loop_row)
-    eint = {p.key: services.engine_interviewer(p) for p in people.values()}
-    missing = [k for k in opt.interviewer_ids() if k not in eint]
+    pic = loop_picture(s, req.loop_id)
+    if pic.loop is None:
+        return [pic.problem]
+    missing = [k for k in opt.interviewer_ids() if k not in pic.interviewers]
     if missing:
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
-    busy, booked = busy_now(s, people.values(), window)
-    return engine.check_option(opt, eloop, eint, busy, now=now, booked=booked)
+    busy, booked = busy_now(s, pic.keys, window)
+    return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
 
 
 def busy_now(
-    s: Session, people: Iterable[Interviewer], window: Interval
+    s: Session, keys: dict[int, str], window: Interval
 ) -> tuple[dict[str, list[Interval]], dict[str, list[Interval]]]:
     """Stored calendar busy time and active bookings (holds only steer what is offered)."""
-    by_id = {p.id: p.key for p in people}
+    by_id = dict(keys)
     busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
     booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
     if not by_id:
@@ -1035,70 +1124,120 @@ def google_links(req: SchedulingRequest, b: Booking) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ fresh options, holds
 
 
-def top_up(
-    db: Database, request_id: int, now: datetime, policy: BookingPolicy, *, limit: int = 5
+REFRESH_EVERY = timedelta(minutes=10)
+
+
+def top_up_in(
+    s: Session, req: SchedulingRequest, now: datetime, *, holds: bool, limit: int = 5
 ) -> int:
-    """When no offered option is valid any more, offer fresh ones from the engine."""
-    with write_transaction(db) as s:
-        req = _lock_request(s, request_id)
-        if req.status not in OPEN and req.status not in BOOKED:
-            return 0
-        ignore = services.active_booking(req)
-        if valid_options(s, req, now, ignore_booking=ignore):
-            return 0
-        loop_row = services.load_loop(s, req.loop_id)
-        if loop_row is None:
-            return 0
-        try:
-            result = services.search(
-                s,
-                loop_row,
-                candidate_tz=candidate_zone(req),
-                date_from=req.date_from,
-                date_to=req.date_to,
-                hours=(req.candidate_hours_start, req.candidate_hours_end),
-                now=now,
-                limit=limit,
-                exclude_request_id=req.id,
-            )
-        except services.SearchProblem:
-            return 0
-        taken = {(o.start, o.end, tuple(map(tuple, _keys(o.sessions)))) for o in req.options}
-        rank = max((o.rank for o in req.options), default=0)
-        added = 0
-        by_key = {i.key: i.id for i in result.interviewers.values()}
-        for opt in result.options:
-            sig = (opt.start, opt.end, tuple(tuple(sl.interviewers) for sl in opt.sessions))
-            if sig in taken:
-                continue
-            rank += 1
-            row = OfferedOption(
-                request_id=req.id,
-                rank=rank,
-                score=opt.score,
-                sessions=services.option_json(opt),
-                start=opt.start,
-                end=opt.end,
-            )
-            s.add(row)
-            s.flush()
-            if policy.holds and req.status in OPEN:
-                for sl in opt.sessions:
-                    for k in sl.interviewers:
-                        s.add(
-                            Hold(
-                                request_id=req.id,
-                                option_id=row.id,
-                                interviewer_id=by_key[k],
-                                start=sl.start,
-                                end=sl.end,
-                                expires_at=req.expires_at,
-                            )
+    """When no offered option is valid any more, add fresh ones from the engine (caller commits).
+
+    The engine search can take a second on a big loop, so web requests never run it:
+    they enqueue a ``refresh_options`` job (:func:`request_fresh_options`) for the worker.
+    """
+    if req.status not in OPEN and req.status not in BOOKED:
+        return 0
+    ignore = services.active_booking(req)
+    if valid_options(s, req, now, ignore_booking=ignore):
+        return 0
+    loop_row = services.load_loop(s, req.loop_id)
+    if loop_row is None:
+        return 0
+    try:
+        result = services.search(
+            s,
+            loop_row,
+            candidate_tz=candidate_zone(req),
+            date_from=req.date_from,
+            date_to=req.date_to,
+            hours=(req.candidate_hours_start, req.candidate_hours_end),
+            now=now,
+            limit=limit,
+            exclude_request_id=req.id,
+        )
+    except services.SearchProblem:
+        return 0
+    taken = {(o.start, o.end, tuple(map(tuple, _keys(o.sessions)))) for o in req.options}
+    rank = max((o.rank for o in req.options), default=0)
+    added = 0
+    by_key = {i.key: i.id for i in result.interviewers.values()}
+    for opt in result.options:
+        sig = (opt.start, opt.end, tuple(tuple(sl.interviewers) for sl in opt.sessions))
+        if sig in taken:
+            continue
+        rank += 1
+        row = OfferedOption(
+            request_id=req.id,
+            rank=rank,
+            score=opt.score,
+            sessions=services.option_json(opt),
+            start=opt.start,
+            end=opt.end,
+        )
+        s.add(row)
+        s.flush()
+        if holds and req.status in OPEN:
+            for sl in opt.sessions:
+                for k in sl.interviewers:
+                    s.add(
+                        Hold(
+                            request_id=req.id,
+                            option_id=row.id,
+                            interviewer_id=by_key[k],
+                            start=sl.start,
+                            end=sl.end,
+                            expires_at=req.expires_at,
                         )
-            added += 1
-        if added:
-            _audit(s, now, "system", "options_topped_up", req, added=added)
-        return added
+                    )
+        added += 1
+    _audit(s, now, "system", "options_refreshed", req, added=added)
+    return added
+
+
+def _refresh_jobs(s: Session, request_id: int, since: datetime) -> list[JobRequest]:
+    rows = s.scalars(
+        select(JobRequest).where(
+            JobRequest.kind == "refresh_options", JobRequest.created_at > since
+        )
+    )
+    return [j for j in rows if (j.payload or {}).get("request_id") == request_id]
+
+
+def refresh_pending(s: Session, request_id: int, now: datetime) -> bool:
+    """Whether the worker is still looking for fresh options for this request."""
+    return any(
+        j.status in ("pending", "running")
+        for j in _refresh_jobs(s, request_id, now - REFRESH_EVERY)
+    )
+
+
+def request_fresh_options(
+    db: Database, request_id: int, now: datetime, policy: BookingPolicy, *, limit: int = 5
+) -> bool:
+    """Ask the worker for fresh options (at most once per REFRESH_EVERY); True if asked now."""
+    with db.session() as s:
+        if _refresh_jobs(s, request_id, now - REFRESH_EVERY):
+            return False
+        row = jobs.enqueue(
+            s,
+            "refresh_options",
+            {"request_id": request_id, "holds": policy.holds, "limit": limit},
+            requested_by="candidate",
+        )
+        row.created_at = now
+        return True
+
+
+def job_refresh_options(s: Session, job: Any, now: datetime) -> str:
+    """The worker's handler for ``refresh_options`` job rows."""
+    payload = job.payload or {}
+    req = s.get(SchedulingRequest, int(payload.get("request_id", 0)))
+    if req is None:
+        return "request not found"
+    added = top_up_in(
+        s, req, now, holds=bool(payload.get("holds", True)), limit=int(payload.get("limit", 5))
+    )
+    return f"{added} fresh option(s) offered"
 
 
 def _keys(sessions: Sequence[dict[str, Any]]) -> list[list[str]]:
@@ -1146,8 +1285,6 @@ def register_writer(kind: str, factory: WriterFactory) -> None:
 
 
 def _event_ids(bs: BookingSession) -> dict[str, str]:
-    import json
-
     if not bs.calendar_event_id:
         return {}
     try:
@@ -1158,8 +1295,6 @@ def _event_ids(bs: BookingSession) -> dict[str, str]:
 
 
 def _store_ids(bs: BookingSession, ids: dict[str, str]) -> None:
-    import json
-
     bs.calendar_event_id = json.dumps(ids, sort_keys=True) if ids else None
 
 

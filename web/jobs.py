@@ -17,6 +17,7 @@ JOB_KINDS = (
     "deliver_mail",
     "expire_requests",
     "calendar_writeback",
+    "refresh_options",
 )
 
 

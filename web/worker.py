@@ -158,6 +158,7 @@ HANDLERS: dict[str, JobHandler] = {
     "expire_requests": _job_expire,
     "deliver_mail": lambda s, job, now: "mail is delivered on every poll",
     "calendar_writeback": lambda s, job, now: _booking().job_writeback(s, job, now),
+    "refresh_options": lambda s, job, now: _booking().job_refresh_options(s, job, now),
 }
 
 

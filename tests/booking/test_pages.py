@@ -12,6 +12,7 @@ import icalendar
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from integrations.mail import MemoryMailer
 from tests.booking.conftest import (
     NOW,
     SECRET,
@@ -24,7 +25,15 @@ from tests.booking.conftest import (
 from tests.web.conftest import login
 from web import services
 from web.db import Database
-from web.models import Booking, BusyBlock, CalendarSource, OutboxMail, SchedulingRequest
+from web.models import (
+    Booking,
+    BusyBlock,
+    CalendarSource,
+    JobRequest,
+    OutboxMail,
+    SchedulingRequest,
+)
+from web.worker import Worker
 
 
 def _html(resp: Any) -> str:
@@ -175,7 +184,7 @@ def test_stale_options_are_not_offered(client: Any, db: Database, company: Any) 
 
 
 def test_fresh_options_when_every_offered_one_went_stale(
-    client: Any, db: Database, company: Any
+    app: Any, client: Any, db: Database, company: Any
 ) -> None:
     sent = send_request(db, limit=1)
     opt = _option(db, sent, 0)
@@ -188,10 +197,22 @@ def test_fresh_options_when_every_offered_one_went_stale(
                 s.flush()
                 s.add(BusyBlock(interviewer_id=who, source_id=src.id, start=sl.start, end=sl.end))
     html = _html(client.get(sent.url))
-    assert f'value="{sent.option_ids[0]}"' not in html
+    assert f'value="{sent.option_ids[0]}"' not in html and 'name="option"' not in html
+    assert "looking for new times" in html and 'http-equiv="refresh"' in html
+    client.get(sent.url)  # a reload does not queue the search twice
+    with db.session() as s:
+        jobs = s.scalars(select(JobRequest).where(JobRequest.kind == "refresh_options")).all()
+    assert len(jobs) == 1
+    # the worker runs the engine and offers fresh times
+    worker = Worker(app.extensions["panelslot.settings"], db, MemoryMailer(sender="x@y.z"))
+    worker.clock = lambda: NOW
+    assert worker.run_jobs() == 1
+    html = _html(client.get(sent.url))
     assert 'name="option"' in html, "fresh options from the engine are offered"
+    assert "looking for new times" not in html
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert s.scalars(select(JobRequest.status)).all() == ["done"]
 
 
 # ---------------------------------------------------------------- booking forms

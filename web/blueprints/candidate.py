@@ -16,10 +16,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup, escape
 
 from web import booking as service
 from web import services
@@ -47,6 +49,12 @@ PROBLEMS = {
     ),
 }
 MAX_REPLY = 2000
+
+
+@lru_cache(maxsize=1)
+def zone_datalist() -> Markup:
+    """The zone picker's <option>s, rendered once per process (about 600 zones)."""
+    return Markup("".join(f'<option value="{escape(z)}">' for z in all_zones()))
 
 
 class _Problem(Exception):
@@ -175,26 +183,22 @@ def _by_day(views: list[OptionView], tz: str) -> list[tuple[date, list[OptionVie
 
 
 def _people(req: SchedulingRequest) -> dict[str, str]:
-    loop = services.load_loop(db_session(), req.loop_id)
-    if loop is None:
-        return {}
-    return {i.key: i.name for s in loop.sessions for i in s.pool}
+    return service.loop_picture(db_session(), req.loop_id).names
 
 
-def _options(req: SchedulingRequest, b: Booking | None) -> list[OptionView]:
+def _options(req: SchedulingRequest, b: Booking | None) -> tuple[list[OptionView], bool]:
+    """The valid options, and whether the worker is looking for fresh ones."""
     s = db_session()
     at = now()
-    rows = service.valid_options(s, req, at, ignore_booking=b)
+    pic = service.loop_picture(s, req.loop_id)
+    rows = service.valid_options(s, req, at, ignore_booking=b, picture=pic)
+    searching = False
     if not rows:
-        added = service.top_up(
+        service.request_fresh_options(
             get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
         )
-        if added:
-            s.expire_all()
-            req = s.get(SchedulingRequest, req.id) or req
-            rows = service.valid_options(s, req, at, ignore_booking=b)
-    people = _people(req)
-    return [_option_view(req, r, people) for r in rows]
+        searching = service.refresh_pending(s, req.id, at)
+    return [_option_view(req, r, pic.names) for r in rows], searching
 
 
 def _offer_page(
@@ -208,7 +212,7 @@ def _offer_page(
 ) -> ResponseReturnValue:
     b = services.active_booking(req) if mode == "reschedule" else None
     tz, notice = _zone(req, b)
-    views = _options(req, b)
+    views, searching = _options(req, b)
     first = views[0].start if views else now()
     return (
         render_template(
@@ -220,7 +224,7 @@ def _offer_page(
             tz=tz,
             tz_label=f"{tz}, {offset_label(tz, first)}",
             default_tz=service.candidate_zone(req, b),
-            zones=all_zones(),
+            zones=zone_datalist(),
             notice=notice,
             error=error,
             reply_error=reply_error,
@@ -232,6 +236,12 @@ def _offer_page(
             ),
             booking=b,
             coordinator=req.coordinator,
+            searching=searching,
+            refresh_url=url_for(
+                "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
+                token=request.view_args["token"] if request.view_args else "",
+                tz=tz,
+            ),
         ),
         code,
     )
@@ -256,7 +266,7 @@ def _booked_page(
             show_names=bool(req.loop.show_interviewer_names),
             tz=tz,
             tz_label=f"{tz}, {offset_label(tz, groups[0].start)}",
-            zones=all_zones(),
+            zones=zone_datalist(),
             notice=notice,
             done=done,
             error=error,

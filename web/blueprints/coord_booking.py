@@ -41,8 +41,8 @@ def _page(
     at = now()
     policy = service.BookingPolicy.from_settings(get_settings())
     rows = service.valid_options(s, req, at, ignore_booking=b)
-    if not rows and service.top_up(get_db(), req.id, at, policy):
-        s.expire_all()
+    if not rows and service.top_up_in(s, req, at, holds=policy.holds):
+        s.commit()  # the coordinator waits for the engine; candidates never do
         req = s.get(SchedulingRequest, req.id) or req
         b = services.active_booking(req)
         rows = service.valid_options(s, req, at, ignore_booking=b)

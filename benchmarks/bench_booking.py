@@ -1,0 +1,492 @@
+"""Candidate booking benchmark against `panelslot serve` (gunicorn) on loopback; prints a table.
+
+    python benchmarks/bench_booking.py                       # SQLite file, 50 clients
+    python benchmarks/bench_booking.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    python benchmarks/bench_booking.py --clients 50 --seconds 10 --workers 4
+
+Phases:
+  1. page: GET of candidate pages (the offer: token check, stale-option re-check, render),
+     50 concurrent clients. With `wrk` installed it drives this phase (C, little CPU);
+     otherwise a Python thread pool on keep-alive-free http.client connections does.
+  2. book: 50 Python clients each GET a page (cookie, CSRF token, idempotency key) and
+     POST a booking, each for its own request and a distinct interviewer-time: bookings/s.
+  3. race: 50 clients, 50 requests all offered the SAME interviewer-time, released together:
+     exactly one must get the booking (303), the others 409.
+  Finally the database is checked for overlapping active booked sessions of any interviewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from scheduler.model import Option, SessionSlot  # noqa: E402
+from web import migrate, services  # noqa: E402
+from web.auth import hash_password  # noqa: E402
+from web.db import Database, make_engine  # noqa: E402
+from web.models import (  # noqa: E402
+    Coordinator,
+    Interviewer,
+    Loop,
+    LoopSession,
+    SchedulingRequest,
+)
+from web.settings import normalize_db_url  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef"
+N_PEOPLE = 40
+SLOT = timedelta(minutes=45)
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+IDEM_RE = re.compile(r'name="idem" value="([^"]+)"')
+OPT_RE = re.compile(r'name="option" id="opt-(\d+)" value="(\d+)"')
+
+
+# ---------------------------------------------------------------- database and seed
+
+
+def prepare_database(url: str | None, folder: Path) -> tuple[str, object]:
+    if not url:
+        return f"sqlite:///{folder / 'bench.sqlite3'}", None
+    base = normalize_db_url(url)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    eng = make_engine(base)
+    with eng.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    full = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    return full.render_as_string(hide_password=False), (eng, schema)
+
+
+@dataclass
+class Seeded:
+    page_tokens: list[str]
+    book_tokens: list[str]
+    race_tokens: list[str]
+
+
+def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> Seeded:
+    day0 = datetime.combine(now.date() + timedelta(days=2), datetime.min.time(), UTC)
+    with db.session() as s:
+        coord = Coordinator(
+            email="bench@example.com",
+            name="Bench",
+            password_hash=hash_password("bench password"),
+            timezone="Europe/London",
+        )
+        s.add(coord)
+        people = []
+        for k in range(N_PEOPLE):
+            p = Interviewer(
+                key=f"p{k:02d}",
+                name=f"Person {k:02d}",
+                email=f"p{k:02d}@example.com",
+                timezone=["Europe/London", "Asia/Kolkata", "America/New_York", "Asia/Tokyo"][k % 4],
+                working_hours={
+                    d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                },
+            )
+            s.add(p)
+            people.append(p)
+        loop = Loop(
+            key="bench",
+            name="Bench loop",
+            min_notice_hours=1,
+            buffer_after_minutes=0,
+            granularity_minutes=15,
+            video_url_template="https://meet.example.com/{request}",
+        )
+        s.add(loop)
+        s.flush()
+        sess = LoopSession(
+            loop_id=loop.id, position=0, name="Interview", duration_minutes=45, required=1
+        )
+        sess.pool = people
+        s.add(sess)
+        s.flush()
+
+        def option(k: int, slot_index: int) -> Option:
+            start = day0 + slot_index * SLOT
+            return Option(0.5, (SessionSlot("Interview", start, start + SLOT, (f"p{k:02d}",)),))
+
+        def request(i: int, options: list[Option]) -> str:
+            req = SchedulingRequest(
+                coordinator_id=coord.id,
+                loop_id=loop.id,
+                candidate_name=f"Candidate {i}",
+                candidate_email=f"cand{i}@example.org",
+                candidate_tz="Asia/Kolkata",
+                date_from=day0.date(),
+                date_to=day0.date() + timedelta(days=20),
+                status="opened",
+                token_nonce=services.new_nonce(),
+                created_at=now,
+                sent_at=now,
+                opened_at=now,
+                expires_at=now + timedelta(days=14),
+            )
+            s.add(req)
+            s.flush()
+            services.offer(s, req, options, hold_until=None)
+            services.release_holds(s, req)
+            return services.candidate_token(SECRET, req)
+
+        # every request: 5 options; option 0 is its own interviewer-time (no conflicts)
+        def five(i: int) -> list[Option]:
+            return [option(i % N_PEOPLE, i // N_PEOPLE)] + [
+                option((i + j) % N_PEOPLE, 2000 + j * 3 + (i % 7)) for j in range(1, 5)
+            ]
+
+        page = [request(i, five(i)) for i in range(n_page)]
+        book = [request(n_page + i, five(n_page + i)) for i in range(n_book)]
+        shared = option(0, 5000)
+        race = [request(100_000 + i, [shared]) for i in range(n_race)]
+    return Seeded(page, book, race)
+
+
+# ---------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PANELSLOT_DATABASE_URL": url,
+            "PANELSLOT_SECRET_KEY": SECRET,
+            "PANELSLOT_SERVER_MODE": "production",
+            "PANELSLOT_SERVER_PUBLIC_URL": f"http://127.0.0.1:{port}/",
+            "PANELSLOT_MAIL_SENDER": "none",
+            "PANELSLOT_SECURITY_SECURE_COOKIES": "false",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.pop("PANELSLOT_CONFIG", None)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from web.cli import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    log = (folder / "serve.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            status, _, _ = get(port, "/healthz")
+            if status in (200, 503):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"`panelslot serve` did not start; see {folder / 'serve.log'}")
+
+
+def get(port: int, path: str, cookie: str = "") -> tuple[int, str, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": cookie} if cookie else {}
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    body = resp.read().decode("utf-8", "replace")
+    set_cookie = resp.getheader("Set-Cookie") or ""
+    conn.close()
+    return resp.status, body, set_cookie.split(";")[0]
+
+
+def post(port: int, path: str, form: dict[str, str], cookie: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(
+        "POST",
+        path,
+        body=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    return resp.status
+
+
+# ---------------------------------------------------------------- phases
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+@dataclass
+class PageResult:
+    tool: str
+    requests: int
+    seconds: float
+    p50: float
+    p99: float
+    errors: int
+
+
+def page_phase_python(port: int, tokens: list[str], clients: int, seconds: float) -> PageResult:
+    stop = time.perf_counter() + seconds
+    lat: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+
+    def client(n: int) -> None:
+        i = n
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            status, _, _ = get(port, f"/c/{tokens[i % len(tokens)]}")
+            lat[n].append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                errors[n] += 1
+            i += clients
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    took = time.perf_counter() - t0
+    flat = [x for row in lat for x in row]
+    return PageResult("python threads", len(flat), took, pct(flat, 50), pct(flat, 99), sum(errors))
+
+
+def page_phase_wrk(
+    port: int, tokens: list[str], clients: int, seconds: float, folder: Path
+) -> PageResult:
+    script = folder / "pages.lua"
+    paths = ",".join(f'"/c/{t}"' for t in tokens)
+    script.write_text(
+        f"local paths = {{{paths}}}\nlocal i = 0\n"
+        "request = function()\n  i = i + 1\n"
+        "  return wrk.format('GET', paths[(i % #paths) + 1])\nend\n"
+        "done = function(summary, latency, requests)\n"
+        "  io.write(string.format('P50=%f\\nP99=%f\\nN=%d\\nERR=%d\\n', latency:percentile(50), "
+        "latency:percentile(99), summary.requests, summary.errors.status + "
+        "summary.errors.connect + summary.errors.read + summary.errors.write + "
+        "summary.errors.timeout))\nend\n"
+    )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    vals = dict(
+        line.split("=", 1) for line in out.splitlines() if "=" in line and line[:1].isupper()
+    )
+    return PageResult(
+        "wrk -t2",
+        int(vals["N"]),
+        seconds,
+        float(vals["P50"]) / 1000,
+        float(vals["P99"]) / 1000,
+        int(vals["ERR"]),
+    )
+
+
+@dataclass
+class BookResult:
+    attempts: int
+    booked: int
+    other: dict[int, int]
+    seconds: float
+    post_p50: float
+    post_p99: float
+
+
+def book_one(port: int, token: str) -> tuple[int, float]:
+    status, body, cookie = get(port, f"/c/{token}")
+    if status != 200:
+        return status, 0.0
+    csrf = CSRF_RE.search(body)
+    idem = IDEM_RE.search(body)
+    opt = OPT_RE.search(body)
+    if not (csrf and idem and opt):
+        return -1, 0.0
+    t0 = time.perf_counter()
+    code = post(
+        port,
+        f"/c/{token}/book",
+        {
+            "csrf_token": csrf.group(1),
+            "idem": idem.group(1),
+            "option": opt.group(2),
+            "tz": "Asia/Kolkata",
+        },
+        cookie,
+    )
+    return code, (time.perf_counter() - t0) * 1000
+
+
+def book_phase(port: int, tokens: list[str], clients: int) -> BookResult:
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(lambda t: book_one(port, t), tokens))
+    took = time.perf_counter() - t0
+    codes: dict[int, int] = {}
+    for code, _ in results:
+        codes[code] = codes.get(code, 0) + 1
+    lat = [ms for code, ms in results if code == 303]
+    return BookResult(len(tokens), codes.pop(303, 0), codes, took, pct(lat, 50), pct(lat, 99))
+
+
+def race_phase(port: int, tokens: list[str]) -> dict[int, int]:
+    prepared = []
+    for token in tokens:
+        status, body, cookie = get(port, f"/c/{token}")
+        csrf, idem, opt = CSRF_RE.search(body), IDEM_RE.search(body), OPT_RE.search(body)
+        assert status == 200 and csrf and idem and opt, "race page without a booking form"
+        prepared.append(
+            (
+                token,
+                {"csrf_token": csrf.group(1), "idem": idem.group(1), "option": opt.group(2)},
+                cookie,
+            )
+        )
+    barrier = threading.Barrier(len(prepared))
+
+    def go(item: tuple[str, dict[str, str], str]) -> int:
+        barrier.wait()
+        return post(port, f"/c/{item[0]}/book", item[1], item[2])
+
+    with ThreadPoolExecutor(len(prepared)) as pool:
+        codes = list(pool.map(go, prepared))
+    out: dict[int, int] = {}
+    for c in codes:
+        out[c] = out.get(c, 0) + 1
+    return out
+
+
+def overlaps(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM booking_sessions a JOIN booking_sessions b "
+                    "ON a.interviewer_id = b.interviewer_id AND a.id < b.id "
+                    'AND a.active AND b.active AND a.start < b."end" AND b.start < a."end"'
+                )
+            ).scalar_one()
+        )
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--database-url", default=os.environ.get("PANELSLOT_BENCH_DATABASE_URL"))
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn processes")
+    ap.add_argument("--bookings", type=int, default=600)
+    ap.add_argument("--no-wrk", action="store_true", help="use the Python load generator only")
+    args = ap.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="panelslot-bench-"))
+    url, cleanup = prepare_database(args.database_url, folder)
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    now = datetime.now(UTC)
+    seeded = seed(db, 200, args.bookings, args.clients, now)
+    port = free_port()
+    proc = start_server(url, port, args.workers, folder)
+    try:
+        # warm every worker (imports, template compilation, zone list)
+        for t in seeded.page_tokens[:20]:
+            get(port, f"/c/{t}")
+        use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+        if use_wrk:
+            page = page_phase_wrk(port, seeded.page_tokens, args.clients, args.seconds, folder)
+        else:
+            page = page_phase_python(port, seeded.page_tokens, args.clients, args.seconds)
+        page_py = page_phase_python(port, seeded.page_tokens, args.clients, min(args.seconds, 5))
+        booked = book_phase(port, seeded.book_tokens, args.clients)
+        race = race_phase(port, seeded.race_tokens)
+        double = overlaps(db)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+        db.dispose()
+        if cleanup is not None:
+            eng, schema = cleanup  # type: ignore[misc]
+            with eng.begin() as conn:  # type: ignore[attr-defined]
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            eng.dispose()  # type: ignore[attr-defined]
+
+    backend = make_url(url).get_backend_name()
+    print()
+    print(
+        f"panelslot booking benchmark: `panelslot serve --workers {args.workers}` (gunicorn), "
+        f"{backend}, {os.cpu_count()} CPUs, {args.clients} concurrent clients, loopback"
+    )
+    print(f"{'measure':<44} {'value':>14}")
+    print("-" * 59)
+    for result in (page, page_py) if use_wrk else (page,):
+        print(f"{'page GET p50 (' + result.tool + ')':<44} {result.p50:>11.1f} ms")
+        print(f"{'page GET p99 (' + result.tool + ')':<44} {result.p99:>11.1f} ms")
+        rate = result.requests / result.seconds
+        print(f"{'page GET throughput (' + result.tool + ')':<44} {rate:>10.0f} /s")
+        print(f"{'page GET errors (' + result.tool + ')':<44} {result.errors:>14}")
+    print(f"{'bookings made / attempted':<44} {f'{booked.booked}/{booked.attempts}':>14}")
+    print(
+        f"{'bookings per second (GET page + POST)':<44} {booked.booked / booked.seconds:>12.1f}/s"
+    )
+    print(f"{'booking POST p50':<44} {booked.post_p50:>11.1f} ms")
+    print(f"{'booking POST p99':<44} {booked.post_p99:>11.1f} ms")
+    if booked.other:
+        print(f"{'booking other statuses':<44} {str(booked.other):>14}")
+    race_text = f"{race.get(303, 0)} / {race.get(409, 0)}"
+    print(f"{'race: one time, ' + str(args.clients) + ' bookers: 303 / 409':<44} {race_text:>14}")
+    print(f"{'overlapping active booked sessions':<44} {double:>14}")
+    ok = race.get(303, 0) == 1 and double == 0 and booked.booked == booked.attempts
+    print(f"{'verdict':<44} {'OK' if ok else 'FAILED':>14}")
+    if not ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
