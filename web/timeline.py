@@ -25,6 +25,7 @@ class Row:
     shaded: list[tuple[datetime, datetime]]  # working (or comfortable) hours as UTC pairs
     blocks: list[tuple[datetime, datetime, str, int]]  # start, end, session name, session index
     is_candidate: bool = False
+    busy: tuple[tuple[datetime, datetime], ...] = ()  # calendar busy time, bookings, holds
 
 
 def candidate_row(name: str, tz: str, hours: tuple[int, int], option: Option) -> Row:
@@ -45,12 +46,15 @@ def interviewer_row(
     key: str,
     option: Option,
     span: tuple[datetime, datetime],
+    *,
+    busy: list[tuple[datetime, datetime]] | tuple[tuple[datetime, datetime], ...] = (),
 ) -> Row:
     shaded = working_instants(hours, ZoneInfo(tz), span[0], span[1])
     blocks = [
         (s.start, s.end, s.name, i) for i, s in enumerate(option.sessions) if key in s.interviewers
     ]
-    return Row(name, tz, shaded, blocks)
+    inside = tuple((a, b) for a, b in busy if b > span[0] and a < span[1])
+    return Row(name, tz, shaded, blocks, busy=inside)
 
 
 def span_for(option: Option) -> tuple[datetime, datetime]:
@@ -110,6 +114,12 @@ def render(rows: list[Row], span: tuple[datetime, datetime], title: str) -> Mark
                 f'<rect x="{x(a):.1f}" y="{y}" width="{x(b) - x(a):.1f}" height="{ROW_H - 4}" '
                 f'class="tl-work"><title>{escape(row.name)}: '
                 f"{'comfortable' if row.is_candidate else 'working'} hours "
+                f"{_hhmm(a, row.timezone)}-{_hhmm(b, row.timezone)}</title></rect>"
+            )
+        for a, b in row.busy:
+            out.append(
+                f'<rect x="{x(a):.1f}" y="{y + ROW_H - 12}" width="{max(x(b) - x(a), 1):.1f}" '
+                f'height="6" class="tl-busy"><title>{escape(row.name)} busy '
                 f"{_hhmm(a, row.timezone)}-{_hhmm(b, row.timezone)}</title></rect>"
             )
         for a, b, name, idx in row.blocks:

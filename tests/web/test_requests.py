@@ -391,3 +391,31 @@ def test_audit_log_records_who_did_what(signed_in: Any, db: Database) -> None:
         and "request_sent" in page
         and "request_drafted" in page
     )
+
+
+def test_timeline_shows_calendar_busy_time(signed_in: Any, db: Database) -> None:
+    from web.models import BusyBlock, CalendarSource
+
+    rid = draft(signed_in, db)
+    with db.session() as s:
+        first = s.scalar(
+            select(OfferedOption).where(OfferedOption.request_id == rid, OfferedOption.rank == 1)
+        )
+        assert first is not None
+        key = first.sessions[0]["interviewers"][0]
+        who = s.scalar(select(Interviewer).where(Interviewer.key == key))
+        assert who is not None
+        src = CalendarSource(interviewer_id=who.id, kind="ics", label="cal", url="/x.ics")
+        s.add(src)
+        s.flush()
+        # busy an hour before the option starts
+        s.add(
+            BusyBlock(
+                interviewer_id=who.id,
+                source_id=src.id,
+                start=first.start - timedelta(hours=2),
+                end=first.start - timedelta(hours=1),
+            )
+        )
+    page = signed_in.get(f"/requests/{rid}/preview").get_data(as_text=True)
+    assert f"{who.name} busy" in page and 'class="tl-busy"' in page

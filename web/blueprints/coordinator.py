@@ -628,8 +628,27 @@ def request_new() -> str | WResponse | tuple[str, int]:
     ), code
 
 
+def _busy_for(
+    req: SchedulingRequest, people: dict[str, Interviewer]
+) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Busy time (calendars, other bookings, other requests' holds) around the options."""
+    if not req.options or not people:
+        return {}
+    window = services.Interval(
+        min(o.start for o in req.options) - timedelta(hours=14),
+        max(o.end for o in req.options) + timedelta(hours=14),
+    )
+    pic = services.load_busy(
+        db_session(), people.values(), window, exclude_request_id=req.id, now=now()
+    )
+    return {k: [(iv.start, iv.end) for iv in v] for k, v in pic.busy.items()}
+
+
 def _timeline(
-    req: SchedulingRequest, opt_row: OfferedOption, people: dict[str, Interviewer]
+    req: SchedulingRequest,
+    opt_row: OfferedOption,
+    people: dict[str, Interviewer],
+    busy: dict[str, list[tuple[datetime, datetime]]] | None = None,
 ) -> Any:
     from web.zones import parse_week
 
@@ -649,7 +668,15 @@ def _timeline(
         if p is None:
             continue
         rows.append(
-            interviewer_row(p.name, p.timezone, parse_week(p.working_hours), key, opt, span)
+            interviewer_row(
+                p.name,
+                p.timezone,
+                parse_week(p.working_hours),
+                key,
+                opt,
+                span,
+                busy=(busy or {}).get(key, []),
+            )
         )
     return render(rows, span, f"Option {opt_row.rank}: who is at which local hour")
 
@@ -672,6 +699,7 @@ def request_preview(rid: int) -> str | WResponse:
     if req.status != "draft":
         return redirect(url_for("coordinator.request_detail", rid=rid))
     people = _people_for(req)
+    busy = _busy_for(req, people)
     form = OfferForm()
     form.options.choices = [(o.id, f"Option {o.rank}") for o in req.options]
     n = int(get_settings()["server.offer_count"])
@@ -681,7 +709,7 @@ def request_preview(rid: int) -> str | WResponse:
         req=req,
         form=form,
         people=people,
-        timeline=lambda o: _timeline(req, o, people),
+        timeline=lambda o: _timeline(req, o, people, busy),
         tz=req.candidate_tz or _me().timezone,
         my_tz=_me().timezone,
         problem=None,
@@ -699,13 +727,14 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
     form.options.choices = [(o.id, f"Option {o.rank}") for o in req.options]
     if not form.validate_on_submit():
         people = _people_for(req)
+        busy = _busy_for(req, people)
         return (
             render_template(
                 "coord/request_preview.html",
                 req=req,
                 form=form,
                 people=people,
-                timeline=lambda o: _timeline(req, o, people),
+                timeline=lambda o: _timeline(req, o, people, busy),
                 tz=req.candidate_tz or _me().timezone,
                 my_tz=_me().timezone,
                 problem="Choose at least one option to offer.",
@@ -790,6 +819,7 @@ def request_detail(rid: int) -> str:
     req = _own_request(rid)
     s = db_session()
     people = _people_for(req)
+    busy = _busy_for(req, people)
     mails = list(
         s.scalars(select(OutboxMail).where(OutboxMail.request_id == req.id).order_by(OutboxMail.id))
     )
@@ -800,7 +830,7 @@ def request_detail(rid: int) -> str:
         people=people,
         mails=mails,
         booking=booking,
-        timeline=lambda o: _timeline(req, o, people),
+        timeline=lambda o: _timeline(req, o, people, busy),
         tz=req.candidate_tz or _me().timezone,
         my_tz=_me().timezone,
         action=ActionForm(),
