@@ -118,8 +118,8 @@ def render(rows: list[Row], span: tuple[datetime, datetime], title: str) -> Mark
             )
         for a, b in row.busy:
             out.append(
-                f'<rect x="{x(a):.1f}" y="{y + ROW_H - 12}" width="{max(x(b) - x(a), 1):.1f}" '
-                f'height="6" class="tl-busy"><title>{escape(row.name)} busy '
+                f'<rect x="{x(a):.1f}" y="{y}" width="{max(x(b) - x(a), 1):.1f}" '
+                f'height="5" class="tl-busy"><title>{escape(row.name)} busy '
                 f"{_hhmm(a, row.timezone)}-{_hhmm(b, row.timezone)}</title></rect>"
             )
         for a, b, name, idx in row.blocks:
