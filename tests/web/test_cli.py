@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from scheduler.config import parse_config
+from tests.web.conftest import NOW
 from web import migrate
 from web.cli import main
 from web.db import Database
@@ -307,3 +309,48 @@ def test_serve_refuses_without_secret(database_url: str, monkeypatch: pytest.Mon
     res = CliRunner().invoke(main, ["serve", "--port", "1"])
     assert res.exit_code == 2
     assert "set PANELSLOT_SECRET_KEY" in res.output and "Traceback" not in res.output
+
+
+def test_demo_outbox_page_shows_delivered_mail(
+    database_url: str, company: dict[str, int], tmp_path: Path
+) -> None:
+    from tests.web.conftest import login
+    from web.app import create_app
+    from web.worker import Worker, build_mailer
+
+    app = create_app(
+        {
+            "server.mode": "demo",
+            "database.url": database_url,
+            "mail.sender": "file",
+            "mail.outbox_dir": str(tmp_path / "outbox"),
+        }
+    )
+    db = app.extensions["panelslot.db"]
+    with db.session() as s:
+        s.add(
+            OutboxMail(
+                to_addr="x@candidate.example",
+                subject="Hello demo",
+                text_body="Body text",
+                next_attempt_at=NOW,
+                created_at=NOW,
+            )
+        )
+        s.add(
+            OutboxMail(
+                to_addr="y@candidate.example",
+                subject="Still waiting",
+                text_body="later",
+                next_attempt_at=NOW + timedelta(days=1),
+                created_at=NOW,
+            )
+        )
+    settings = app.extensions["panelslot.settings"]
+    Worker(settings, db, build_mailer(settings), clock=lambda: NOW).deliver()
+    client = app.test_client()
+    assert login(client).status_code == 302
+    page = client.get("/demo/outbox").get_data(as_text=True)
+    assert "Hello demo" in page and "Body text" in page and "x@candidate.example" in page
+    assert "Waiting or failed" in page and "Still waiting" in page
+    db.dispose()
