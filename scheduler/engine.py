@@ -322,15 +322,47 @@ def find_options(
     request = _Request(candidate_tz, date_from, date_to, now, candidate_hours, limit)
     _validate(loop, interviewers, request)
     problem = _problem(loop, interviewers, busy, booked or {}, request)
-    built: list[tuple[Ranked, Option]] = []
-    for day in problem.days:
-        for group in _timings(problem, day, first_only=limit > 0):
-            results = [r for t in group for r in _build(problem, day, t, every=limit == 0)]
-            if limit > 0 and results:
-                results = [min(results, key=lambda r: (-r[0].score, r[0].key))]
-            built.extend(results)
+    built = list(_generate(problem, Mode.EVERY)) if limit == 0 else _enough(problem, limit)
     options = {id(ranked): option for ranked, option in built}
     return [options[id(r)] for r in select([r for r, _ in built], limit)]
+
+
+class Mode:
+    """How much of the search space to turn into options."""
+
+    BEST = "best"  # one option per (day, first start): its best order, timing and staffing
+    TIMINGS = "timings"  # every order and timing, each with its best staffing
+    EVERY = "every"  # every order, timing and staffing
+
+
+def _generate(problem: Problem, mode: str) -> Iterator[tuple[Ranked, Option]]:
+    for day in problem.days:
+        for group in _timings(problem, day, first_only=mode == Mode.BEST):
+            results = [r for t in group for r in _build(problem, day, t, mode == Mode.EVERY)]
+            if mode == Mode.BEST and results:
+                results = [min(results, key=lambda r: (-r[0].score, r[0].key))]
+            yield from results
+
+
+def _identity(option: Option) -> tuple[object, ...]:
+    return tuple((s.name, s.start, s.interviewers) for s in option.sessions)
+
+
+def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Option]]:
+    """The best option of each (day, first start); when that gives fewer than ``limit``,
+    more orders and timings, then more staffings, until there are ``limit`` or no more."""
+    built = list(_generate(problem, Mode.BEST))
+    seen = {_identity(option) for _, option in built}
+    for mode in (Mode.TIMINGS, Mode.EVERY):
+        if len(built) >= limit:
+            break
+        for ranked, option in _generate(problem, mode):
+            if _identity(option) not in seen:
+                seen.add(_identity(option))
+                built.append((ranked, option))
+                if len(built) >= limit and mode == Mode.EVERY:
+                    break
+    return built
 
 
 def check_option(
