@@ -96,7 +96,13 @@ SCHEMA: tuple[Opt, ...] = (
     Opt("security", "link_max_age_days", int, 14, "candidate links expire after this many days"),
     Opt("security", "signin_max_failures", int, 5, "failed sign-ins allowed per window"),
     Opt("security", "signin_window_minutes", int, 15, "sign-in rate-limit window"),
-    Opt("security", "secure_cookies", bool, True, "send session cookies over HTTPS only"),
+    Opt(
+        "security",
+        "secure_cookies",
+        bool,
+        True,
+        "session cookies over HTTPS only (false only when serving plain http on a trusted host)",
+    ),
     Opt("booking", "holds", bool, True, "hold offered times away from other requests"),
     Opt(
         "booking",
