@@ -86,6 +86,7 @@ class BookingPolicy:
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
     change_cutoff: timedelta = timedelta(hours=24)
     holds: bool = True
+    live_check: bool = True  # read booked interviewers' calendars before booking
     domain: str = "panelslot.local"
 
     @classmethod
@@ -335,7 +336,47 @@ def _without(
     return {k: [iv for iv in v if (k, iv.start, iv.end) not in mine] for k, v in table.items()}
 
 
-def _recheck(s: Session, req: SchedulingRequest, opt: Option, now: datetime) -> list[str]:
+def _live_busy(
+    db: Database, request_id: int, option_id: int, now: datetime, policy: BookingPolicy
+) -> dict[str, list[Interval]]:
+    """Busy time read live from the option's interviewers' calendars (stored blocks where a
+    calendar cannot be read), before the booking transaction: no network I/O under a lock."""
+    if not policy.live_check:
+        return {}
+    from web import calsync
+
+    with db.session() as s:
+        row = s.get(OfferedOption, option_id)
+        if row is None or row.request_id != request_id:
+            return {}
+        opt = services.stored_option(row)
+        keys = set(opt.interviewer_ids())
+        ids = {
+            iid: key
+            for iid, key in s.execute(
+                select(CalendarSource.interviewer_id, Interviewer.key)
+                .join(Interviewer, Interviewer.id == CalendarSource.interviewer_id)
+                .where(Interviewer.key.in_(keys))
+            )
+        }
+        if not ids:
+            return {}
+        window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
+        try:
+            found = calsync.live_busy(s, list(ids), window, now)
+        except Exception:  # noqa: BLE001 - the stored busy time still guards the booking
+            log.exception("live calendar check failed; using stored busy time")
+            return {}
+    return {ids[i]: list(v) for i, v in found.items() if i in ids}
+
+
+def _recheck(
+    s: Session,
+    req: SchedulingRequest,
+    opt: Option,
+    now: datetime,
+    live: dict[str, list[Interval]] | None = None,
+) -> list[str]:
     pic = loop_picture(s, req.loop_id)
     if pic.loop is None:
         return [pic.problem]
@@ -344,6 +385,8 @@ def _recheck(s: Session, req: SchedulingRequest, opt: Option, now: datetime) -> 
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
     busy, booked = busy_now(s, pic.keys, window)
+    for key, spans in (live or {}).items():
+        busy.setdefault(key, []).extend(spans)
     return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
 
 
@@ -407,6 +450,7 @@ def book(
     actor: str = "candidate",
 ) -> Outcome:
     """Book an offered option: re-check, write, invite, in one transaction."""
+    live = _live_busy(db, request_id, option_id, now, policy)
     try:
         with write_transaction(db) as s:
             req = _lock_request(s, request_id)
@@ -419,7 +463,7 @@ def book(
                 raise BookingClosed(f"This request is {req.status}; it cannot be booked.")
             row = _offered(s, req, option_id)
             opt = services.stored_option(row)
-            problems = _recheck(s, req, opt, now)
+            problems = _recheck(s, req, opt, now, live)
             if problems:
                 raise OptionTaken("Sorry, that time was just taken.", problems=problems)
             b = _new_booking(
@@ -472,6 +516,7 @@ def reschedule(
     enforce_cutoff: bool = True,
 ) -> Outcome:
     """Move the booking to another offered option; the old times stay booked unless it works."""
+    live = _live_busy(db, request_id, option_id, now, policy)
     try:
         with write_transaction(db) as s:
             req = _lock_request(s, request_id)
@@ -492,7 +537,7 @@ def reschedule(
                 bs.active = False
             old.status = "replaced"
             s.flush()
-            problems = _recheck(s, req, opt, now)
+            problems = _recheck(s, req, opt, now, live)
             if problems:
                 raise OptionTaken("Sorry, that time was just taken.", problems=problems)
             b = _new_booking(

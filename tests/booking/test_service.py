@@ -478,3 +478,43 @@ def test_parse_reminders() -> None:
     assert booking.parse_reminders("30m,2d") == (timedelta(days=2), timedelta(minutes=30))
     with pytest.raises(ValueError, match="booking.reminders"):
         booking.parse_reminders("tomorrow")
+
+
+def test_live_calendar_read_refuses_a_time_not_yet_synced(
+    db: Database, company: Any, tmp_path: Any
+) -> None:
+    """The interviewer's ICS file gained an event after the last sync: booking reads it live."""
+    sent = send_request(db)
+    opt = services.stored_option(
+        next(o for o in request_row(db, sent.request_id).options if o.id == sent.option_ids[0])
+    )
+    slot = opt.sessions[0]
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//test//EN")
+    cal.add("version", "2.0")
+    ev = icalendar.Event()
+    ev.add("uid", "dentist@example.com")
+    ev.add("summary", "Dentist")
+    ev.add("dtstart", slot.start)
+    ev.add("dtend", slot.end)
+    ev.add("dtstamp", NOW)
+    cal.add_component(ev)
+    path = tmp_path / "live.ics"
+    path.write_bytes(cal.to_ical())
+    with db.session() as s:
+        s.add(
+            CalendarSource(
+                interviewer_id=interviewer_id(db, slot.interviewers[0]),
+                kind="ics",
+                label="personal",
+                url=str(path),
+            )
+        )
+    # the stored busy time does not know the event yet: without the live read it would book
+    with db.session() as s:
+        req = s.get(booking.SchedulingRequest, sent.request_id)
+        assert sent.option_ids[0] in [o.id for o in booking.valid_options(s, req, NOW)]
+    with pytest.raises(booking.OptionTaken):
+        _book(db, sent, 0)
+    out = _book(db, sent, 0, key="no-live-key-01234567", policy=policy(live_check=False))
+    assert out.created
