@@ -1329,6 +1329,27 @@ def register_writer(kind: str, factory: WriterFactory) -> None:
     WRITERS[kind] = factory
 
 
+def _caldav_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+    from web import calsync
+
+    backend: CalendarBackend = calsync.BACKENDS["caldav"](
+        src, who, calsync.default_config()
+    ).backend  # type: ignore[attr-defined]
+    return backend
+
+
+def _google_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+    from web import calsync
+
+    backend: CalendarBackend = calsync.google_backend(src, who, calsync.default_config())
+    return backend
+
+
+# CalDAV and Google calendars are writable; ICS feeds are read-only.
+register_writer("caldav", _caldav_writer)
+register_writer("google", _google_writer)
+
+
 def _event_ids(bs: BookingSession) -> dict[str, str]:
     if not bs.calendar_event_id:
         return {}
