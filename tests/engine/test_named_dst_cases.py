@@ -357,6 +357,41 @@ def test_chatham_1245_offset(starts: Starts) -> None:
     assert len(mon) == 29
 
 
+def test_chatham_spring_gap_at_0245_september_2027(starts: Starts) -> None:
+    # Chatham skips 02:45-03:45 on Sun 2027-09-26. "02:45" takes +12:45 (Sep 25 14:00Z);
+    # "04:00" is +13:45 (Sep 25 14:15Z): the range "02:45-04:00" is 15 real minutes.
+    night = WorkingHours({6: ((165, 240),)})
+    cha = person("cha", "Pacific/Chatham", night)
+    got = starts(
+        panel("cha", minutes=15, granularity=15),
+        [cha],
+        {},
+        candidate_tz="Pacific/Chatham",
+        **one_day("2027-09-26"),
+    )
+    assert got == [z("2027-09-25", "14:00")]
+
+
+def test_window_dates_are_candidate_local_in_chatham(starts: Starts) -> None:
+    # Candidate in Chatham (+13:45 in March), all day on Wed 2027-03-10:
+    # Mar 9 10:15Z - Mar 10 10:15Z. A round-the-clock UTC interviewer, 60-minute
+    # sessions on a 15-minute grid: starts 10:15Z Mar 9 .. 09:15Z Mar 10 (93), less the
+    # three that would straddle UTC midnight, across two of the interviewer's ranges.
+    anyone = person("utc", "UTC", every_day("00:00-24:00"))
+    got = starts(
+        panel("utc", granularity=15),
+        [anyone],
+        {},
+        candidate_tz="Pacific/Chatham",
+        **one_day("2027-03-10"),
+    )
+    assert got[0] == z("2027-03-09", "10:15")
+    assert got[-1] == z("2027-03-10", "09:15")
+    assert len(got) == 90
+    assert z("2027-03-09", "23:15") not in got
+    assert z("2027-03-09", "23:00") in got
+
+
 def test_st_johns_half_hour(starts: Starts) -> None:
     # St John's: NST -03:30 until Sun 2027-03-14, then NDT -02:30.
     # Wed Mar 10: 09:00-17:00 = 12:30Z-20:30Z; Wed Mar 17: 11:30Z-19:30Z.
