@@ -448,8 +448,11 @@ def book(
     now: datetime,
     policy: BookingPolicy,
     actor: str = "candidate",
+    link: str = "",
 ) -> Outcome:
-    """Book an offered option: re-check, write, invite, in one transaction."""
+    """Book an offered option: re-check, write, invite, in one transaction.
+
+    ``link`` is the candidate's personal page, quoted in their mails for changes."""
     live = _live_busy(db, request_id, option_id, now, policy)
     try:
         with write_transaction(db) as s:
@@ -480,7 +483,7 @@ def book(
             req.status = "booked"
             services.release_holds(s, req)
             s.flush()
-            _outbox_booked(s, req, b, now, policy, previous=None)
+            _outbox_booked(s, req, b, now, policy, previous=None, link=link)
             jobs.enqueue(s, "calendar_writeback", {"booking_ids": [b.id]}, requested_by=actor)
             _audit(s, now, actor, "booking_created", req, booking=b.id, option=row.rank)
             s.flush()
@@ -514,6 +517,7 @@ def reschedule(
     policy: BookingPolicy,
     actor: str = "candidate",
     enforce_cutoff: bool = True,
+    link: str = "",
 ) -> Outcome:
     """Move the booking to another offered option; the old times stay booked unless it works."""
     live = _live_busy(db, request_id, option_id, now, policy)
@@ -556,7 +560,7 @@ def reschedule(
             req.status = "rescheduled"
             _cancel_reminders(s, req)
             s.flush()
-            _outbox_booked(s, req, b, now, policy, previous=old)
+            _outbox_booked(s, req, b, now, policy, previous=old, link=link)
             jobs.enqueue(
                 s, "calendar_writeback", {"booking_ids": [b.id, old.id]}, requested_by=actor
             )
@@ -898,6 +902,7 @@ def _outbox_booked(
     policy: BookingPolicy,
     *,
     previous: Booking | None,
+    link: str = "",
 ) -> None:
     groups = session_groups(b)
     tz = candidate_zone(req, b)
@@ -920,7 +925,11 @@ def _outbox_booked(
                 f"{'Updated: ' if previous else ''}{summary}",
                 f"Hello {req.candidate_name},\n\nYour interview ({req.loop.name}) is {verb}:\n"
                 f"{lines}{join}\n\nThe attached invitation adds it to your calendar. "
-                "To reschedule or cancel, use the link in your first e-mail.",
+                + (
+                    f"To reschedule or cancel: {link}"
+                    if link
+                    else "To reschedule or cancel, use the link in your first e-mail."
+                ),
                 now,
                 ics=ics,
                 method="REQUEST",
@@ -946,7 +955,7 @@ def _outbox_booked(
         )
     if previous is not None:
         _outbox_dropped_people(s, req, previous, b, now, policy)
-    _add_reminders(s, req, b, groups, now, policy)
+    _add_reminders(s, req, b, groups, now, policy, link=link)
     coord = req.coordinator
     s.add(
         _mail(
@@ -1073,6 +1082,8 @@ def _add_reminders(
     groups: Sequence[SessionGroup],
     now: datetime,
     policy: BookingPolicy,
+    *,
+    link: str = "",
 ) -> None:
     """Reminder mails parked in the outbox until their time (the worker sends due mail)."""
     if not groups:
@@ -1092,7 +1103,7 @@ def _add_reminders(
                 req.candidate_email,
                 f"Reminder: your interview ({req.loop.name}) {_in_words(before)}",
                 f"Hello {req.candidate_name},\n\nA reminder: your interview ({req.loop.name}) is "
-                f"{when_text(start, end, tz)}.{join}",
+                f"{when_text(start, end, tz)}.{join}" + (f"\n\nYour page: {link}" if link else ""),
                 now,
                 at=at,
             )

@@ -428,3 +428,46 @@ def test_coordinator_reschedules_and_cancels(client: Any, db: Database, company:
         cancels = s.scalars(select(OutboxMail).where(OutboxMail.kind == "invite_cancel")).all()
     assert cancels and all(m.ics_method == "CANCEL" for m in cancels)
     assert request_row(db, sent.request_id).status == "cancelled"
+
+
+def test_candidate_mails_carry_their_page_link(client: Any, db: Database, company: Any) -> None:
+    sent = send_request(db)
+    form = form_of(_html(client.get(sent.url)))
+    client.post(sent.url + "/book", data={**form, "option": str(sent.option_ids[0])})
+    with db.session() as s:
+        mails = s.scalars(select(OutboxMail).where(OutboxMail.to_addr == "priya@example.org")).all()
+    invites = [m for m in mails if m.kind == "invite"]
+    reminders = [m for m in mails if m.kind == "reminder"]
+    assert invites and reminders
+    link = f"http://panelslot.test/c/{sent.token}"
+    assert all(link in m.text_body for m in invites + reminders)
+    staff = [m for m in mails if m.to_addr != "priya@example.org"]
+    assert not any(sent.token in m.text_body for m in staff)
+
+
+def test_interviewer_names_hidden_when_the_loop_says_so(
+    client: Any, db: Database, company: Any
+) -> None:
+    from web.models import Loop
+
+    with db.session() as s:
+        loop = s.scalar(select(Loop).where(Loop.key == "onsite"))
+        loop.show_interviewer_names = False
+    sent = send_request(db)
+    html = _html(client.get(sent.url))
+    for name in ("Alice Okafor", "Bob Lindqvist", "Devi Raman", "Eli Goldberg"):
+        assert name not in html
+    form = form_of(html)
+    client.post(sent.url + "/book", data={**form, "option": str(sent.option_ids[0])})
+    html = _html(client.get(sent.url))
+    assert "Your interview" in html
+    for name in ("Alice Okafor", "Bob Lindqvist", "Devi Raman", "Eli Goldberg"):
+        assert name not in html
+    with db.session() as s:
+        mine = s.scalars(
+            select(OutboxMail).where(
+                OutboxMail.to_addr == "priya@example.org", OutboxMail.kind == "invite"
+            )
+        ).all()
+    for m in mine:
+        assert "alice@example.com" not in (m.ics or "") and "bob@example.com" not in (m.ics or "")

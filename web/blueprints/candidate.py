@@ -311,6 +311,12 @@ def _idem_key() -> str | None:
     return key if ok else None
 
 
+def _link(token: str) -> str:
+    base = get_settings()["server.public_url"] or request.url_root
+    base = base if base.endswith("/") else base + "/"
+    return base + url_for("candidate.landing", token=token).lstrip("/")
+
+
 def _tz_arg() -> dict[str, str]:
     tz = (request.form.get("tz") or "").strip()
     return {"tz": tz} if tz and zone_ok(tz) else {}
@@ -338,6 +344,7 @@ def book(token: str) -> ResponseReturnValue:
             candidate_tz=tz,
             now=now(),
             policy=_policy(),
+            link=_link(token),
         )
     except service.OptionUnknown as exc:
         return _offer_page(req, mode="book", code=400, error=exc.message)
@@ -385,6 +392,7 @@ def reschedule(token: str) -> ResponseReturnValue:
             candidate_tz=_tz_arg().get("tz"),
             now=now(),
             policy=_policy(),
+            link=_link(token),
         )
     except service.OptionUnknown as exc:
         return _offer_page(req, mode="reschedule", code=400, error=exc.message)

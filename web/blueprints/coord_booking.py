@@ -20,6 +20,12 @@ from web.models import SchedulingRequest
 bp = Blueprint("coord_booking", __name__)
 
 
+def _candidate_link(req: SchedulingRequest) -> str:
+    from web.blueprints.coordinator import candidate_link
+
+    return candidate_link(req)
+
+
 def _own(rid: int) -> SchedulingRequest:
     me = auth.current_coordinator()
     req = db_session().get(SchedulingRequest, rid)
@@ -87,6 +93,7 @@ def reschedule(rid: int) -> ResponseReturnValue:
             policy=service.BookingPolicy.from_settings(get_settings()),
             actor=f"coordinator:{me.email}",
             enforce_cutoff=False,
+            link=_candidate_link(req),
         )
     except service.BookingError as exc:
         db_session().expire_all()
