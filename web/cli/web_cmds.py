@@ -293,6 +293,8 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
     db_file = root / "panelslot-demo.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_file) + suffix).unlink(missing_ok=True)
+    for old_mail in (root / "outbox").glob("*.eml"):  # a fresh demo starts with an empty outbox
+        old_mail.unlink()
     secret = secrets.token_urlsafe(32)
     public = f"http://127.0.0.1:{port}/"
     overrides = {
