@@ -354,3 +354,19 @@ def test_demo_outbox_page_shows_delivered_mail(
     assert "Hello demo" in page and "Body text" in page and "x@candidate.example" in page
     assert "Waiting or failed" in page and "Still waiting" in page
     db.dispose()
+
+
+def test_settings_command_shows_origins_and_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANELSLOT_CONFIG", str(EXAMPLE))
+    monkeypatch.setenv("PANELSLOT_SECRET_KEY", "very-secret-value-1234567890")
+    monkeypatch.setenv("PANELSLOT_SERVER_PORT", "9100")
+    res = CliRunner().invoke(main, ["settings"])
+    assert res.exit_code == 0
+    lines = {line.split()[0]: line for line in res.output.splitlines() if not line.startswith(" ")}
+    assert (
+        "9100" in lines["server.port"]
+        and "environment PANELSLOT_SERVER_PORT" in lines["server.port"]
+    )
+    assert f"{EXAMPLE} [mail]" in lines["mail.sender"]
+    assert "<set>" in lines["security.secret_key"]
+    assert "very-secret" not in res.output

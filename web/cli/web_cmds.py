@@ -201,6 +201,19 @@ def create_user(
     click.echo(f"{'updated' if update else 'created'} coordinator {email}")
 
 
+@click.command("settings")
+@CONFIG_OPTION
+def settings_command(config_path: str | None) -> None:
+    """Print every web setting, its value and where it came from (secrets hidden)."""
+    from web.settings import SCHEMA
+
+    st = _settings(config_path)
+    helps = {o.key: o.help for o in SCHEMA}
+    for key, shown, origin in st.describe():
+        click.echo(f"{key:32} {shown:40} {origin}")
+        click.echo(f"{'':32} # {helps[key]}")
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -347,6 +360,7 @@ def register(group: click.Group) -> None:
         import_command,
         export_command,
         create_user,
+        settings_command,
         worker_command,
         serve_command,
         demo_command,
