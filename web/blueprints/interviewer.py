@@ -192,7 +192,8 @@ def _test_now(s: Any, who: Interviewer, src: CalendarSource) -> None:
     if result.ok:
         week = calsync.busy_summary(s, who, now()).get(src.id, 0)
         flash(
-            f"{src.label}: connection works: {result.events_read} events read, "
+            f"{src.label}: connection works: {result.events_read} "
+            f"event{'s' if result.events_read != 1 else ''} read, "
             f"{week} busy block{'s' if week != 1 else ''} this week."
         )
     elif result.reconnect:
