@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WResponse
 
+from scheduler.model import Interval
 from web import auth, services
 from web import booking as booking_service
 from web.forms import (
@@ -634,7 +635,7 @@ def _busy_for(
     """Busy time (calendars, other bookings, other requests' holds) around the options."""
     if not req.options or not people:
         return {}
-    window = services.Interval(
+    window = Interval(
         min(o.start for o in req.options) - timedelta(hours=14),
         max(o.end for o in req.options) + timedelta(hours=14),
     )
