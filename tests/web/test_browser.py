@@ -44,8 +44,8 @@ def live_url(app: Any, company: dict[str, int]) -> Iterator[str]:
         thread.join(5)
 
 
-@pytest.fixture
-def page(live_url: str) -> Iterator[Any]:
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def page(live_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 
@@ -55,7 +55,10 @@ def page(live_url: str) -> Iterator[Any]:
             headless=True,
             args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
         )
-        context = browser.new_context(timezone_id="America/Los_Angeles")
+        # the workspace must work with JavaScript switched off too
+        context = browser.new_context(
+            timezone_id="America/Los_Angeles", java_script_enabled=request.param
+        )
         pg = context.new_page()
         pg.set_default_timeout(15000)
         try:
