@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -212,6 +213,7 @@ class LoopPicture:
     interviewers: dict[str, EInterviewer]
     keys: dict[int, str]  # interviewer row id -> key
     names: dict[str, str]  # key -> name
+    sessions: tuple[tuple[str, int], ...] = ()  # (name, minutes) in loop order
 
 
 def _week(hours: dict[str, list[str]]) -> WorkingHours:
@@ -265,15 +267,21 @@ def loop_picture(s: Session, loop_id: int) -> LoopPicture:
                 )
                 keys[iid] = key
                 names[key] = name
+    shape = tuple((name, minutes) for _, name, minutes, _ in sessions)
     specs = []
     for sid, name, minutes, required in sessions:
         if len(pools[sid]) < required:
             return LoopPicture(
-                None, f"session {name!r} has too few active interviewers", people, keys, names
+                None,
+                f"session {name!r} has too few active interviewers",
+                people,
+                keys,
+                names,
+                shape,
             )
         specs.append(SessionSpec(name, minutes, tuple(pools[sid]), required))
     if not specs:
-        return LoopPicture(None, "the loop has no sessions", people, keys, names)
+        return LoopPicture(None, "the loop has no sessions", people, keys, names, shape)
     eloop = ELoop(
         id=lp.key,
         name=lp.name,
@@ -288,7 +296,32 @@ def loop_picture(s: Session, loop_id: int) -> LoopPicture:
             buffer_after_minutes=lp.buffer_after_minutes,
         ),
     )
-    return LoopPicture(eloop, "", people, keys, names)
+    return LoopPicture(eloop, "", people, keys, names, shape)
+
+
+_PICTURES: dict[tuple[int, datetime, datetime], tuple[float, LoopPicture]] = {}
+PICTURE_TTL = 10.0  # seconds
+
+
+def cached_loop_picture(s: Session, loop_id: int) -> LoopPicture:
+    """:func:`loop_picture` kept per process for a few seconds, for showing pages only.
+
+    The key includes the loop row's timestamps, so an edited loop is read again at once;
+    pool or interviewer edits show within PICTURE_TTL. Booking always reads afresh.
+    """
+    lp = s.get(Loop, loop_id)
+    if lp is None:
+        return loop_picture(s, loop_id)
+    key = (loop_id, lp.created_at, lp.updated_at)
+    hit = _PICTURES.get(key)
+    clock = time.monotonic()
+    if hit is not None and hit[0] > clock:
+        return hit[1]
+    pic = loop_picture(s, loop_id)
+    if len(_PICTURES) > 512:
+        _PICTURES.clear()
+    _PICTURES[key] = (clock + PICTURE_TTL, pic)
+    return pic
 
 
 def valid_options(

@@ -186,11 +186,13 @@ def _people(req: SchedulingRequest) -> dict[str, str]:
     return service.loop_picture(db_session(), req.loop_id).names
 
 
-def _options(req: SchedulingRequest, b: Booking | None) -> tuple[list[OptionView], bool]:
+def _options(
+    req: SchedulingRequest, b: Booking | None
+) -> tuple[list[OptionView], bool, tuple[tuple[str, int], ...]]:
     """The valid options, and whether the worker is looking for fresh ones."""
     s = db_session()
     at = now()
-    pic = service.loop_picture(s, req.loop_id)
+    pic = service.cached_loop_picture(s, req.loop_id)
     rows = service.valid_options(s, req, at, ignore_booking=b, picture=pic)
     searching = False
     if not rows:
@@ -198,7 +200,7 @@ def _options(req: SchedulingRequest, b: Booking | None) -> tuple[list[OptionView
             get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
         )
         searching = service.refresh_pending(s, req.id, at)
-    return [_option_view(req, r, pic.names) for r in rows], searching
+    return [_option_view(req, r, pic.names) for r in rows], searching, pic.sessions
 
 
 def _offer_page(
@@ -212,7 +214,7 @@ def _offer_page(
 ) -> ResponseReturnValue:
     b = services.active_booking(req) if mode == "reschedule" else None
     tz, notice = _zone(req, b)
-    views, searching = _options(req, b)
+    views, searching, shape = _options(req, b)
     first = views[0].start if views else now()
     return (
         render_template(
@@ -237,6 +239,7 @@ def _offer_page(
             booking=b,
             coordinator=req.coordinator,
             searching=searching,
+            loop_sessions=shape,
             refresh_url=url_for(
                 "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
                 token=request.view_args["token"] if request.view_args else "",
