@@ -49,7 +49,7 @@ from web.models import (
     SessionPool,
 )
 from web.timeline import candidate_row, interviewer_row, render, span_for
-from web.zones import all_zones, get_zone, week_text
+from web.zones import all_zones, get_zone, offset_label, week_text
 
 bp = Blueprint("coordinator", __name__)
 PAGE = 50
@@ -203,16 +203,22 @@ def interviewers_list() -> str:
         q = q.where(Interviewer.active.is_(True))
     rows = list(s.scalars(q))
     at = now()
-    return render_template(
-        "coord/interviewers.html",
-        rows=rows,
-        at=at,
-        show=show,
-        week_text=week_text,
-        sync_status=lambda c: _sync_status(c, at),
-        local_now=lambda tz: at.astimezone(get_zone(tz)).strftime("%a %H:%M"),
-        action=ActionForm(),
-    )
+    # Precomputed per zone and per week: a company has few of each, lists have many rows.
+    zones: dict[str, tuple[str, str]] = {}
+    weeks: dict[str, str] = {}
+    view = []
+    for r in rows:
+        if r.timezone not in zones:
+            zones[r.timezone] = (
+                offset_label(r.timezone, at),
+                at.astimezone(get_zone(r.timezone)).strftime("%a %H:%M"),
+            )
+        wkey = repr(sorted((r.working_hours or {}).items()))
+        if wkey not in weeks:
+            weeks[wkey] = week_text(r.working_hours or {})
+        cals = [(*_sync_status(c, at), c.kind, c.label) for c in r.calendars]
+        view.append((r, zones[r.timezone][0], zones[r.timezone][1], weeks[wkey], cals))
+    return render_template("coord/interviewers.html", view=view, show=show)
 
 
 def _interviewer_or_404(iid: int) -> Interviewer:
