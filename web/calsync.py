@@ -24,12 +24,12 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError, IntegrationError, ReconnectRequired
@@ -54,6 +54,7 @@ class SyncConfig:
     past: timedelta = PAST
     ahead: timedelta = AHEAD
     stale_after: timedelta = STALE_AFTER
+    margin: timedelta = timedelta(days=7)
     feed_max_bytes: int = 10 * 1024 * 1024
     timeout: float = 20.0
     google: Any = None  # integrations.google_auth.GoogleClientConfig, None = not configured
@@ -93,7 +94,9 @@ class SyncConfig:
         )
 
     def window(self, now: datetime) -> Interval:
-        return Interval(now - self.past, now + self.ahead)
+        """What a sync reads: the needed span plus ``margin`` (so that an unchanged feed
+        can be answered from stored blocks for that long, even by a fresh process)."""
+        return Interval(now - self.past, now + self.ahead + self.margin)
 
 
 _CONFIGURED: list[SyncConfig] = []
@@ -193,14 +196,72 @@ def encrypt_json(data: Mapping[str, Any], cfg: SyncConfig) -> str:
 
 @dataclass
 class _FeedReader:
+    """An ICS feed; an unchanged feed (304 / same bytes) whose stored blocks already cover
+    the window is answered from the database without parsing (a fresh process, too)."""
+
     backend: Any  # ICSFeedBackend
-    restored: bool  # last_good came from the database, not this process
+    src: CalendarSource
+    margin: timedelta  # how far past the needed window stored blocks are computed
+    covered: Interval | None = None  # set when blocks were computed by a real read
+
+    def _coverage(self) -> Interval | None:
+        try:
+            data = json.loads(self.src.sync_state or "{}")
+            if data.get("tz") != self.backend.timezone or data.get("email") != self.backend.email:
+                return None
+            a, b = (datetime.fromisoformat(x) for x in data["covered"])
+            return Interval(a, b)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def _stored(self, window: Interval) -> BusyRead | None:
+        covered = self._coverage()
+        needed_end = window.end - self.margin
+        if covered is None or not (covered.start <= window.start and needed_end <= covered.end):
+            return None
+        s = object_session(self.src)
+        if s is None:
+            return None
+        rows = s.execute(
+            select(BusyBlock.start, BusyBlock.end).where(BusyBlock.source_id == self.src.id)
+        )
+        busy = tuple(Interval(a, b) for a, b in rows)
+        return BusyRead(busy=busy, events_read=self.src.events_read or 0, unchanged=True)
 
     def read(self, window: Interval) -> BusyRead:
-        return self.backend.read_busy(window)  # type: ignore[no-any-return]
+        from integrations.calendars.feed import SHARED_SNAPSHOTS
+
+        backend = self.backend
+        try:
+            snapshot, unchanged = backend.fetch()
+        except CalendarError as exc:
+            backend.last_error = exc
+            raise
+        backend.last_error = None
+        if backend.shared_cache:
+            SHARED_SNAPSHOTS.put(backend.location, snapshot)
+        same_as_stored = bool(snapshot.etag or snapshot.last_modified) and (
+            snapshot.etag == self.src.etag and snapshot.last_modified == self.src.last_modified
+        )
+        if unchanged and same_as_stored:  # the stored blocks were computed from this copy
+            stored = self._stored(window)
+            if stored is not None:
+                return stored
+        read = backend.read_last_good(window)
+        assert read is not None  # fetch() succeeded, so there is a last good copy
+        self.covered = window
+        return replace(read, unchanged=unchanged)
 
     def save(self, src: CalendarSource) -> None:
         good = self.backend.last_good
+        if self.covered is not None:
+            src.sync_state = json.dumps(
+                {
+                    "covered": [self.covered.start.isoformat(), self.covered.end.isoformat()],
+                    "tz": self.backend.timezone,
+                    "email": self.backend.email,
+                }
+            )
         if good is None or not self.backend.is_url:
             return
         if good.etag or good.last_modified:
@@ -219,19 +280,14 @@ def _ics_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _Feed
     if location.lower().startswith("file://"):
         location = location[len("file://") :]
     last_good = None
-    restored = False
     is_url = location.lower().startswith(("http://", "https://", "webcal://"))
     validators = src.etag or src.last_modified
     if is_url and validators and SHARED_SNAPSHOTS.get(location) is None and src.snapshot:
-        try:
-            last_good = FeedSnapshot.from_bytes(
-                gzip.decompress(src.snapshot),
-                src.label or "feed",
-                etag=src.etag,
-                last_modified=src.last_modified,
+        try:  # parsed only if it is needed (a changed window), not on every 304
+            last_good = FeedSnapshot(
+                gzip.decompress(src.snapshot), etag=src.etag, last_modified=src.last_modified
             )
-            restored = True
-        except (CalendarError, OSError, EOFError):
+        except (OSError, EOFError):
             last_good = None  # a damaged copy: download afresh
     backend = ICSFeedBackend(
         location,
@@ -243,7 +299,7 @@ def _ics_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _Feed
         total_timeout=max(cfg.timeout * 3, 30.0),
         last_good=last_good,
     )
-    return _FeedReader(backend, restored)
+    return _FeedReader(backend, src, cfg.margin)
 
 
 @dataclass

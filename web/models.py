@@ -87,8 +87,9 @@ class CalendarSource(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     events_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Calendar sync (issue 3, migration 0003): gzip of the last good ICS copy; encrypted
-    # Google sync state; Google read mode; the provider revoked access; last run's figures.
+    # Calendar sync (issue 3, migration 0003): gzip of the last good ICS copy; sync state
+    # (Google "sync" mode: encrypted tokens+events; ICS: the span the stored blocks cover);
+    # Google read mode; the provider revoked access; last run's figures.
     snapshot: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     sync_state: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     mode: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -178,6 +178,37 @@ def test_unbounded_rrule_expansion_is_bounded_by_the_window(
     )
     feeds.routes["/d.ics"] = Static(body)
     sid = add_source(db, "alice", kind="ics", label="daily", url=feeds.url("/d.ics"))
-    result = run_sync(db, NOW, calsync.SyncConfig(past=timedelta(days=1), ahead=timedelta(days=9)))
+    cfg = calsync.SyncConfig(past=timedelta(days=1), ahead=timedelta(days=9), margin=timedelta(0))
+    result = run_sync(db, NOW, cfg)
     assert result["daily"].ok
     assert len(blocks(db, sid)) == 10  # 28 Feb .. 9 Mar
+
+
+def test_fresh_process_answers_an_unchanged_feed_from_stored_blocks_until_the_margin(
+    db: Database, company: Any, feeds: FeedServer
+) -> None:
+    from integrations.calendars.feed import clear_feed_cache
+
+    body = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:daily\r\n"
+        b"DTSTAMP:20270101T000000Z\r\nDTSTART:20270101T090000Z\r\nDTEND:20270101T093000Z\r\n"
+        b"RRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    feeds.routes["/d.ics"] = Static(body, etag='"d1"')
+    sid = add_source(db, "alice", kind="ics", label="daily", url=feeds.url("/d.ics"))
+    cfg = calsync.SyncConfig(
+        past=timedelta(days=1), ahead=timedelta(days=9), margin=timedelta(days=3)
+    )
+    assert run_sync(db, NOW, cfg)["daily"].ok
+    assert len(blocks(db, sid)) == 13  # 28 Feb .. 12 Mar: the window and the margin
+
+    clear_feed_cache()  # a new process, two days later: still inside the margin
+    again = run_sync(db, NOW + timedelta(days=2), cfg)["daily"]
+    assert again.ok and again.unchanged and again.events_read == 13
+    assert feeds.hits("/d.ics")[-1].status == 304
+    assert len(blocks(db, sid)) == 13
+
+    clear_feed_cache()  # five days later the window leaves what is stored: expand again
+    later = run_sync(db, NOW + timedelta(days=5), cfg)["daily"]
+    assert later.ok and later.unchanged and feeds.hits("/d.ics")[-1].status == 304
+    assert blocks(db, sid)[-1][0] == utc(2027, 3, 17, 9)  # window end: 6 Mar + 12 d, exclusive
