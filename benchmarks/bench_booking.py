@@ -213,6 +213,23 @@ def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.
     raise SystemExit(f"`panelslot serve` did not start; see {folder / 'serve.log'}")
 
 
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn workers of ``master``."""
+    try:
+        kids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in kids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def get(port: int, path: str, cookie: str = "") -> tuple[int, str, str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Cookie": cookie} if cookie else {}
@@ -439,12 +456,17 @@ def main() -> None:
         for t in seeded.page_tokens[:20]:
             get(port, f"/c/{t}")
         use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+        cpu0 = worker_cpu_seconds(proc.pid)
         if use_wrk:
             page = page_phase_wrk(port, seeded.page_tokens, args.clients, args.seconds, folder)
         else:
             page = page_phase_python(port, seeded.page_tokens, args.clients, args.seconds)
+        page_cpu_ms = (worker_cpu_seconds(proc.pid) - cpu0) / max(page.requests, 1) * 1000
+        load = os.getloadavg()[0]
         page_py = page_phase_python(port, seeded.page_tokens, args.clients, min(args.seconds, 5))
+        cpu0 = worker_cpu_seconds(proc.pid)
         booked = book_phase(port, seeded.book_tokens, args.clients)
+        book_cpu_ms = (worker_cpu_seconds(proc.pid) - cpu0) / max(booked.attempts, 1) * 1000
         race = race_phase(port, seeded.race_tokens)
         double = overlaps(db)
     finally:
@@ -471,6 +493,9 @@ def main() -> None:
         rate = result.requests / result.seconds
         print(f"{'page GET throughput (' + result.tool + ')':<44} {rate:>10.0f} /s")
         print(f"{'page GET errors (' + result.tool + ')':<44} {result.errors:>14}")
+    print(f"{'server CPU per page GET':<44} {page_cpu_ms:>11.1f} ms")
+    print(f"{'server CPU per booking (GET + POST)':<44} {book_cpu_ms:>11.1f} ms")
+    print(f"{'1-min load average during the page phase':<44} {load:>14.1f}")
     print(f"{'bookings made / attempted':<44} {f'{booked.booked}/{booked.attempts}':>14}")
     print(
         f"{'bookings per second (GET page + POST)':<44} {booked.booked / booked.seconds:>12.1f}/s"

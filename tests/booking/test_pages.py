@@ -471,3 +471,25 @@ def test_interviewer_names_hidden_when_the_loop_says_so(
         ).all()
     for m in mine:
         assert "alice@example.com" not in (m.ics or "") and "bob@example.com" not in (m.ics or "")
+
+
+def test_old_link_still_reaches_a_booked_interview(client: Any, db: Database, company: Any) -> None:
+    sent = send_request(db)
+    form = form_of(_html(client.get(sent.url)))
+    client.post(sent.url + "/book", data={**form, "option": str(sent.option_ids[0])})
+
+    class OldSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 30 * 86400
+
+    ser = URLSafeTimedSerializer(SECRET, salt="panelslot.candidate-link", signer=OldSigner)
+    with db.session() as s:
+        req = s.get(SchedulingRequest, sent.request_id)
+        old = ser.dumps({"r": req.id, "n": req.token_nonce})
+        forged = URLSafeTimedSerializer("another-secret-key-0123456789", salt="x").dumps(
+            {"r": req.id, "n": req.token_nonce}
+        )
+    resp = client.get(f"/c/{old}")
+    assert resp.status_code == 200 and "Your interview" in _html(resp)
+    resp = client.get(f"/c/{forged}")
+    assert resp.status_code == 400 and "This link is not valid" in _html(resp)

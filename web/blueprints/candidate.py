@@ -17,10 +17,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature
 from markupsafe import Markup, escape
 
 from web import booking as service
@@ -85,37 +87,49 @@ def _policy() -> service.BookingPolicy:
 def _request_for(token: str) -> SchedulingRequest:
     """The request of a valid link, or a friendly page (raised)."""
     s = db_session()
+    secret = str(current_app.config["SECRET_KEY"])
     try:
         req = services.verify_candidate_token(
             s,
-            str(current_app.config["SECRET_KEY"]),
+            secret,
             token,
             max_age_days=int(get_settings()["security.link_max_age_days"]),
             now=now(),
         )
     except services.LinkProblem as exc:
+        booked = exc.request if exc.request is not None else _booked_behind_old_link(s, token)
+        if exc.kind == "expired" and booked is not None and booked.status in service.BOOKED:
+            # The offer expired, but a booked interview stays reachable (to see, move or
+            # cancel it) through the same link until it has happened.
+            return booked
         kind = exc.kind
         if kind == "revoked" and exc.request is not None and exc.request.status == "cancelled":
             kind = "cancelled"  # the coordinator's cancel also renews the nonce
         title, message = PROBLEMS[kind]
         contact = exc.request.coordinator.email if exc.request is not None else None
         code = 410 if kind in ("expired", "cancelled") else 400
-        if (
-            exc.kind == "expired"
-            and exc.request is not None
-            and exc.request.status
-            in (
-                "booked",
-                "rescheduled",
-            )
-        ):
-            # A booked interview stays visible after the offer expired.
-            return exc.request
         raise _problem(title, message, code, contact) from None
     if req.status == "draft":
         raise _problem(
             "This link is not active yet", "Your recruiter has not sent it yet.", 400, None
         )
+    return req
+
+
+def _booked_behind_old_link(s: Any, token: str) -> SchedulingRequest | None:
+    """A link past its age whose signature is still genuine, for an interview still ahead."""
+    try:
+        data = services._serializer(str(current_app.config["SECRET_KEY"])).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        return None
+    req = s.get(SchedulingRequest, data["r"])
+    if req is None or not secrets.compare_digest(str(data.get("n", "")), req.token_nonce):
+        return None
+    b = services.active_booking(req)
+    if b is None or req.status not in service.BOOKED or service.first_start(b) <= now():
+        return None
     return req
 
 
