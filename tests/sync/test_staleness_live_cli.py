@@ -205,3 +205,17 @@ def test_sync_button_queues_a_job(
         assert job is not None and job.kind == "sync_interviewer"
         assert job.payload == {"interviewer_id": iid}
         assert s.scalar(select(CalendarSource.last_attempt_at)) is None
+
+
+def test_request_preview_flags_options_resting_on_stale_calendars(
+    db: Database, feed_sources: dict[str, int], signed_in: Any
+) -> None:
+    from tests.web.test_requests import draft
+
+    rid = draft(signed_in, db)
+    page = signed_in.get(f"/requests/{rid}/preview").get_data(as_text=True)
+    # never synced: every option with alice or bob is flagged, naming the calendar and why
+    assert "Stale calendar: bob: calendar bob-cal is stale (never synced)" in page
+    run_sync(db, NOW)
+    page = signed_in.get(f"/requests/{rid}/preview").get_data(as_text=True)
+    assert "Stale calendar" not in page

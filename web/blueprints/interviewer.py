@@ -27,6 +27,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -44,7 +45,7 @@ from web import calsync, services
 from web.forms import ActionForm, _zone
 from web.helpers import audit, db_session, get_settings, now
 from web.jobs import enqueue
-from web.models import Booking, BookingSession, CalendarSource, Interviewer
+from web.models import Booking, BookingSession, CalendarSource, Interviewer, OfferedOption
 from web.zones import HoursError, parse_week, parse_week_text, week_text
 
 log = logging.getLogger(__name__)
@@ -305,6 +306,28 @@ def _csrf_ok() -> None:
 
 def _actor(who: Interviewer) -> str:
     return f"interviewer:{who.key}"
+
+
+# ---------------------------------------------------------------- staleness on coordinator pages
+
+
+@bp.app_context_processor
+def _stale_helpers() -> dict[str, Any]:
+    return {"stale_warnings": stale_warnings}
+
+
+def stale_warnings(row: OfferedOption) -> list[str]:
+    """Why an offered option may rest on stale busy time (empty: its calendars are fresh)."""
+    opt = services.stored_option(row)
+    keys = list(dict.fromkeys(opt.interviewer_ids()))
+    cache: dict[str, list[calsync.CalendarHealth]] = g.setdefault("panelslot_stale", {})
+    missing = [k for k in keys if k not in cache]
+    if missing:
+        limit = calsync.default_config().stale_after
+        found = calsync.stale_by_key(db_session(), missing, now(), limit)
+        for k in missing:
+            cache[k] = found.get(k, [])
+    return calsync.option_staleness(opt, {k: cache[k] for k in keys if cache[k]})
 
 
 # ---------------------------------------------------------------- the page
