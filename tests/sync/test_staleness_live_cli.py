@@ -219,3 +219,45 @@ def test_request_preview_flags_options_resting_on_stale_calendars(
     run_sync(db, NOW)
     page = signed_in.get(f"/requests/{rid}/preview").get_data(as_text=True)
     assert "Stale calendar" not in page
+
+
+def test_cli_shows_a_progress_bar_on_a_terminal(
+    database_url: str, db: Database, feed_sources: dict[str, int]
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PANELSLOT_DATABASE_URL": database_url, "COLUMNS": "120"}
+    env.pop("PANELSLOT_CONFIG", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from web.cli import main; main()",
+            "sync",
+            "--now",
+            "2027-03-01T09:00:00Z",
+        ],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    out = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, proc.stderr
+    assert "Syncing calendars" in out and "2 of 2 calendars synced" in out
