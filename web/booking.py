@@ -45,7 +45,7 @@ from integrations.invites import (
     session_uid,
 )
 from scheduler import engine
-from scheduler.model import Interval, Option, SessionSpec, Settings, WorkingHours
+from scheduler.model import Interval, Option, SessionSlot, SessionSpec, Settings, WorkingHours
 from scheduler.model import Interviewer as EInterviewer
 from scheduler.model import Loop as ELoop
 from web import jobs, services
@@ -324,6 +324,22 @@ def cached_loop_picture(s: Session, loop_id: int) -> LoopPicture:
     return pic
 
 
+def stored_option(row: OfferedOption) -> Option:
+    """The engine option of an offered row (ISO 8601 UTC times in its JSON)."""
+    return Option(
+        row.score,
+        tuple(
+            SessionSlot(
+                d["name"],
+                datetime.fromisoformat(d["start"]).astimezone(UTC),
+                datetime.fromisoformat(d["end"]).astimezone(UTC),
+                tuple(d["interviewers"]),
+            )
+            for d in row.sessions
+        ),
+    )
+
+
 def valid_options(
     s: Session,
     req: SchedulingRequest,
@@ -352,7 +368,7 @@ def valid_options(
     for row in rows:
         if ignore_booking is not None and row.id == ignore_booking.option_id:
             continue
-        opt = services.stored_option(row)
+        opt = stored_option(row)
         if not engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked):
             out.append(row)
     return out
@@ -382,7 +398,7 @@ def _live_busy(
         row = s.get(OfferedOption, option_id)
         if row is None or row.request_id != request_id:
             return {}
-        opt = services.stored_option(row)
+        opt = stored_option(row)
         keys = set(opt.interviewer_ids())
         ids = {
             iid: key
@@ -498,7 +514,7 @@ def book(
             if req.status not in OPEN:
                 raise BookingClosed(f"This request is {req.status}; it cannot be booked.")
             row = _offered(s, req, option_id)
-            opt = services.stored_option(row)
+            opt = stored_option(row)
             problems = _recheck(s, req, opt, now, live)
             if problems:
                 raise OptionTaken("Sorry, that time was just taken.", problems=problems)
@@ -568,7 +584,7 @@ def reschedule(
             row = _offered(s, req, option_id)
             if row.id == old.option_id:
                 raise OptionUnknown("That is the time you already have; pick another one.")
-            opt = services.stored_option(row)
+            opt = stored_option(row)
             # Free the old times inside this transaction only: a failure rolls back.
             for bs in old.sessions:
                 bs.active = False

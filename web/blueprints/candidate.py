@@ -175,7 +175,7 @@ def _option_view(
     people: dict[str, str],
     show: bool | None = None,
 ) -> OptionView:
-    opt = services.stored_option(row)
+    opt = service.stored_option(row)
     return OptionView(
         id=row.id,
         rank=row.rank,
