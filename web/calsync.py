@@ -247,7 +247,7 @@ class _FeedReader:
             stored = self._stored(window)
             if stored is not None:
                 return stored
-        read = backend.read_last_good(window)
+        read: BusyRead | None = backend.read_last_good(window)
         assert read is not None  # fetch() succeeded, so there is a last good copy
         self.covered = window
         return replace(read, unchanged=unchanged)
@@ -440,7 +440,7 @@ def sync_source(
     cfg = cfg or default_config()
     window = cfg.window(now)
     started = time.perf_counter()
-    base = {
+    base: dict[str, Any] = {
         "source_id": src.id,
         "label": src.label or src.kind,
         "kind": src.kind,

@@ -612,7 +612,11 @@ def interviews_ics(s: Any, who: Interviewer, at: datetime) -> bytes:
 def feed(feed_token: str) -> Response:
     s = db_session()
     who = s.scalar(select(Interviewer).where(Interviewer.feed_token == feed_token))
-    if who is None or not who.active or not secrets.compare_digest(who.feed_token, feed_token):
+    if (
+        who is None
+        or not who.active
+        or not secrets.compare_digest(who.feed_token or "", feed_token)
+    ):
         abort(404)
     body = interviews_ics(s, who, now())
     return Response(

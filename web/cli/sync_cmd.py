@@ -85,6 +85,7 @@ def sync_command(
         results: list[calsync.SourceResult] = []
         show_bar = not as_json and sys.stdout.isatty() and total > 0
         if show_bar:
+            bar: Any
             with click.progressbar(
                 length=total,
                 label="Syncing calendars",
