@@ -4,6 +4,14 @@ Random interviewers in zones with DST changes and :30/:45 offsets, random workin
 hours (edges inside DST gaps and repeated hours included), random busy and booked
 time, random windows around the 2027 DST changes, random grids, buffers, notice,
 candidate zone and hours.
+
+Properties: (a) one-session all-of loops give exactly the brute-force starts;
+(b) multi-session options are all valid, exist iff the brute force finds one, and
+``limit=0`` lists every valid option; (c) sorted by score, scores in [0, 1];
+(d) a limit of at least the number of days with an option shows every such day;
+(e) no option twice; a limit of N gives N options when N exist; (f) the engine's
+``check_option`` agrees with the brute-force validator.  ``PANELSLOT_PROPERTY_SCALE=10``
+runs ten times as many examples.
 """
 
 from __future__ import annotations
