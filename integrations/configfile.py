@@ -37,7 +37,8 @@ def read_toml(path: Path) -> dict[str, object]:
     except FileNotFoundError:
         raise ConfigError(source, "(file)", source, "file not found") from None
     except IsADirectoryError:
-        raise ConfigError(source, "(file)", source, "is a directory, expected a TOML file") from None
+        hint = "is a directory, expected a TOML file"
+        raise ConfigError(source, "(file)", source, hint) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "(syntax)", str(exc), "not valid TOML; fix the syntax") from None
     except UnicodeDecodeError:

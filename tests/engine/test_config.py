@@ -109,7 +109,9 @@ def test_bad_order_and_gaps():
     assert error(BASE.replace('id = "onsite"', 'id = "onsite"\norder = "random"')).field == (
         "loops[0].order"
     )
-    text = BASE.replace('id = "onsite"', 'id = "onsite"\nmin_gap_minutes = 30\nmax_gap_minutes = 10')
+    text = BASE.replace(
+        'id = "onsite"', 'id = "onsite"\nmin_gap_minutes = 30\nmax_gap_minutes = 10'
+    )
     assert error(text).field == "loops[0].max_gap_minutes"
 
 

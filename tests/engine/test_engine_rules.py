@@ -104,7 +104,9 @@ def test_required_people_are_distinct_across_sessions():
 
 
 def test_gaps_between_sessions():
-    lp = loop(SessionSpec("A", 60, ("a",), 1), SessionSpec("B", 30, ("b",), 1), min_gap=15, max_gap=30)
+    lp = loop(
+        SessionSpec("A", 60, ("a",), 1), SessionSpec("B", 30, ("b",), 1), min_gap=15, max_gap=30
+    )
     for option in search(lp, [person("a"), person("b")]):
         gap = option.sessions[1].start - option.sessions[0].end
         assert timedelta(minutes=15) <= gap <= timedelta(minutes=30)
