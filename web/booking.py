@@ -185,6 +185,21 @@ def _lock_request(s: Session, request_id: int) -> SchedulingRequest:
     return req
 
 
+def _lock_interviewers(s: Session, opt: Option) -> None:
+    """PostgreSQL: lock the option's interviewers (in id order) so that bookings touching
+    the same people run one after the other and the re-check sees the winner's rows (daily
+    caps included); the exclusion constraint stays as the last guard. SQLite is already
+    serialised by BEGIN IMMEDIATE."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    s.execute(
+        select(Interviewer.id)
+        .where(Interviewer.key.in_(set(opt.interviewer_ids())))
+        .order_by(Interviewer.id)
+        .with_for_update()
+    ).all()
+
+
 def _replay(s: Session, req: SchedulingRequest, key: str) -> Outcome | None:
     if not key:
         return None
@@ -515,6 +530,7 @@ def book(
                 raise BookingClosed(f"This request is {req.status}; it cannot be booked.")
             row = _offered(s, req, option_id)
             opt = stored_option(row)
+            _lock_interviewers(s, opt)
             problems = _recheck(s, req, opt, now, live)
             if problems:
                 raise OptionTaken("Sorry, that time was just taken.", problems=problems)
@@ -585,6 +601,7 @@ def reschedule(
             if row.id == old.option_id:
                 raise OptionUnknown("That is the time you already have; pick another one.")
             opt = stored_option(row)
+            _lock_interviewers(s, opt)
             # Free the old times inside this transaction only: a failure rolls back.
             for bs in old.sessions:
                 bs.active = False

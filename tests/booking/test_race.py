@@ -132,3 +132,61 @@ def test_twenty_double_submits_of_one_form_book_once(db: Database, company: Any)
     assert sum(o.created for o in outcomes) == 1
     assert _count(db, Booking) == 1
     assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 4
+
+
+def test_daily_cap_holds_when_bookers_race(db: Database, company: Any) -> None:
+    """Devi takes at most 2 interviews a day: with one booked, two racers for other
+    (non-overlapping) times of hers that day cannot both win."""
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler.model import Option, SessionSlot
+
+    def opt(sd_who: str, sd_hour: float) -> Option:
+        sd = datetime(2027, 3, 3, 0, 0, tzinfo=UTC) + timedelta(hours=sd_hour)
+        return Option(
+            0.5,
+            (
+                SessionSlot("System design", sd, sd + timedelta(hours=1), (sd_who,)),
+                SessionSlot(
+                    "Coding", sd + timedelta(hours=1), sd + timedelta(minutes=105), ("devi",)
+                ),
+            ),
+        )
+
+    # Wed 3 March: Devi (Kolkata, 10:00-19:00 = 04:30-13:30 UTC) codes three times
+    picked = [opt("alice", 8), opt("alice", 10), opt("bob", 11.75)]
+    sent = [
+        send_request(db, email=f"cap{i}@example.org", options=[picked[i]], hold=False)
+        for i in range(3)
+    ]
+    with db.session() as s:
+        for one in sent:  # each time is valid on its own
+            req = s.get(booking.SchedulingRequest, one.request_id)
+            assert [o.id for o in booking.valid_options(s, req, NOW)] == one.option_ids
+    booking.book(
+        db,
+        sent[0].request_id,
+        sent[0].option_ids[0],
+        idempotency_key="cap-first-key-000001",
+        candidate_tz=None,
+        now=NOW,
+        policy=policy(),
+    )
+    results = _race(
+        [
+            (
+                lambda s=s, i=i: booking.book(
+                    db,
+                    s.request_id,
+                    s.option_ids[0],
+                    idempotency_key=f"cap-race-key-{i:06d}",
+                    candidate_tz=None,
+                    now=NOW,
+                    policy=policy(),
+                )
+            )
+            for i, s in enumerate(sent[1:])
+        ]
+    )
+    assert Counter(k for k, _ in results) == {"won": 1, "taken": 1}, results
+    assert _count(db, Booking) == 2
