@@ -474,6 +474,12 @@ def sync_source(
     src.last_attempt_at = now
     seconds = time.perf_counter() - started
     src.last_duration_ms = int(seconds * 1000)
+    # Writing the source row first takes its row lock (PostgreSQL) or the write lock
+    # (SQLite) before the stored blocks are compared: two syncs of one calendar (the
+    # periodic one and "sync now", or the worker and `panelslot sync`) take turns.
+    s.flush()
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(select(CalendarSource.id).where(CalendarSource.id == src.id).with_for_update())
     if read is None:
         src.last_error = error
         if reconnect:

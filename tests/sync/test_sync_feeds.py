@@ -212,3 +212,34 @@ def test_fresh_process_answers_an_unchanged_feed_from_stored_blocks_until_the_ma
     later = run_sync(db, NOW + timedelta(days=5), cfg)["daily"]
     assert later.ok and later.unchanged and feeds.hits("/d.ics")[-1].status == 304
     assert blocks(db, sid)[-1][0] == utc(2027, 3, 17, 9)  # window end: 6 Mar + 12 d, exclusive
+
+
+def test_two_syncs_of_one_calendar_at_once_store_each_block_once(
+    db: Database, company: Any, feeds: FeedServer
+) -> None:
+    import threading
+
+    from feed_server import Slow
+
+    from web.models import Interviewer
+
+    feeds.routes["/slow.ics"] = Slow(0.3, ics(*day_events("a", DAY, [8, 10, 12, 14])))
+    sid = add_source(db, "alice", kind="ics", label="slow", url=feeds.url("/slow.ics"))
+    results: list[calsync.SourceResult] = []
+
+    def one() -> None:
+        with db.session() as s:
+            who = s.scalars(select(Interviewer).where(Interviewer.key == "alice")).one()
+            src = s.get(CalendarSource, sid)
+            assert src is not None
+            results.append(calsync.sync_source(s, who, src, NOW, calsync.SyncConfig()))
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [r.ok for r in results] == [True, True, True]
+    with db.session() as s:
+        rows = s.execute(select(BusyBlock.start).where(BusyBlock.source_id == sid)).all()
+    assert len(rows) == 4
