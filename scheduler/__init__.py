@@ -4,7 +4,7 @@ Instants are aware UTC datetimes; wall-clock rules (working hours, candidate
 hours) become instants per local date through :mod:`zoneinfo`.
 """
 
-from scheduler.engine import check_option, find_options
+from scheduler.engine import check_option, find_options, pick_diverse
 from scheduler.errors import ConfigError, SchedulerError
 from scheduler.model import (
     Config,
@@ -32,4 +32,5 @@ __all__ = [
     "WorkingHours",
     "check_option",
     "find_options",
+    "pick_diverse",
 ]

@@ -365,6 +365,19 @@ def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Option]]:
     return built
 
 
+def pick_diverse(options: Sequence[Option], limit: int, candidate_tz: str) -> list[Option]:
+    """The ``limit`` options to show first out of ``options``, chosen as the engine
+    chooses its own list: every candidate-local day gets a turn before any gets a
+    second, and picks on one day are spaced; the result is ordered best first."""
+    tz = zone(candidate_tz)
+    by_item = {}
+    for index, option in enumerate(options):
+        day = option.start.astimezone(tz).date().toordinal()
+        start, end = to_seconds(option.start), to_seconds(option.end)
+        by_item[Ranked(option.score, day, start, end, (index,))] = option
+    return [by_item[item] for item in select(list(by_item), limit)]
+
+
 def check_option(
     option: Option,
     loop: Loop,

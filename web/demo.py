@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from scheduler.engine import pick_diverse
 from web import calsync, services
 from web.auth import hash_password
 from web.models import (
@@ -243,7 +244,8 @@ def seed(
     )
     s.add(req)
     s.flush()
-    services.offer(s, req, result.options[:5], hold_until=req.expires_at)
+    offered = pick_diverse(result.options, 5, req.candidate_tz or "UTC")
+    services.offer(s, req, offered, hold_until=req.expires_at)
     s.flush()
     s.refresh(req, ["options"])
     link = public_url.rstrip("/") + "/c/" + services.candidate_token(secret_key, req)

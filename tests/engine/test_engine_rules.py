@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from scheduler.engine import check_option, find_options
+from scheduler.engine import check_option, find_options, pick_diverse
 from scheduler.model import (
     Interval,
     Interviewer,
@@ -152,3 +152,13 @@ def test_check_option_finds_new_conflicts():
     assert check_option(option, lp, people, clash, now=NOW)
     late = option.start + timedelta(minutes=1)
     assert check_option(option, lp, people, {}, now=late)  # notice passed
+
+
+def test_pick_diverse_takes_a_turn_per_day_before_seconds():
+    every = search(loop(one()), [person("a")], days=3, limit=0)
+    by_score = every[:3]
+    assert len({o.start.date() for o in by_score}) < 3  # the best three crowd one day
+    picked = pick_diverse(every, 3, "UTC")
+    assert sorted({o.start.date() for o in picked}) == [date(2027, 3, d) for d in (2, 3, 4)]
+    assert [o.score for o in picked] == sorted((o.score for o in picked), reverse=True)
+    assert all(o in every for o in picked)

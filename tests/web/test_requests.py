@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -88,6 +89,18 @@ def test_preview_shows_ranked_options_with_timeline(signed_in: Any, db: Database
     assert "UTC" in page
     # default: the top N (5) ticked
     assert page.count("checked>") == min(5, len(options))
+
+
+def test_default_ticks_spread_over_the_days(signed_in: Any, db: Database) -> None:
+    # the top N by score may all sit on the first day; the ticked ones take a day each first
+    rid = draft(signed_in, db)
+    page = signed_in.get(f"/requests/{rid}/preview").get_data(as_text=True)
+    ticked = {int(x) for x in re.findall(r'name="options" value="(\d+)" checked', page)}
+    kolkata = ZoneInfo("Asia/Kolkata")
+    with db.session() as s:
+        rows = s.scalars(select(OfferedOption).where(OfferedOption.request_id == rid)).all()
+        day = {r.id: r.start.astimezone(kolkata).date() for r in rows}
+    assert len({day[i] for i in ticked}) == min(len(ticked), len(set(day.values())))
 
 
 def test_timeline_labels_local_hours(signed_in: Any, db: Database) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WResponse
 
+from scheduler.engine import pick_diverse
 from scheduler.model import Interval
 from web import auth, services
 from web import booking as booking_service
@@ -699,6 +700,15 @@ def _people_for(req: SchedulingRequest) -> dict[str, Interviewer]:
     }
 
 
+def _default_offer(req: SchedulingRequest, count: int) -> list[int]:
+    """Tick the top ``count`` options, spread over days as the engine spreads its list."""
+    pairs = [(services.stored_option(row), row.id) for row in req.options]
+    ids = {id(option): row_id for option, row_id in pairs}
+    zone = req.candidate_tz or _me().timezone
+    chosen = pick_diverse([option for option, _ in pairs], count, zone)
+    return [ids[id(option)] for option in chosen]
+
+
 @bp.get("/requests/<int:rid>/preview")
 @auth.login_required
 def request_preview(rid: int) -> str | WResponse:
@@ -710,7 +720,7 @@ def request_preview(rid: int) -> str | WResponse:
     form = OfferForm()
     form.options.choices = [(o.id, f"Option {o.rank}") for o in req.options]
     n = int(get_settings()["server.offer_count"])
-    form.options.data = [o.id for o in req.options[:n]]
+    form.options.data = _default_offer(req, n)
     return render_template(
         "coord/request_preview.html",
         req=req,
