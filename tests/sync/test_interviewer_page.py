@@ -366,3 +366,41 @@ def test_later_time_shows_sync_age(client: Any, page: str, app: Any, feeds: Feed
     post(client, f"{page}/calendars/ics", page, {"label": "cal", "url": feeds.url("/c.ics")})
     app.config["PANELSLOT_NOW"] = NOW + timedelta(minutes=3)
     assert "1 busy block this week, synced 3 min ago" in client.get(page).get_data(as_text=True)
+
+
+def test_caldav_refused_password_is_replaced_in_place(
+    client: Any, page: str, db: Database, radicale: RadicaleServer
+) -> None:
+    import re
+
+    post(
+        client,
+        f"{page}/calendars/caldav",
+        page,
+        {"label": "Dav", "url": radicale.url, "username": "alice", "password": "Old-wrong-pw"},
+    )
+    (src,) = sources(db)
+    assert src.needs_reconnect
+    html = client.get(page).get_data(as_text=True)
+    assert "Enter the new password below." in html and "<details open>" in html
+    token = re.search(rf'name="pw{src.id}-csrf_token" type="hidden" value="([^"]+)"', html)
+    assert token
+    resp = client.post(
+        f"{page}/calendars/{src.id}/password",
+        data={
+            f"pw{src.id}-csrf_token": token.group(1),
+            f"pw{src.id}-username": "alice",
+            f"pw{src.id}-password": DAV_PASSWORD,
+        },
+    )
+    assert resp.status_code == 302
+    (src,) = sources(db)
+    assert not src.needs_reconnect and src.last_error is None and src.last_good_sync_at == NOW
+    html = client.get(page).get_data(as_text=True)
+    assert "Dav: connection works" in html and DAV_PASSWORD not in html
+    # without the form's own CSRF token: refused
+    bad = client.post(
+        f"{page}/calendars/{src.id}/password",
+        data={f"pw{src.id}-username": "alice", f"pw{src.id}-password": "x"},
+    )
+    assert bad.status_code == 400

@@ -113,6 +113,11 @@ class HoursForm(FlaskForm):
             raise ValidationError(f"{exc.value!r}: {exc.hint}") from None
 
 
+class PasswordForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=500)])
+
+
 class CalendarsForm(FlaskForm):
     calendars = StringField(
         "Which calendars count",
@@ -272,7 +277,14 @@ def _page(
             "health": calsync.calendar_health(c, at, cfg.stale_after),
             "which": ", ".join(c.selected_calendars or ())
             or ("primary" if c.kind == "google" else "all" if c.kind == "caldav" else ""),
-            "form": CalendarsForm(formdata=None, calendars=", ".join(c.selected_calendars or ())),
+            "form": CalendarsForm(
+                formdata=None,
+                prefix=f"which{c.id}",
+                calendars=", ".join(c.selected_calendars or ()),
+            ),
+            "password_form": (
+                PasswordForm(formdata=None, prefix=f"pw{c.id}") if c.kind == "caldav" else None
+            ),
         }
         for c in who.calendars
     ]
@@ -434,12 +446,36 @@ def test_calendar(token: str, cid: int) -> WResponse:
 def choose_calendars(token: str, cid: int) -> WResponse:
     who = _who(token)
     src = _source(who, cid)
-    form = CalendarsForm()
+    form = CalendarsForm(prefix=f"which{cid}")
     if not form.validate_on_submit():
         abort(400)
     chosen = [c.strip() for c in (form.calendars.data or "").split(",") if c.strip()]
     s = db_session()
     src.selected_calendars = chosen or None
+    s.commit()
+    _test_now(s, who, src)
+    return _back(token)
+
+
+@bp.post("/<token>/calendars/<int:cid>/password")
+def caldav_password(token: str, cid: int) -> WResponse:
+    """Replace a CalDAV account's user name and password (after a change or a refusal)."""
+    who = _who(token)
+    src = _source(who, cid)
+    form = PasswordForm(prefix=f"pw{cid}")
+    if src.kind != "caldav" or not form.validate_on_submit():
+        abort(400)
+    s = db_session()
+    try:
+        src.credentials = calsync.encrypt_json(
+            {"username": form.username.data.strip(), "password": form.password.data}, _cfg()
+        )
+    except Exception as exc:  # noqa: BLE001 - TokenKeyError: a server problem
+        log.warning("cannot store CalDAV credentials: %s", type(exc).__name__)
+        flash("The server cannot store passwords yet; tell your coordinator.")
+        return _back(token)
+    src.needs_reconnect = False
+    audit(s, _actor(who), "calendar_password_changed", "interviewer", who.id, kind="caldav")
     s.commit()
     _test_now(s, who, src)
     return _back(token)
