@@ -348,12 +348,22 @@ def _identity(option: Option) -> tuple[object, ...]:
     return tuple((s.name, s.start, s.interviewers) for s in option.sessions)
 
 
+def _widening_modes(loop: Loop) -> list[str]:
+    """The modes that can add options to the best-per-start set of ``loop``."""
+    modes = []
+    if len(loop.sessions) > 1:  # other orders or gaps after the same first start
+        modes.append(Mode.TIMINGS)
+    if any(spec.required < len(spec.pool) for spec in loop.sessions):
+        modes.append(Mode.EVERY)  # other staffings of the same timing
+    return modes
+
+
 def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Option]]:
     """The best option of each (day, first start); when that gives fewer than ``limit``,
     more orders and timings, then more staffings, until there are ``limit`` or no more."""
     built = list(_generate(problem, Mode.BEST))
     seen = {_identity(option) for _, option in built}
-    for mode in (Mode.TIMINGS, Mode.EVERY):
+    for mode in _widening_modes(problem.loop):
         if len(built) >= limit:
             break
         for ranked, option in _generate(problem, mode):
