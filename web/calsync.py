@@ -24,12 +24,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError, IntegrationError, ReconnectRequired
@@ -55,6 +56,7 @@ class SyncConfig:
     ahead: timedelta = AHEAD
     stale_after: timedelta = STALE_AFTER
     margin: timedelta = timedelta(days=7)
+    parallel: int = 4  # provider reads at once
     feed_max_bytes: int = 10 * 1024 * 1024
     timeout: float = 20.0
     google: Any = None  # integrations.google_auth.GoogleClientConfig, None = not configured
@@ -87,6 +89,7 @@ class SyncConfig:
             stale_after=timedelta(minutes=float(settings["sync.stale_after_minutes"])),
             feed_max_bytes=int(float(settings["sync.feed_max_mb"]) * 1024 * 1024),
             timeout=float(settings["sync.timeout_seconds"]),
+            parallel=max(1, int(settings["sync.parallel"])),
             google=google,
             google_mode=settings["google.mode"],
             google_api_endpoint=settings["google.api_endpoint"] or None,
@@ -196,37 +199,31 @@ def encrypt_json(data: Mapping[str, Any], cfg: SyncConfig) -> str:
 
 @dataclass
 class _FeedReader:
-    """An ICS feed; an unchanged feed (304 / same bytes) whose stored blocks already cover
-    the window is answered from the database without parsing (a fresh process, too)."""
+    """An ICS feed. An unchanged feed (304 / same bytes) whose stored blocks already cover
+    the window is not parsed at all (``use_stored``): its stored blocks stay as they are.
+
+    Everything it needs from the database is copied at construction, so ``read`` may
+    run in a worker thread."""
 
     backend: Any  # ICSFeedBackend
-    src: CalendarSource
     margin: timedelta  # how far past the needed window stored blocks are computed
+    etag: str | None = None  # of the copy the stored blocks were computed from
+    last_modified: str | None = None
+    coverage: Interval | None = None  # the span the stored blocks were computed for
+    events_read: int = 0
     covered: Interval | None = None  # set when blocks were computed by a real read
+    use_stored: bool = False
 
-    def _coverage(self) -> Interval | None:
+    @staticmethod
+    def coverage_of(src: CalendarSource, timezone: str, email: str | None) -> Interval | None:
         try:
-            data = json.loads(self.src.sync_state or "{}")
-            if data.get("tz") != self.backend.timezone or data.get("email") != self.backend.email:
+            data = json.loads(src.sync_state or "{}")
+            if data.get("tz") != timezone or data.get("email") != email:
                 return None
             a, b = (datetime.fromisoformat(x) for x in data["covered"])
             return Interval(a, b)
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-
-    def _stored(self, window: Interval) -> BusyRead | None:
-        covered = self._coverage()
-        needed_end = window.end - self.margin
-        if covered is None or not (covered.start <= window.start and needed_end <= covered.end):
-            return None
-        s = object_session(self.src)
-        if s is None:
-            return None
-        rows = s.execute(
-            select(BusyBlock.start, BusyBlock.end).where(BusyBlock.source_id == self.src.id)
-        )
-        busy = tuple(Interval(a, b) for a, b in rows)
-        return BusyRead(busy=busy, events_read=self.src.events_read or 0, unchanged=True)
 
     def read(self, window: Interval) -> BusyRead:
         from integrations.calendars.feed import SHARED_SNAPSHOTS
@@ -241,12 +238,18 @@ class _FeedReader:
         if backend.shared_cache:
             SHARED_SNAPSHOTS.put(backend.location, snapshot)
         same_as_stored = bool(snapshot.etag or snapshot.last_modified) and (
-            snapshot.etag == self.src.etag and snapshot.last_modified == self.src.last_modified
+            snapshot.etag == self.etag and snapshot.last_modified == self.last_modified
         )
-        if unchanged and same_as_stored:  # the stored blocks were computed from this copy
-            stored = self._stored(window)
-            if stored is not None:
-                return stored
+        covered = self.coverage
+        if (
+            unchanged
+            and same_as_stored  # the stored blocks were computed from this very copy
+            and covered is not None
+            and covered.start <= window.start
+            and window.end - self.margin <= covered.end
+        ):
+            self.use_stored = True
+            return BusyRead(busy=(), events_read=self.events_read, unchanged=True)
         read: BusyRead | None = backend.read_last_good(window)
         assert read is not None  # fetch() succeeded, so there is a last good copy
         self.covered = window
@@ -299,7 +302,14 @@ def _ics_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _Feed
         total_timeout=max(cfg.timeout * 3, 30.0),
         last_good=last_good,
     )
-    return _FeedReader(backend, src, cfg.margin)
+    return _FeedReader(
+        backend,
+        cfg.margin,
+        etag=src.etag,
+        last_modified=src.last_modified,
+        coverage=_FeedReader.coverage_of(src, who.timezone, who.email),
+        events_read=src.events_read or 0,
+    )
 
 
 @dataclass
@@ -429,6 +439,124 @@ def _one_line(text: str, limit: int = 600) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+@dataclass
+class _Job:
+    """One calendar's sync: prepared and finished with the session, read in any thread."""
+
+    src: CalendarSource
+    who: Interviewer
+    reader: Reader | None = None
+    read_result: BusyRead | None = None
+    error: str | None = None
+    reconnect: bool = False
+    seconds: float = 0.0
+
+
+def _failure(job: _Job, exc: BaseException) -> None:
+    src = job.src
+    if isinstance(exc, ReconnectRequired):
+        job.error, job.reconnect = _one_line(str(exc)), True
+    elif isinstance(exc, IntegrationError):  # CalendarError, TokenKeyError, GoogleAuthError
+        job.error = _one_line(str(exc))
+    else:
+        log.error("calendar %s: unexpected failure", job.src.id, exc_info=exc)
+        job.error = (
+            f"{src.label or src.kind}: unexpected failure ({type(exc).__name__}); see the log"
+        )
+
+
+def _prepare(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _Job:
+    """Build the calendar's reader (reads credentials and state: session thread only)."""
+    job = _Job(src, who)
+    started = time.perf_counter()
+    try:
+        factory = BACKENDS.get(src.kind)
+        if factory is None:
+            raise CalendarError(
+                src.label or src.kind, f"{src.kind} calendars are not supported by this build"
+            )
+        job.reader = factory(src, who, cfg)
+    except Exception as exc:  # noqa: BLE001 - one calendar must never stop the others
+        _failure(job, exc)
+    job.seconds = time.perf_counter() - started
+    return job
+
+
+def _read(job: _Job, window: Interval) -> _Job:
+    """Talk to the provider (no database access: safe in a worker thread)."""
+    if job.reader is None:
+        return job
+    started = time.perf_counter()
+    try:
+        job.read_result = job.reader.read(window)
+    except Exception as exc:  # noqa: BLE001 - one calendar must never stop the others
+        _failure(job, exc)
+    job.seconds += time.perf_counter() - started
+    return job
+
+
+def _finish(s: Session, job: _Job, now: datetime) -> SourceResult:
+    """Store what the read found (or keep the last good blocks and record the error)."""
+    src, who = job.src, job.who
+    base: dict[str, Any] = {
+        "source_id": src.id,
+        "label": src.label or src.kind,
+        "kind": src.kind,
+        "interviewer_id": who.id,
+        "interviewer_key": who.key,
+    }
+    started = time.perf_counter()
+    if job.reader is not None:
+        try:
+            job.reader.save(src)
+        except IntegrationError as exc:
+            log.warning("calendar %s: state not saved: %s", src.id, exc)
+    src.last_attempt_at = now
+    src.last_duration_ms = int(job.seconds * 1000)
+    # Writing the source row first takes its row lock (PostgreSQL) or the write lock
+    # (SQLite) before the stored blocks are compared: two syncs of one calendar (the
+    # periodic one and "sync now", or the worker and `panelslot sync`) take turns.
+    s.flush()
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(select(CalendarSource.id).where(CalendarSource.id == src.id).with_for_update())
+    read = job.read_result
+    if read is None:
+        src.last_error = job.error
+        if job.reconnect:
+            src.needs_reconnect = True
+        kept = len(s.scalars(select(BusyBlock.id).where(BusyBlock.source_id == src.id)).all())
+        return SourceResult(
+            **base,
+            ok=False,
+            busy=0,
+            events_read=0,
+            error=job.error,
+            seconds=job.seconds + time.perf_counter() - started,
+            reconnect=job.reconnect,
+            kept_blocks=kept,
+        )
+    if getattr(job.reader, "use_stored", False):  # unchanged and already stored
+        count = src.busy_count or 0
+    else:
+        busy = merge(read.busy)
+        _store_blocks(s, who.id, src.id, busy)
+        count = len(busy)
+    src.last_good_sync_at = now
+    src.last_error = None
+    src.needs_reconnect = False
+    src.events_read = read.events_read
+    src.busy_count = count
+    return SourceResult(
+        **base,
+        ok=True,
+        busy=count,
+        events_read=read.events_read,
+        error=None,
+        seconds=job.seconds + time.perf_counter() - started,
+        unchanged=read.unchanged,
+    )
+
+
 def sync_source(
     s: Session,
     who: Interviewer,
@@ -438,82 +566,46 @@ def sync_source(
 ) -> SourceResult:
     """Read one calendar and store its busy time; never raises for a calendar's fault."""
     cfg = cfg or default_config()
-    window = cfg.window(now)
-    started = time.perf_counter()
-    base: dict[str, Any] = {
-        "source_id": src.id,
-        "label": src.label or src.kind,
-        "kind": src.kind,
-        "interviewer_id": who.id,
-        "interviewer_key": who.key,
-    }
-    factory = BACKENDS.get(src.kind)
-    reader: Reader | None = None
-    error: str | None = None
-    reconnect = False
-    read: BusyRead | None = None
-    try:
-        if factory is None:
-            raise CalendarError(
-                src.label or src.kind, f"{src.kind} calendars are not supported by this build"
-            )
-        reader = factory(src, who, cfg)
-        read = reader.read(window)
-    except ReconnectRequired as exc:
-        error, reconnect = _one_line(str(exc)), True
-    except IntegrationError as exc:  # CalendarError, TokenKeyError, GoogleAuthError
-        error = _one_line(str(exc))
-    except Exception as exc:  # noqa: BLE001 - one calendar must never stop the others
-        log.exception("calendar %s of %s: unexpected failure", src.id, who.key)
-        error = f"{src.label or src.kind}: unexpected failure ({type(exc).__name__}); see the log"
-    if reader is not None:
-        try:
-            reader.save(src)
-        except IntegrationError as exc:
-            log.warning("calendar %s: state not saved: %s", src.id, exc)
-    src.last_attempt_at = now
-    seconds = time.perf_counter() - started
-    src.last_duration_ms = int(seconds * 1000)
-    # Writing the source row first takes its row lock (PostgreSQL) or the write lock
-    # (SQLite) before the stored blocks are compared: two syncs of one calendar (the
-    # periodic one and "sync now", or the worker and `panelslot sync`) take turns.
-    s.flush()
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(select(CalendarSource.id).where(CalendarSource.id == src.id).with_for_update())
-    if read is None:
-        src.last_error = error
-        if reconnect:
-            src.needs_reconnect = True
-        kept = len(s.scalars(select(BusyBlock.id).where(BusyBlock.source_id == src.id)).all())
-        return SourceResult(
-            **base,
-            ok=False,
-            busy=0,
-            events_read=0,
-            error=error,
-            seconds=seconds,
-            reconnect=reconnect,
-            kept_blocks=kept,
-        )
-    busy = merge(read.busy)
-    _store_blocks(s, who.id, src.id, busy)
-    src.last_good_sync_at = now
-    src.last_error = None
-    src.needs_reconnect = False
-    src.events_read = read.events_read
-    src.busy_count = len(busy)
-    return SourceResult(
-        **base,
-        ok=True,
-        busy=len(busy),
-        events_read=read.events_read,
-        error=None,
-        seconds=time.perf_counter() - started,
-        unchanged=read.unchanged,
-    )
+    return _finish(s, _read(_prepare(src, who, cfg), cfg.window(now)), now)
 
 
 Progress = Callable[[SourceResult], None]
+
+
+def sync_sources(
+    s: Session,
+    pairs: Sequence[tuple[Interviewer, CalendarSource]],
+    now: datetime,
+    cfg: SyncConfig | None = None,
+    *,
+    commit: bool = False,
+    progress: Progress | None = None,
+) -> list[SourceResult]:
+    """Sync many calendars: up to ``cfg.parallel`` provider reads at once, while the
+    results are stored one by one, in order, by this thread (the session's)."""
+    cfg = cfg or default_config()
+    window = cfg.window(now)
+    results: list[SourceResult] = []
+
+    def done(job: _Job) -> None:
+        result = _finish(s, job, now)
+        if commit:
+            s.commit()
+        else:
+            s.flush()
+        results.append(result)
+        if progress is not None:
+            progress(result)
+
+    if cfg.parallel <= 1 or len(pairs) <= 1:
+        for who, src in pairs:
+            done(_read(_prepare(src, who, cfg), window))
+        return results
+    with ThreadPoolExecutor(max_workers=cfg.parallel, thread_name_prefix="calsync") as pool:
+        futures = [pool.submit(_read, _prepare(src, who, cfg), window) for who, src in pairs]
+        for future in futures:
+            done(future.result())
+    return results
 
 
 def sync_interviewer(
@@ -526,20 +618,8 @@ def sync_interviewer(
     progress: Progress | None = None,
 ) -> list[SourceResult]:
     """Read every calendar of ``who``; a failing one keeps its last good blocks."""
-    results = []
-    for src_id in [c.id for c in who.calendars]:
-        src = s.get(CalendarSource, src_id)
-        if src is None:
-            continue
-        result = sync_source(s, who, src, now, cfg)
-        if commit:
-            s.commit()
-        else:
-            s.flush()
-        results.append(result)
-        if progress is not None:
-            progress(result)
-    return results
+    pairs = [(who, src) for src in who.calendars]
+    return sync_sources(s, pairs, now, cfg, commit=commit, progress=progress)
 
 
 def plan(s: Session, interviewer_ids: Sequence[int] | None = None) -> list[Interviewer]:
@@ -561,10 +641,8 @@ def sync_all(
     commit: bool = False,
     progress: Progress | None = None,
 ) -> list[SourceResult]:
-    out: list[SourceResult] = []
-    for who in plan(s, interviewer_ids):
-        out.extend(sync_interviewer(s, who, now, cfg, commit=commit, progress=progress))
-    return out
+    pairs = [(who, src) for who in plan(s, interviewer_ids) for src in who.calendars]
+    return sync_sources(s, pairs, now, cfg, commit=commit, progress=progress)
 
 
 # ---------------------------------------------------------------- staleness
@@ -712,35 +790,38 @@ def live_check(
     """
     cfg = cfg or default_config()
     result = LiveCheck()
-    for who in plan(s, list(interviewer_ids)):
-        spans: list[Interval] = []
-        for src in who.calendars:
-            factory = BACKENDS.get(src.kind)
-            why = ""
-            try:
-                if factory is None:
-                    raise CalendarError(src.label or src.kind, "not readable live")
-                spans.extend(factory(src, who, cfg).read(window).busy)
-                continue
-            except IntegrationError as exc:
-                why = _one_line(str(exc), 300)
-            except Exception as exc:  # noqa: BLE001 - fall back to stored data
-                why = f"unexpected failure ({type(exc).__name__})"
-            result.fallbacks.setdefault(who.id, []).append(why)
-            rows = s.execute(
-                select(BusyBlock.start, BusyBlock.end).where(
-                    BusyBlock.source_id == src.id,
-                    BusyBlock.start < window.end,
-                    BusyBlock.end > window.start,
-                )
+    people = plan(s, list(interviewer_ids))
+    jobs = [_prepare(src, who, cfg) for who in people for src in who.calendars]
+    if len(jobs) > 1 and cfg.parallel > 1:
+        with ThreadPoolExecutor(max_workers=cfg.parallel, thread_name_prefix="live") as pool:
+            jobs = list(pool.map(lambda j: _read(j, window), jobs))
+    else:
+        jobs = [_read(j, window) for j in jobs]
+    spans: dict[int, list[Interval]] = {who.id: [] for who in people}
+    for job in jobs:
+        read = job.read_result
+        if read is not None and not getattr(job.reader, "use_stored", False):
+            spans[job.who.id].extend(read.busy)
+            continue
+        if read is None:  # could not be read live: the stored blocks stand in
+            result.fallbacks.setdefault(job.who.id, []).append(
+                _one_line(job.error or "not readable live", 300)
             )
-            spans.extend(Interval(a, b) for a, b in rows)
+        rows = s.execute(
+            select(BusyBlock.start, BusyBlock.end).where(
+                BusyBlock.source_id == job.src.id,
+                BusyBlock.start < window.end,
+                BusyBlock.end > window.start,
+            )
+        )
+        spans[job.who.id].extend(Interval(a, b) for a, b in rows)
+    for who_id, found in spans.items():
         clipped = [
             Interval(max(iv.start, window.start), min(iv.end, window.end))
-            for iv in spans
+            for iv in found
             if iv.start < window.end and window.start < iv.end
         ]
-        result.busy[who.id] = merge(clipped)
+        result.busy[who_id] = merge(clipped)
     return result
 
 

@@ -119,6 +119,7 @@ SCHEMA: tuple[Opt, ...] = (
     Opt("sync", "days_ahead", int, 90, "busy time is read this many days ahead"),
     Opt("sync", "feed_max_mb", float, 10.0, "ICS feeds larger than this are refused"),
     Opt("sync", "timeout_seconds", float, 20.0, "network timeout when reading a calendar"),
+    Opt("sync", "parallel", int, 4, "calendars read from their providers at once"),
     Opt("sync", "allow_private_feeds", bool, False, "let interviewers add loopback/LAN URLs"),
     Opt("google", "client_id", str, "", "OAuth client id (env PANELSLOT_GOOGLE_CLIENT_ID)"),
     Opt("google", "client_secret", str, "", "OAuth client secret", secret=True),
