@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 
 from scheduler.availability import (
     Person,
-    allowed_starts,
     busy_fraction,
     contains,
     covered,
     prepare_person,
 )
+from scheduler.checks import check_option
 from scheduler.errors import SearchError
-from scheduler.grid import grid_points, on_grid
+from scheduler.grid import grid_points
 from scheduler.intervals import from_seconds, to_seconds
 from scheduler.localtime import local_instant, zone
 from scheduler.matching import Candidates, all_assignments, best_assignment, feasible
@@ -388,108 +388,4 @@ def pick_diverse(options: Sequence[Option], limit: int, candidate_tz: str) -> li
     return [by_item[item] for item in select(list(by_item), limit)]
 
 
-def check_option(
-    option: Option,
-    loop: Loop,
-    interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
-    *,
-    now: datetime,
-    booked: Mapping[str, Sequence[Interval]] | None = None,
-) -> list[str]:
-    """Problems that make ``option`` invalid now (an empty list: still valid).
-
-    Checks every rule but the candidate's hours and window, which were fixed
-    when the option was offered.
-    """
-    problems = _shape_problems(option, loop)
-    if problems:
-        return problems
-    settings = loop.settings
-    if option.start < now + timedelta(hours=settings.min_notice_hours):
-        problems.append(f"starts {option.start.isoformat()}, inside the minimum notice")
-    problems.extend(_gap_problems(option, loop))
-    seen: set[str] = set()
-    for slot in option.sessions:
-        problems.extend(_slot_problems(slot, loop, interviewers, busy, booked or {}, seen))
-    return problems
-
-
-def _shape_problems(option: Option, loop: Loop) -> list[str]:
-    names = [s.name for s in option.sessions]
-    wanted = [s.name for s in loop.sessions]
-    if sorted(names) != sorted(wanted):
-        return [f"sessions {names} do not match the loop's {wanted}"]
-    if loop.order == "fixed" and names != wanted:
-        return [f"sessions {names} are not in the loop's order {wanted}"]
-    return []
-
-
-def _gap_problems(option: Option, loop: Loop) -> list[str]:
-    problems = []
-    low, high = timedelta(minutes=loop.min_gap_minutes), timedelta(minutes=loop.max_gap_minutes)
-    for before, after in itertools.pairwise(option.sessions):
-        if not low <= after.start - before.end <= high:
-            problems.append(f"gap before {after.name!r} is outside {low}..{high}")
-    return problems
-
-
-def _spec(loop: Loop, name: str) -> SessionSpec:
-    return next(s for s in loop.sessions if s.name == name)
-
-
-def _slot_problems(
-    slot: SessionSlot,
-    loop: Loop,
-    interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
-    booked: Mapping[str, Sequence[Interval]],
-    seen: set[str],
-) -> list[str]:
-    spec = _spec(loop, slot.name)
-    start, end = to_seconds(slot.start), to_seconds(slot.end)
-    problems = []
-    if end - start != spec.duration_minutes * 60:
-        problems.append(f"{slot.name!r} lasts {end - start}s, not {spec.duration_minutes} minutes")
-    if not on_grid(start, loop.settings.granularity_minutes * 60):
-        problems.append(
-            f"{slot.name!r} starts off the {loop.settings.granularity_minutes}-minute grid"
-        )
-    if len(slot.interviewers) != spec.required:
-        problems.append(
-            f"{slot.name!r} has {len(slot.interviewers)} interviewers, needs {spec.required}"
-        )
-    for person in slot.interviewers:
-        problems.extend(
-            _person_problems(slot, spec, person, loop, interviewers, busy, booked, seen)
-        )
-    return problems
-
-
-def _person_problems(
-    slot: SessionSlot,
-    spec: SessionSpec,
-    person: str,
-    loop: Loop,
-    interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
-    booked: Mapping[str, Sequence[Interval]],
-    seen: set[str],
-) -> list[str]:
-    if person not in spec.pool or person not in interviewers:
-        return [f"{person!r} is not in the pool of {slot.name!r}"]
-    if person in seen:
-        return [f"{person!r} sits in two sessions"]
-    seen.add(person)
-    start, end = to_seconds(slot.start), to_seconds(slot.end)
-    pad = (loop.settings.buffer_before_minutes * 60, loop.settings.buffer_after_minutes * 60)
-    horizon = Interval(slot.start - timedelta(days=2), slot.end + timedelta(days=2))
-    who = prepare_person(
-        interviewers[person], busy.get(person, ()), booked.get(person, ()), horizon, pad
-    )
-    problems = []
-    if not contains(allowed_starts(who.work, who.busy, end - start, pad), start):
-        problems.append(f"{person!r} is busy or outside working hours for {slot.name!r}")
-    if not who.under_cap(start):
-        problems.append(f"{person!r} is at their daily interview limit")
-    return problems
+__all__ = ["check_option", "find_options", "pick_diverse"]
