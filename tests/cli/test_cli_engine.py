@@ -342,3 +342,50 @@ def test_console_script_help():
 
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
     assert "slots" in out and "busy" in out
+
+
+@pytest.fixture
+def ics_url():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server API
+            body = ALICE_ICS.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/alice.ics"
+    server.shutdown()
+    server.server_close()
+
+
+def test_calendars_may_be_urls(workdir, ics_url):
+    (workdir / "team.toml").write_text(CONFIG.replace('["alice.ics"]', f'["{ics_url}"]'))
+    (workdir / "alice.ics").unlink()
+    data = json.loads(slots(workdir, "--json", "--limit", "0").output)
+    starts = sorted(o["sessions"][0]["start"] for o in data["options"])
+    assert starts == ["2027-03-02T09:00:00Z", "2027-03-02T10:30:00Z", "2027-03-02T11:00:00Z"]
+    busy = run(
+        "busy",
+        ics_url,
+        "--timezone",
+        "Europe/London",
+        "--from",
+        "2027-03-02",
+        "--to",
+        "2027-03-02",
+        "--json",
+    )
+    assert json.loads(busy.output) == {
+        "busy": [{"start": "2027-03-02T10:00:00Z", "end": "2027-03-02T10:30:00Z"}]
+    }
