@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import tomllib
@@ -241,6 +242,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+LINK_TOKEN = "eyJyIjoxLCJuIjoiWk00M3pDX0pia2N4Z1lOa25haVF5dyJ9.awtX1g.2C-oMd8VR1u0QLtb4B61XN1HB9M"
+
+
 def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
     """`panelslot serve` (gunicorn) and `panelslot worker` as real processes on one database."""
     import json
@@ -291,6 +295,9 @@ def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
         assert status == 200 and body["database"] == "ok" and body["worker"] == "ok", body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as resp:
             assert resp.status == 200 and b"Sign in" in resp.read()
+        secret_link = f"http://127.0.0.1:{port}/c/{LINK_TOKEN}?tz=Asia%2FKolkata"
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(secret_link, timeout=5).read()
     finally:
         for p in procs:
             p.terminate()
@@ -300,6 +307,9 @@ def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(5)
+    served = procs[0].stdout.read().decode() if procs[0].stdout else ""
+    assert "GET /c/[hidden]?[hidden]" in served  # the access log line, token redacted
+    assert LINK_TOKEN not in served
 
 
 def test_serve_refuses_without_secret(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -268,6 +268,7 @@ def serve_command(
         "bind": bind,
         "workers": workers or int(settings["server.workers"]),
         "accesslog": "-",
+        "logger_class": "web.logredact.RedactingGunicornLogger",
         "timeout": 60,
     }
 
@@ -346,6 +347,9 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
     worker.start(blocking=False)
     from werkzeug.serving import run_simple
 
+    from web.logredact import install_werkzeug_filter
+
+    install_werkzeug_filter()
     try:
         run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
     except OSError as exc:
