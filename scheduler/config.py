@@ -252,6 +252,11 @@ def parse_loop(source: str, index: int, table: Any, base: Settings, known: set[s
     )
     if not sessions:
         raise reader.error(reader.field("sessions"), [], "a loop needs at least one session")
+    names = [spec.name for spec in sessions]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            field = f"{reader.field('sessions')}[{index}].name"
+            raise reader.error(field, name, "two sessions of this loop have this name")
     return Loop(ident, reader.text("name", ident), sessions, order, min_gap, max_gap, settings)
 
 

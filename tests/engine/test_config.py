@@ -119,3 +119,9 @@ def test_bad_granularity():
     assert error("[scheduling]\ngranularity_minutes = 0\n" + BASE).field == (
         "scheduling.granularity_minutes"
     )
+
+
+def test_session_names_are_unique_within_a_loop():
+    second = '\n[[loops.sessions]]\nname = "System design"\nduration_minutes = 30\ninterviewers = ["bob"]\n'
+    err = error(BASE + second)
+    assert err.field == "loops[0].sessions[1].name" and err.value == "System design"
