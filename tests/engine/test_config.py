@@ -122,6 +122,9 @@ def test_bad_granularity():
 
 
 def test_session_names_are_unique_within_a_loop():
-    second = '\n[[loops.sessions]]\nname = "System design"\nduration_minutes = 30\ninterviewers = ["bob"]\n'
+    second = (
+        '\n[[loops.sessions]]\nname = "System design"\nduration_minutes = 30\n'
+        'interviewers = ["bob"]\n'
+    )
     err = error(BASE + second)
     assert err.field == "loops[0].sessions[1].name" and err.value == "System design"
