@@ -394,7 +394,7 @@ def reschedule(token: str) -> ResponseReturnValue:
     b = services.active_booking(req)
     assert b is not None
     if not service.can_change(b, now(), _policy()):
-        return _booked_page(req, error=service._cutoff_message(_policy()), code=409)
+        return _booked_page(req, error=service.cutoff_message(_policy()), code=409)
     if request.method == "GET":
         return _offer_page(req, mode="reschedule")
     option_id, key = _option_id(), _idem_key()
