@@ -145,6 +145,14 @@ class LoopForm(FlaskForm):
     video_url_template = StringField(
         "Video link template", validators=[Optional(), Length(max=500)]
     )
+    video = SelectField(
+        "Video link",
+        choices=[
+            ("template", "The link template above"),
+            ("google_meet", "Google Meet (organiser's Google Calendar; else the template)"),
+        ],
+        default="template",
+    )
     show_interviewer_names = BooleanField("Show interviewer names to the candidate", default=True)
     sessions = FieldList(FormField(SessionSubForm), min_entries=1)
 

@@ -131,6 +131,8 @@ class Loop(Base):
     buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=10)
     video_url_template: Mapped[str] = mapped_column(Text, default="")
+    # Issue 5: "template" (video_url_template) | "google_meet" (organiser's Google Calendar)
+    video: Mapped[str] = mapped_column(String(16), default="template", server_default="template")
     show_interviewer_names: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -244,6 +246,9 @@ class Booking(Base):
     # Issue 5: the zone the candidate booked in; the UID stem kept across reschedules.
     candidate_tz: Mapped[str | None] = mapped_column(String(64), nullable=True)
     uid_base: Mapped[str] = mapped_column(String(100), default="")
+    # the video link decided for this booking (a Google Meet URL, or the template's URL when
+    # Meet could not be had); None: not decided yet (the template applies, or Meet is pending)
+    video_link: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     request: Mapped[SchedulingRequest] = relationship(back_populates="bookings")
     sessions: Mapped[list[BookingSession]] = relationship(

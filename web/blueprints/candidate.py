@@ -20,7 +20,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature
 from markupsafe import Markup, escape
@@ -294,6 +302,7 @@ def _booked_page(
                 "candidate.landing", token=request.view_args["token"] if request.view_args else ""
             ),
             video=service.video_url(req, b),
+            video_pending=service.meet_pending(req, b),
             coordinator=req.coordinator,
         ),
         code,

@@ -464,6 +464,7 @@ def _save_loop(form: LoopForm, row: Loop) -> None:
         "buffer_before_minutes",
         "buffer_after_minutes",
         "video_url_template",
+        "video",
         "show_interviewer_names",
     ):
         val = getattr(form, f).data

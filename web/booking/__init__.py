@@ -11,7 +11,8 @@ The package is split by concern; this module re-exports the names other code use
 - :mod:`.service`: book / reschedule / cancel, each one transaction
 - :mod:`.invites`, :mod:`.outbox`, :mod:`.reminders`: invites and mails through the outbox
 - :mod:`.refresh`: fresh options for stale requests, holds, "none of these work"
-- :mod:`.calendar_events`: interview events in interviewers' calendars (and Google Meet links)
+- :mod:`.calendar_events`: interview events in interviewers' calendars (creating the Meet)
+- :mod:`.video`: the video link (URL template or Google Meet) and whose calendar makes it
 """
 
 from web.booking.calendar_events import (
@@ -30,7 +31,6 @@ from web.booking.invites import (
     download_ics,
     google_links,
     session_groups,
-    video_url,
     when_text,
 )
 from web.booking.outbox import none_work
@@ -60,13 +60,26 @@ from web.booking.refresh import (
 )
 from web.booking.service import book, cancel, cancel_in_session, reschedule
 from web.booking.transactions import write_transaction
+from web.booking.video import (
+    GOOGLE_MEET,
+    TEMPLATE,
+    VIDEO_CHOICES,
+    meet_organiser,
+    meet_pending,
+    template_url,
+    video_note,
+    video_url,
+)
 from web.models import Booking, BookingSession, OfferedOption, SchedulingRequest
 
 __all__ = [
     "BOOKED",
+    "GOOGLE_MEET",
     "OPEN",
     "PICTURE_TTL",
     "REFRESH_EVERY",
+    "TEMPLATE",
+    "VIDEO_CHOICES",
     "WRITERS",
     "Booking",
     "BookingClosed",
@@ -97,6 +110,8 @@ __all__ = [
     "job_writeback",
     "live_busy",
     "loop_picture",
+    "meet_organiser",
+    "meet_pending",
     "none_work",
     "parse_reminders",
     "recheck",
@@ -106,9 +121,11 @@ __all__ = [
     "reschedule",
     "session_groups",
     "stored_option",
+    "template_url",
     "top_up_in",
     "utc",
     "valid_options",
+    "video_note",
     "video_url",
     "when_text",
     "write_transaction",

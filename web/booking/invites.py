@@ -18,6 +18,7 @@ from integrations.invites import (
     loop_uid,
 )
 from web.booking.policy import BookingPolicy
+from web.booking.video import video_url
 from web.models import (
     Booking,
     BookingSession,
@@ -55,11 +56,6 @@ def session_groups(b: Booking) -> list[SessionGroup]:
         )
         for uid, rows in groups.items()
     ]
-
-
-def video_url(req: SchedulingRequest, b: Booking) -> str:
-    template = req.loop.video_url_template or ""
-    return template.replace("{request}", str(req.id)).replace("{booking}", b.uid_base)
 
 
 def candidate_zone(req: SchedulingRequest, b: Booking | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -21,12 +22,12 @@ from web.booking.invites import (
     organizer_of,
     outbox_mail,
     session_groups,
-    video_url,
     when_text,
 )
 from web.booking.policy import BookingPolicy
-from web.booking.reminders import add_reminders
+from web.booking.reminders import add_reminders, cancel_reminders
 from web.booking.transactions import audit
+from web.booking.video import meet_pending, video_note, video_url
 from web.models import (
     Booking,
     BookingSession,
@@ -49,73 +50,166 @@ def outbox_booked(
     link: str = "",
 ) -> None:
     groups = session_groups(b)
-    tz = candidate_zone(req, b)
     verb = "rescheduled" if previous else "booked"
+    request_copies(
+        s,
+        req,
+        b,
+        groups,
+        now,
+        policy,
+        prefix="Updated: " if previous else "",
+        intro=f"Your interview ({req.loop.name}) is {verb}:",
+        link=link,
+    )
+    if previous is not None:
+        outbox_dropped_people(s, req, previous, b, now, policy)
+    add_reminders(s, req, b, groups, now, policy, link=link)
+    coordinator_notice(
+        s,
+        req,
+        groups,
+        now,
+        subject=f"{req.candidate_name} {verb} {req.loop.name}",
+        intro=f"{req.candidate_name} {verb} their interview ({req.loop.name}):",
+        note=video_note(req, b),
+    )
+
+
+def outbox_video_update(
+    s: Session,
+    req: SchedulingRequest,
+    b: Booking,
+    now: datetime,
+    policy: BookingPolicy,
+    *,
+    note: str,
+    link: str = "",
+) -> None:
+    """The video link is decided after booking: an updated REQUEST (the caller has raised
+    SEQUENCE) to everyone, reminders re-made with the link, and a line to the coordinator."""
+    groups = session_groups(b)
+    request_copies(
+        s,
+        req,
+        b,
+        groups,
+        now,
+        policy,
+        prefix="Updated: ",
+        intro=f"Your interview ({req.loop.name}) has its video link now:",
+        link=link,
+    )
+    cancel_reminders(s, req)
+    add_reminders(s, req, b, groups, now, policy, link=link)
+    coordinator_notice(
+        s,
+        req,
+        groups,
+        now,
+        subject=f"Video link: {req.candidate_name}, {req.loop.name}",
+        intro=f"The interview of {req.candidate_name} ({req.loop.name}):",
+        note=note,
+    )
+
+
+def join_text(req: SchedulingRequest, b: Booking) -> str:
+    url = video_url(req, b)
+    if url:
+        return f"\n\nJoin: {url}"
+    if meet_pending(req, b):
+        return "\n\nThe Google Meet link follows in an updated invitation."
+    return ""
+
+
+def request_copies(
+    s: Session,
+    req: SchedulingRequest,
+    b: Booking,
+    groups: Sequence[SessionGroup],
+    now: datetime,
+    policy: BookingPolicy,
+    *,
+    prefix: str,
+    intro: str,
+    link: str,
+) -> None:
+    """REQUEST invites to the candidate and every interviewer, with a text part each."""
     try:
         cand_copies, staff_copies = invites(
             req, b, groups, now, policy, method="REQUEST", sequence=b.sequence
         )
     except InviteError as exc:
         raise BookingClosed(f"The invite cannot be built: {exc}") from None
+    join = join_text(req, b)
+    tz = candidate_zone(req, b)
     lines = "\n".join(f"- {g.name}: {when_text(g.start, g.end, tz)}" for g in groups)
-    url = video_url(req, b)
-    join = f"\n\nJoin: {url}" if url else ""
+    change = (
+        f"To reschedule or cancel: {link}"
+        if link
+        else "To reschedule or cancel, use the link in your first e-mail."
+    )
     for summary, ics in cand_copies:
+        body = (
+            f"Hello {req.candidate_name},\n\n{intro}\n{lines}{join}\n\n"
+            f"The attached invitation adds it to your calendar. {change}"
+        )
         s.add(
             outbox_mail(
                 req,
                 "invite",
                 req.candidate_email,
-                f"{'Updated: ' if previous else ''}{summary}",
-                f"Hello {req.candidate_name},\n\nYour interview ({req.loop.name}) is {verb}:\n"
-                f"{lines}{join}\n\nThe attached invitation adds it to your calendar. "
-                + (
-                    f"To reschedule or cancel: {link}"
-                    if link
-                    else "To reschedule or cancel, use the link in your first e-mail."
-                ),
+                f"{prefix}{summary}",
+                body,
                 now,
                 ics=ics,
                 method="REQUEST",
             )
         )
     for addr, ics, summary in staff_copies:
-        who = next((p for g in groups for p in g.people if p.email.lower() == addr.lower()), None)
-        ptz = who.timezone if who and zone_ok(who.timezone) else "UTC"
-        mine = [g for g in groups if any(p.email.lower() == addr.lower() for p in g.people)]
-        text_lines = "\n".join(f"- {g.name}: {when_text(g.start, g.end, ptz)}" for g in mine)
         s.add(
             outbox_mail(
                 req,
                 "invite",
                 addr,
-                f"{'Updated: ' if previous else ''}{summary}",
-                f"Hello {who.name if who else ''},\n\nYou interview {req.candidate_name} "
-                f"({req.loop.name}):\n{text_lines}{join}",
+                f"{prefix}{summary}",
+                staff_text(req, groups, addr, join),
                 now,
                 ics=ics,
                 method="REQUEST",
             )
         )
-    if previous is not None:
-        outbox_dropped_people(s, req, previous, b, now, policy)
-    add_reminders(s, req, b, groups, now, policy, link=link)
-    coord = req.coordinator
-    s.add(
-        outbox_mail(
-            req,
-            "booking_notice",
-            coord.email,
-            f"{req.candidate_name} {verb} {req.loop.name}",
-            f"{req.candidate_name} {verb} their interview ({req.loop.name}):\n"
-            + "\n".join(
-                f"- {g.name} with {', '.join(p.name for p in g.people)}: "
-                f"{when_text(g.start, g.end, coord.timezone if zone_ok(coord.timezone) else 'UTC')}"
-                for g in groups
-            ),
-            now,
-        )
+
+
+def staff_text(req: SchedulingRequest, groups: Sequence[SessionGroup], addr: str, join: str) -> str:
+    who = next((p for g in groups for p in g.people if p.email.lower() == addr.lower()), None)
+    ptz = who.timezone if who and zone_ok(who.timezone) else "UTC"
+    mine = [g for g in groups if any(p.email.lower() == addr.lower() for p in g.people)]
+    text_lines = "\n".join(f"- {g.name}: {when_text(g.start, g.end, ptz)}" for g in mine)
+    return (
+        f"Hello {who.name if who else ''},\n\nYou interview {req.candidate_name} "
+        f"({req.loop.name}):\n{text_lines}{join}"
     )
+
+
+def coordinator_notice(
+    s: Session,
+    req: SchedulingRequest,
+    groups: Sequence[SessionGroup],
+    now: datetime,
+    *,
+    subject: str,
+    intro: str,
+    note: str = "",
+) -> None:
+    coord = req.coordinator
+    tz = coord.timezone if zone_ok(coord.timezone) else "UTC"
+    lines = "\n".join(
+        f"- {g.name} with {', '.join(p.name for p in g.people)}: {when_text(g.start, g.end, tz)}"
+        for g in groups
+    )
+    body = f"{intro}\n{lines}" + (f"\n\n{note}" if note else "")
+    s.add(outbox_mail(req, "booking_notice", coord.email, subject, body, now))
 
 
 def outbox_dropped_people(

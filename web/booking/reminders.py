@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from web.booking.invites import SessionGroup, candidate_zone, outbox_mail, video_url, when_text
+from web.booking.invites import SessionGroup, candidate_zone, outbox_mail, when_text
 from web.booking.policy import BookingPolicy
+from web.booking.video import video_url
 from web.models import (
     Booking,
     OutboxMail,

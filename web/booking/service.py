@@ -40,6 +40,7 @@ from web.booking.transactions import (
     replay_of,
     write_transaction,
 )
+from web.booking.video import writeback_payload
 from web.db import Database
 from web.models import (
     Booking,
@@ -96,7 +97,12 @@ def book(
             services.release_holds(s, req)
             s.flush()
             outbox_booked(s, req, b, now, policy, previous=None, link=link)
-            jobs.enqueue(s, "calendar_writeback", {"booking_ids": [b.id]}, requested_by=actor)
+            jobs.enqueue(
+                s,
+                "calendar_writeback",
+                writeback_payload(req, [b.id], policy, link),
+                requested_by=actor,
+            )
             audit(s, now, actor, "booking_created", req, booking=b.id, option=row.rank)
             s.flush()
             return Outcome(b.id, True, b.status)
@@ -170,12 +176,16 @@ def reschedule(
                 uid_base=old.uid_base,
             )
             carry_event_ids(old, b)
+            b.video_link = old.video_link  # the Meet (or template) link stays with the interview
             req.status = "rescheduled"
             cancel_reminders(s, req)
             s.flush()
             outbox_booked(s, req, b, now, policy, previous=old, link=link)
             jobs.enqueue(
-                s, "calendar_writeback", {"booking_ids": [b.id, old.id]}, requested_by=actor
+                s,
+                "calendar_writeback",
+                writeback_payload(req, [b.id, old.id], policy, link),
+                requested_by=actor,
             )
             audit(s, now, actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
             s.flush()
