@@ -83,7 +83,10 @@ class SyncConfig:
                 token_uri=settings["google.token_uri"],
             )
         key = settings["security.token_key"]
-        token_env = {**env, "PANELSLOT_TOKEN_KEY": key} if key else None
+        origin = getattr(settings, "origins", {}).get("security.token_key", "")
+        # a key from the environment is read from it at each use (it may be rotated)
+        live = not key or origin.startswith("environment")
+        token_env = None if live else {**env, "PANELSLOT_TOKEN_KEY": key}
         return cls(
             ahead=timedelta(days=int(settings["sync.days_ahead"])),
             stale_after=timedelta(minutes=float(settings["sync.stale_after_minutes"])),
