@@ -149,6 +149,7 @@ class SourceResult:
     unchanged: bool = False
     reconnect: bool = False
     kept_blocks: int = 0  # last good blocks kept when the read failed
+    warnings: tuple[str, ...] = ()  # what the reader guessed or repaired (unknown TZIDs ...)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -164,6 +165,7 @@ class SourceResult:
             "error": self.error,
             "reconnect": self.reconnect,
             "kept_blocks": self.kept_blocks,
+            "warnings": list(self.warnings),
         }
 
 
@@ -498,6 +500,15 @@ def _read(job: _Job, window: Interval) -> _Job:
     return job
 
 
+def _warnings(read: BusyRead) -> tuple[str, ...]:
+    notes = list(getattr(read, "warnings", ()))
+    for tzid in getattr(read, "unknown_tzids", ()):
+        text = f"unknown time zone {tzid!r}: its times were read in the interviewer's zone"
+        if not any(tzid in n for n in notes):
+            notes.append(text)
+    return tuple(_one_line(n, 300) for n in notes)
+
+
 def _finish(s: Session, job: _Job, now: datetime) -> SourceResult:
     """Store what the read found (or keep the last good blocks and record the error)."""
     src, who = job.src, job.who
@@ -557,6 +568,7 @@ def _finish(s: Session, job: _Job, now: datetime) -> SourceResult:
         error=None,
         seconds=job.seconds + time.perf_counter() - started,
         unchanged=read.unchanged,
+        warnings=_warnings(read),
     )
 
 

@@ -243,3 +243,24 @@ def test_two_syncs_of_one_calendar_at_once_store_each_block_once(
     with db.session() as s:
         rows = s.execute(select(BusyBlock.start).where(BusyBlock.source_id == sid)).all()
     assert len(rows) == 4
+
+
+def test_unknown_tzid_is_a_warning_not_a_failure(
+    db: Database, company: Any, feeds: FeedServer
+) -> None:
+    body = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:mars\r\n"
+        b"DTSTAMP:20270101T000000Z\r\nDTSTART;TZID=Mars/Olympus_Mons:20270302T100000\r\n"
+        b"DTEND;TZID=Mars/Olympus_Mons:20270302T110000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    feeds.routes["/mars.ics"] = Static(body)
+    feeds.routes["/bob.ics"] = Static(BOB)
+    sid = add_source(db, "alice", kind="ics", label="mars", url=feeds.url("/mars.ics"))
+    add_source(db, "bob", kind="ics", label="bob-work", url=feeds.url("/bob.ics"))
+    results = run_sync(db, NOW)
+    mars = results["mars"]
+    assert mars.ok and results["bob-work"].ok
+    assert any("Mars/Olympus_Mons" in w for w in mars.warnings)
+    assert mars.as_json()["warnings"] == list(mars.warnings)
+    # alice is in Africa/Lagos (UTC+1): 10:00 there is 09:00Z
+    assert blocks(db, sid) == [(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10))]

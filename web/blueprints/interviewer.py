@@ -202,6 +202,8 @@ def _test_now(s: Any, who: Interviewer, src: CalendarSource) -> None:
             f"event{'s' if result.events_read != 1 else ''} read, "
             f"{week} busy block{'s' if week != 1 else ''} this week."
         )
+        for note in result.warnings[:3]:
+            flash(f"{src.label}: note: {note}")
     elif result.reconnect:
         flash(f"{src.label}: access was revoked or expired; connect again.")
     else:

@@ -45,7 +45,10 @@ def _table(results: list[Any]) -> list[str]:
             str(r.events_read) if r.ok else "-",
             str(r.busy) if r.ok else "-",
             f"{r.seconds:.2f}s",
-            ("ok (unchanged)" if r.unchanged else "ok")
+            (
+                ("ok (unchanged)" if r.unchanged else "ok")
+                + (f"; {len(r.warnings)} warning(s): {r.warnings[0]}" if r.warnings else "")
+            )
             if r.ok
             else f"{'RECONNECT' if r.reconnect else 'ERROR'}: {r.error} "
             f"(kept {r.kept_blocks} last good blocks)",
