@@ -75,7 +75,10 @@ def sources(db: Database) -> list[CalendarSource]:
 
 
 def test_bad_or_revoked_links_are_404(client: Any, page: str, db: Database) -> None:
-    assert client.get(page).status_code == 200
+    ok = client.get(page)
+    assert ok.status_code == 200
+    assert ok.headers["Referrer-Policy"] == "no-referrer"  # the link never leaks as a Referer
+    assert "no-store" in ok.headers["Cache-Control"]
     assert client.get(page[:-3] + "xyz").status_code == 404
     with db.session() as s:
         s.scalars(select(Interviewer).where(Interviewer.key == "alice")).one().link_nonce = "new"

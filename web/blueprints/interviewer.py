@@ -322,6 +322,14 @@ def _actor(who: Interviewer) -> str:
     return f"interviewer:{who.key}"
 
 
+@bp.after_request
+def _private_headers(resp: WResponse) -> WResponse:
+    """The personal link is in the address: never send it on as a Referer, never cache."""
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers.setdefault("Cache-Control", "private, no-store")
+    return resp
+
+
 # ---------------------------------------------------------------- staleness on coordinator pages
 
 
