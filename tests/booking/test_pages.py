@@ -183,6 +183,40 @@ def test_stale_options_are_not_offered(client: Any, db: Database, company: Any) 
     assert f'value="{sent.option_ids[1]}"' in html
 
 
+def test_offer_page_reads_the_database_twice(client: Any, db: Database, company: Any) -> None:
+    """The request with its coordinator, loop and options in one query; busy time and
+    bookings of the options' interviewers in another (a booking made meanwhile still counts)."""
+    from sqlalchemy import event
+
+    sent = send_request(db)
+    client.get(sent.url)  # sent -> opened (a write)
+    other = send_request(db, email="other@example.org", options=[_option(db, sent, 0)])
+    from web import booking
+
+    booking.book(
+        db,
+        other.request_id,
+        other.option_ids[0],
+        idempotency_key="other-key-0123456789",
+        candidate_tz=None,
+        now=NOW,
+        policy=booking.BookingPolicy(),
+    )
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        html = _html(client.get(sent.url))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(seen) == 2, seen
+    assert f'value="{sent.option_ids[0]}"' not in html  # taken by the other booking
+    assert f'value="{sent.option_ids[1]}"' in html
+
+
 def test_fresh_options_when_every_offered_one_went_stale(
     app: Any, client: Any, db: Database, company: Any
 ) -> None:

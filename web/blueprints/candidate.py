@@ -24,6 +24,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -32,6 +33,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature
 from markupsafe import Markup, escape
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from web import booking as service
 from web import services
@@ -94,6 +97,37 @@ def _policy() -> service.BookingPolicy:
 
 def _request_for(token: str) -> SchedulingRequest:
     """The request of a valid link, or a friendly page (raised)."""
+    _prefetch(token)
+    return _verified_request(token)
+
+
+def _prefetch(token: str) -> None:
+    """Read the link's request with its coordinator, loop and offered options in one query,
+    so that the token check and the page find them in the session (no lazy queries). Only
+    the signature is looked at here; :func:`_verified_request` does every check."""
+    try:
+        data = services._serializer(str(current_app.config["SECRET_KEY"])).loads(token)
+    except BadSignature:
+        return
+    if isinstance(data, dict) and isinstance(data.get("r"), int):
+        rows = db_session().scalars(_request_query(), {"rid": data["r"]})
+        g.candidate_request = rows.unique().one_or_none()  # kept: the session holds it weakly
+
+
+@lru_cache(maxsize=1)
+def _request_query() -> Any:
+    return (
+        select(SchedulingRequest)
+        .where(SchedulingRequest.id == bindparam("rid"))
+        .options(
+            joinedload(SchedulingRequest.coordinator),
+            joinedload(SchedulingRequest.loop),
+            joinedload(SchedulingRequest.options),
+        )
+    )
+
+
+def _verified_request(token: str) -> SchedulingRequest:
     s = db_session()
     secret = str(current_app.config["SECRET_KEY"])
     try:

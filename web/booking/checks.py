@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from scheduler import engine
@@ -45,7 +47,7 @@ def valid_options(
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    busy, booked = busy_now(s, pic.keys, window)
+    busy, booked = busy_now(s, _option_people(rows, pic.keys), window)
     if ignore_booking is not None:
         busy, booked = (
             _without(ignore_booking, pic.keys, busy),
@@ -129,31 +131,52 @@ def recheck(
 def busy_now(
     s: Session, keys: dict[int, str], window: Interval
 ) -> tuple[dict[str, list[Interval]], dict[str, list[Interval]]]:
-    """Stored calendar busy time and active bookings (holds only steer what is offered)."""
+    """Stored calendar busy time and active bookings (holds only steer what is offered),
+    read in one query; bookings count as busy too."""
     by_id = dict(keys)
     busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
     booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
     if not by_id:
         return busy, booked
-    for iid, start, end in s.execute(
-        select(BusyBlock.interviewer_id, BusyBlock.start, BusyBlock.end).where(
-            BusyBlock.interviewer_id.in_(list(by_id)),
-            BusyBlock.start < window.end,
-            BusyBlock.end > window.start,
-        )
+    for iid, start, end, is_booking in s.execute(
+        _busy_query(), {"ids": list(by_id), "lo": window.start, "hi": window.end}
     ):
-        busy[by_id[iid]].append(Interval(start, end))
-    for iid, start, end in s.execute(
-        select(BookingSession.interviewer_id, BookingSession.start, BookingSession.end).where(
-            BookingSession.interviewer_id.in_(list(by_id)),
-            BookingSession.active.is_(True),
-            BookingSession.start < window.end,
-            BookingSession.end > window.start,
-        )
-    ):
-        busy[by_id[iid]].append(Interval(start, end))
-        booked[by_id[iid]].append(Interval(start, end))
+        span = Interval(start, end)
+        busy[by_id[iid]].append(span)
+        if is_booking:
+            booked[by_id[iid]].append(span)
     return busy, booked
+
+
+@lru_cache(maxsize=1)
+def _busy_query() -> Any:
+    """Busy blocks and active booked sessions of ``:ids`` overlapping ``[:lo, :hi)``, built
+    once (statement construction costs more than the query on a page)."""
+    ids, lo, hi = bindparam("ids", expanding=True), bindparam("lo"), bindparam("hi")
+    blocks = select(
+        BusyBlock.interviewer_id,
+        BusyBlock.start,
+        BusyBlock.end,
+        literal_column("0").label("is_booking"),
+    ).where(BusyBlock.interviewer_id.in_(ids), BusyBlock.start < hi, BusyBlock.end > lo)
+    sessions = select(
+        BookingSession.interviewer_id,
+        BookingSession.start,
+        BookingSession.end,
+        literal_column("1"),
+    ).where(
+        BookingSession.interviewer_id.in_(ids),
+        BookingSession.active.is_(True),
+        BookingSession.start < hi,
+        BookingSession.end > lo,
+    )
+    return union_all(blocks, sessions)
+
+
+def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:
+    """The interviewer ids (of ``keys``) that appear in the rows: the checks look at no one else."""
+    wanted = {k for row in rows for d in row.sessions for k in d["interviewers"]}
+    return {iid: key for iid, key in keys.items() if key in wanted}
 
 
 def offered(s: Session, req: SchedulingRequest, option_id: int) -> OfferedOption:
