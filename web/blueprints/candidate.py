@@ -172,7 +172,8 @@ def _booked_behind_old_link(s: Any, token: str) -> SchedulingRequest | None:
     b = services.active_booking(req)
     if b is None or req.status not in service.BOOKED or service.first_start(b) <= now():
         return None
-    return req
+    found: SchedulingRequest = req
+    return found
 
 
 def _zone(req: SchedulingRequest, b: Booking | None = None) -> tuple[str, str | None]:
@@ -377,7 +378,7 @@ def _link(token: str) -> str:
     return base + url_for("candidate.landing", token=token).lstrip("/")
 
 
-def _tz_arg() -> dict[str, str]:
+def _tz_arg() -> dict[str, Any]:
     tz = (request.form.get("tz") or "").strip()
     return {"tz": tz} if tz and zone_ok(tz) else {}
 

@@ -152,14 +152,16 @@ def busy_now(
 def _busy_query() -> Any:
     """Busy blocks and active booked sessions of ``:ids`` overlapping ``[:lo, :hi)``, built
     once (statement construction costs more than the query on a page)."""
-    ids, lo, hi = bindparam("ids", expanding=True), bindparam("lo"), bindparam("hi")
-    blocks = select(
+    ids: Any = bindparam("ids", expanding=True)
+    lo: Any = bindparam("lo")
+    hi: Any = bindparam("hi")
+    blocks: Any = select(
         BusyBlock.interviewer_id,
         BusyBlock.start,
         BusyBlock.end,
         literal_column("0").label("is_booking"),
     ).where(BusyBlock.interviewer_id.in_(ids), BusyBlock.start < hi, BusyBlock.end > lo)
-    sessions = select(
+    sessions: Any = select(
         BookingSession.interviewer_id,
         BookingSession.start,
         BookingSession.end,

@@ -57,55 +57,62 @@ def loop_picture(s: Session, loop_id: int) -> LoopPicture:
         .where(LoopSession.loop_id == loop_id)
         .order_by(LoopSession.position)
     ).all()
-    pools: dict[int, list[str]] = {sid: [] for sid, *_ in sessions}
-    people: dict[str, EInterviewer] = {}
-    keys: dict[int, str] = {}
-    names: dict[str, str] = {}
-    if sessions:
-        rows = s.execute(
-            select(
-                SessionPool.session_id,
-                Interviewer.id,
-                Interviewer.key,
-                Interviewer.name,
-                Interviewer.email,
-                Interviewer.timezone,
-                Interviewer.working_hours,
-                Interviewer.max_interviews_per_day,
-            )
-            .join(Interviewer, Interviewer.id == SessionPool.interviewer_id)
-            .where(SessionPool.session_id.in_(list(pools)), Interviewer.active.is_(True))
-            .order_by(Interviewer.key)
-        ).all()
-        for sid, iid, key, name, email, tz, hours, cap in rows:
-            pools[sid].append(key)
-            if key not in people:
-                people[key] = EInterviewer(
-                    id=key,
-                    name=name,
-                    email=email,
-                    timezone=tz,
-                    working_hours=_week(hours or {}),
-                    max_interviews_per_day=cap,
-                )
-                keys[iid] = key
-                names[key] = name
+    pools, people, keys, names = _pools(s, [sid for sid, *_ in sessions])
     shape = tuple((name, minutes) for _, name, minutes, _ in sessions)
     specs = []
     for sid, name, minutes, required in sessions:
         if len(pools[sid]) < required:
-            return LoopPicture(
-                None,
-                f"session {name!r} has too few active interviewers",
-                people,
-                keys,
-                names,
-                shape,
-            )
+            problem = f"session {name!r} has too few active interviewers"
+            return LoopPicture(None, problem, people, keys, names, shape)
         specs.append(SessionSpec(name, minutes, tuple(pools[sid]), required))
     if not specs:
         return LoopPicture(None, "the loop has no sessions", people, keys, names, shape)
-    eloop = ELoop(
+    return LoopPicture(_engine_loop(lp, specs), "", people, keys, names, shape)
+
+
+def _pools(
+    s: Session, session_ids: list[int]
+) -> tuple[dict[int, list[str]], dict[str, EInterviewer], dict[int, str], dict[str, str]]:
+    """(session id -> active pool keys, key -> engine interviewer, row id -> key, key -> name)."""
+    pools: dict[int, list[str]] = {sid: [] for sid in session_ids}
+    people: dict[str, EInterviewer] = {}
+    keys: dict[int, str] = {}
+    names: dict[str, str] = {}
+    if not session_ids:
+        return pools, people, keys, names
+    rows = s.execute(
+        select(
+            SessionPool.session_id,
+            Interviewer.id,
+            Interviewer.key,
+            Interviewer.name,
+            Interviewer.email,
+            Interviewer.timezone,
+            Interviewer.working_hours,
+            Interviewer.max_interviews_per_day,
+        )
+        .join(Interviewer, Interviewer.id == SessionPool.interviewer_id)
+        .where(SessionPool.session_id.in_(session_ids), Interviewer.active.is_(True))
+        .order_by(Interviewer.key)
+    ).all()
+    for sid, iid, key, name, email, tz, hours, cap in rows:
+        pools[sid].append(key)
+        if key not in people:
+            people[key] = EInterviewer(
+                id=key,
+                name=name,
+                email=email,
+                timezone=tz,
+                working_hours=_week(hours or {}),
+                max_interviews_per_day=cap,
+            )
+            keys[iid] = key
+            names[key] = name
+    return pools, people, keys, names
+
+
+def _engine_loop(lp: Loop, specs: list[SessionSpec]) -> ELoop:
+    return ELoop(
         id=lp.key,
         name=lp.name,
         sessions=tuple(specs),
@@ -119,7 +126,6 @@ def loop_picture(s: Session, loop_id: int) -> LoopPicture:
             buffer_after_minutes=lp.buffer_after_minutes,
         ),
     )
-    return LoopPicture(eloop, "", people, keys, names, shape)
 
 
 _PICTURES: dict[tuple[int, datetime, datetime], tuple[float, LoopPicture]] = {}

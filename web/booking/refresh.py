@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.model import Option
 from web import jobs, services
 from web.booking.checks import valid_options
 from web.booking.invites import candidate_zone
@@ -68,32 +69,44 @@ def top_up_in(
         if sig in taken:
             continue
         rank += 1
-        row = OfferedOption(
-            request_id=req.id,
-            rank=rank,
-            score=opt.score,
-            sessions=services.option_json(opt),
-            start=opt.start,
-            end=opt.end,
-        )
-        s.add(row)
-        s.flush()
+        row = _offer_one(s, req, opt, rank)
         if holds and req.status in OPEN:
-            for sl in opt.sessions:
-                for k in sl.interviewers:
-                    s.add(
-                        Hold(
-                            request_id=req.id,
-                            option_id=row.id,
-                            interviewer_id=by_key[k],
-                            start=sl.start,
-                            end=sl.end,
-                            expires_at=req.expires_at,
-                        )
-                    )
+            _hold(s, req, row, opt, by_key)
         added += 1
     audit(s, now, "system", "options_refreshed", req, added=added)
     return added
+
+
+def _offer_one(s: Session, req: SchedulingRequest, opt: Option, rank: int) -> OfferedOption:
+    row = OfferedOption(
+        request_id=req.id,
+        rank=rank,
+        score=opt.score,
+        sessions=services.option_json(opt),
+        start=opt.start,
+        end=opt.end,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _hold(
+    s: Session, req: SchedulingRequest, row: OfferedOption, opt: Option, by_key: dict[str, int]
+) -> None:
+    """Keep the option's interviewer-times away from other requests until expiry."""
+    for sl in opt.sessions:
+        for k in sl.interviewers:
+            s.add(
+                Hold(
+                    request_id=req.id,
+                    option_id=row.id,
+                    interviewer_id=by_key[k],
+                    start=sl.start,
+                    end=sl.end,
+                    expires_at=req.expires_at,
+                )
+            )
 
 
 def _refresh_jobs(s: Session, request_id: int, since: datetime) -> list[JobRequest]:

@@ -17,12 +17,15 @@ it made instead of booking twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from scheduler.model import Interval
 from web import jobs, services
 from web.booking.checks import live_busy, offered, recheck
 from web.booking.errors import BookingClosed, OptionTaken, OptionUnknown, Outcome
@@ -50,6 +53,20 @@ from web.models import (
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What a book or reschedule call asks for, handed to the code inside the transaction."""
+
+    option_id: int
+    key: str
+    candidate_tz: str | None
+    now: datetime
+    policy: BookingPolicy
+    actor: str
+    link: str
+    live: dict[str, list[Interval]]
+
+
 def book(
     db: Database,
     request_id: int,
@@ -66,52 +83,54 @@ def book(
 
     ``link`` is the candidate's personal page, quoted in their mails for changes."""
     live = live_busy(db, request_id, option_id, now, policy)
+    change = _Change(option_id, idempotency_key, candidate_tz, now, policy, actor, link, live)
+    return _guarded(db, request_id, idempotency_key, lambda s, req: _book_in(s, req, change))
+
+
+def _guarded(
+    db: Database,
+    request_id: int,
+    key: str,
+    body: Callable[[Session, SchedulingRequest], Outcome],
+) -> Outcome:
+    """Run ``body`` in a serialised transaction on the locked request; a replayed key returns
+    its booking, and an overlap refused by the database means the time was taken."""
     try:
         with write_transaction(db) as s:
             req = lock_request(s, request_id)
-            replay = replay_of(s, req, idempotency_key)
-            if replay is not None:
-                return replay
-            if req.status in BOOKED:
-                raise BookingClosed("This interview is already booked.")
-            if req.status not in OPEN:
-                raise BookingClosed(f"This request is {req.status}; it cannot be booked.")
-            row = offered(s, req, option_id)
-            opt = stored_option(row)
-            lock_interviewers(s, opt)
-            problems = recheck(s, req, opt, now, live)
-            if problems:
-                raise OptionTaken("Sorry, that time was just taken.", problems=problems)
-            b = new_booking(
-                s,
-                req,
-                row,
-                opt,
-                idempotency_key,
-                candidate_tz,
-                now,
-                sequence=0,
-                domain=policy.domain,
-            )
-            req.status = "booked"
-            services.release_holds(s, req)
-            s.flush()
-            outbox_booked(s, req, b, now, policy, previous=None, link=link)
-            jobs.enqueue(
-                s,
-                "calendar_writeback",
-                writeback_payload(req, [b.id], policy, link),
-                requested_by=actor,
-            )
-            audit(s, now, actor, "booking_created", req, booking=b.id, option=row.rank)
-            s.flush()
-            return Outcome(b.id, True, b.status)
+            replay = replay_of(s, req, key)
+            return replay if replay is not None else body(s, req)
     except IntegrityError as exc:
-        return after_integrity_error(db, request_id, idempotency_key, exc)
+        return after_integrity_error(db, request_id, key, exc)
     except OperationalError as exc:
         if is_overlap(exc):
             raise OptionTaken("Sorry, that time was just taken.") from None
         raise
+
+
+def _book_in(s: Session, req: SchedulingRequest, c: _Change) -> Outcome:
+    if req.status in BOOKED:
+        raise BookingClosed("This interview is already booked.")
+    if req.status not in OPEN:
+        raise BookingClosed(f"This request is {req.status}; it cannot be booked.")
+    row = offered(s, req, c.option_id)
+    opt = stored_option(row)
+    lock_interviewers(s, opt)
+    problems = recheck(s, req, opt, c.now, c.live)
+    if problems:
+        raise OptionTaken("Sorry, that time was just taken.", problems=problems)
+    b = new_booking(
+        s, req, row, opt, c.key, c.candidate_tz, c.now, sequence=0, domain=c.policy.domain
+    )
+    req.status = "booked"
+    services.release_holds(s, req)
+    s.flush()
+    outbox_booked(s, req, b, c.now, c.policy, previous=None, link=c.link)
+    payload = writeback_payload(req, [b.id], c.policy, c.link)
+    jobs.enqueue(s, "calendar_writeback", payload, requested_by=c.actor)
+    audit(s, c.now, c.actor, "booking_created", req, booking=b.id, option=row.rank)
+    s.flush()
+    return Outcome(b.id, True, b.status)
 
 
 def after_integrity_error(db: Database, request_id: int, key: str, exc: IntegrityError) -> Outcome:
@@ -139,63 +158,59 @@ def reschedule(
 ) -> Outcome:
     """Move the booking to another offered option; the old times stay booked unless it works."""
     live = live_busy(db, request_id, option_id, now, policy)
-    try:
-        with write_transaction(db) as s:
-            req = lock_request(s, request_id)
-            replay = replay_of(s, req, idempotency_key)
-            if replay is not None:
-                return replay
-            old = services.active_booking(req)
-            if old is None or req.status not in BOOKED:
-                raise BookingClosed("There is no booked interview to move.")
-            if enforce_cutoff and not can_change(old, now, policy):
-                raise BookingClosed(cutoff_message(policy))
-            row = offered(s, req, option_id)
-            if row.id == old.option_id:
-                raise OptionUnknown("That is the time you already have; pick another one.")
-            opt = stored_option(row)
-            lock_interviewers(s, opt)
-            # Free the old times inside this transaction only: a failure rolls back.
-            for bs in old.sessions:
-                bs.active = False
-            old.status = "replaced"
-            s.flush()
-            problems = recheck(s, req, opt, now, live)
-            if problems:
-                raise OptionTaken("Sorry, that time was just taken.", problems=problems)
-            b = new_booking(
-                s,
-                req,
-                row,
-                opt,
-                idempotency_key,
-                candidate_tz or old.candidate_tz,
-                now,
-                sequence=old.sequence + 1,
-                domain=policy.domain,
-                uid_base=old.uid_base,
-            )
-            carry_event_ids(old, b)
-            b.video_link = old.video_link  # the Meet (or template) link stays with the interview
-            req.status = "rescheduled"
-            cancel_reminders(s, req)
-            s.flush()
-            outbox_booked(s, req, b, now, policy, previous=old, link=link)
-            jobs.enqueue(
-                s,
-                "calendar_writeback",
-                writeback_payload(req, [b.id, old.id], policy, link),
-                requested_by=actor,
-            )
-            audit(s, now, actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
-            s.flush()
-            return Outcome(b.id, True, b.status)
-    except IntegrityError as exc:
-        return after_integrity_error(db, request_id, idempotency_key, exc)
-    except OperationalError as exc:
-        if is_overlap(exc):
-            raise OptionTaken("Sorry, that time was just taken.") from None
-        raise
+    change = _Change(option_id, idempotency_key, candidate_tz, now, policy, actor, link, live)
+    return _guarded(
+        db,
+        request_id,
+        idempotency_key,
+        lambda s, req: _reschedule_in(s, req, change, enforce_cutoff=enforce_cutoff),
+    )
+
+
+def _reschedule_in(
+    s: Session, req: SchedulingRequest, c: _Change, *, enforce_cutoff: bool
+) -> Outcome:
+    old = services.active_booking(req)
+    if old is None or req.status not in BOOKED:
+        raise BookingClosed("There is no booked interview to move.")
+    if enforce_cutoff and not can_change(old, c.now, c.policy):
+        raise BookingClosed(cutoff_message(c.policy))
+    row = offered(s, req, c.option_id)
+    if row.id == old.option_id:
+        raise OptionUnknown("That is the time you already have; pick another one.")
+    opt = stored_option(row)
+    lock_interviewers(s, opt)
+    # Free the old times inside this transaction only: a failure rolls back.
+    for bs in old.sessions:
+        bs.active = False
+    old.status = "replaced"
+    s.flush()
+    problems = recheck(s, req, opt, c.now, c.live)
+    if problems:
+        raise OptionTaken("Sorry, that time was just taken.", problems=problems)
+    b = new_booking(
+        s,
+        req,
+        row,
+        opt,
+        c.key,
+        c.candidate_tz or old.candidate_tz,
+        c.now,
+        sequence=old.sequence + 1,
+        domain=c.policy.domain,
+        uid_base=old.uid_base,
+    )
+    carry_event_ids(old, b)
+    b.video_link = old.video_link  # the Meet (or template) link stays with the interview
+    req.status = "rescheduled"
+    cancel_reminders(s, req)
+    s.flush()
+    outbox_booked(s, req, b, c.now, c.policy, previous=old, link=c.link)
+    payload = writeback_payload(req, [b.id, old.id], c.policy, c.link)
+    jobs.enqueue(s, "calendar_writeback", payload, requested_by=c.actor)
+    audit(s, c.now, c.actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
+    s.flush()
+    return Outcome(b.id, True, b.status)
 
 
 def cancel(
