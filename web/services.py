@@ -72,6 +72,11 @@ def engine_loop(row: Loop) -> ELoop:
         sessions.append(SessionSpec(s.name, s.duration_minutes, pool, s.required))
     if not sessions:
         raise SearchProblem("loop", f"loop {row.name!r} has no sessions: add one")
+    return loop_with_sessions(row, sessions)
+
+
+def loop_with_sessions(row: Loop, sessions: Sequence[SessionSpec]) -> ELoop:
+    """The engine's loop for ``row`` with the given engine sessions."""
     return ELoop(
         id=row.key,
         name=row.name,

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as WResponse
 
 from scheduler.engine import pick_diverse
 from scheduler.model import Interval
-from web import auth, services
+from web import auth, calsync, services
 from web import booking as booking_service
 from web.forms import (
     AccountForm,
@@ -168,7 +168,7 @@ def _sync_status(cal: CalendarSource, at: datetime) -> tuple[str, str]:
         cal.last_good_sync_at is None or (cal.last_attempt_at or at) >= cal.last_good_sync_at
     ):
         kept = (
-            f" (using the last good copy from {_ago(at - cal.last_good_sync_at)})"
+            f" (using the last good copy from {calsync.ago(at - cal.last_good_sync_at)})"
             if cal.last_good_sync_at
             else ""
         )
@@ -176,22 +176,11 @@ def _sync_status(cal: CalendarSource, at: datetime) -> tuple[str, str]:
     if cal.last_good_sync_at is None:
         return "warn", "never synced"
     age = at - cal.last_good_sync_at
-    text = f"synced {_ago(age)}"
+    text = f"synced {calsync.ago(age)}"
     stale_after = timedelta(minutes=float(get_settings()["sync.stale_after_minutes"]))
     if age > stale_after:
         return "warn", f"stale: {text} (older than {stale_after.total_seconds() / 60:g} min)"
     return "ok", text
-
-
-def _ago(delta: timedelta) -> str:
-    mins = int(delta.total_seconds() // 60)
-    if mins < 1:
-        return "just now"
-    if mins < 60:
-        return f"{mins} min ago"
-    if mins < 48 * 60:
-        return f"{mins // 60} h ago"
-    return f"{mins // 1440} days ago"
 
 
 @bp.get("/interviewers")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.model import Interviewer as EInterviewer
 from scheduler.model import Loop as ELoop
-from scheduler.model import Option, SessionSlot, SessionSpec, Settings, WorkingHours
+from scheduler.model import Option, SessionSlot, SessionSpec, WorkingHours
 from web.models import (
     Interviewer,
     Loop,
@@ -22,6 +22,7 @@ from web.models import (
     OfferedOption,
     SessionPool,
 )
+from web.services import loop_with_sessions
 from web.zones import parse_week
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def loop_picture(s: Session, loop_id: int) -> LoopPicture:
         specs.append(SessionSpec(name, minutes, tuple(pools[sid]), required))
     if not specs:
         return LoopPicture(None, "the loop has no sessions", people, keys, names, shape)
-    return LoopPicture(_engine_loop(lp, specs), "", people, keys, names, shape)
+    return LoopPicture(loop_with_sessions(lp, specs), "", people, keys, names, shape)
 
 
 def _pools(
@@ -109,23 +110,6 @@ def _pools(
             keys[iid] = key
             names[key] = name
     return pools, people, keys, names
-
-
-def _engine_loop(lp: Loop, specs: list[SessionSpec]) -> ELoop:
-    return ELoop(
-        id=lp.key,
-        name=lp.name,
-        sessions=tuple(specs),
-        order=lp.order,
-        min_gap_minutes=lp.min_gap_minutes,
-        max_gap_minutes=lp.max_gap_minutes,
-        settings=Settings(
-            granularity_minutes=lp.granularity_minutes,
-            min_notice_hours=lp.min_notice_hours,
-            buffer_before_minutes=lp.buffer_before_minutes,
-            buffer_after_minutes=lp.buffer_after_minutes,
-        ),
-    )
 
 
 _PICTURES: dict[tuple[int, datetime, datetime], tuple[float, LoopPicture]] = {}
