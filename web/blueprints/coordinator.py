@@ -227,6 +227,17 @@ def _key_taken(model: Any, key: str, own_id: int | None) -> bool:
     return found is not None and found != own_id
 
 
+def _fill_interviewer(row: Interviewer, form: InterviewerForm) -> Interviewer:
+    """Copy the form's fields onto ``row`` (new or edited)."""
+    row.key = form.key.data.strip()
+    row.name = form.name.data.strip()
+    row.email = form.email.data.strip()
+    row.timezone = form.timezone.data.strip()
+    row.working_hours = form.parsed_hours
+    row.max_interviews_per_day = form.max_interviews_per_day.data
+    return row
+
+
 @bp.route("/interviewers/new", methods=["GET", "POST"])
 @auth.login_required
 def interviewer_new() -> str | WResponse | tuple[str, int]:
@@ -238,15 +249,7 @@ def interviewer_new() -> str | WResponse | tuple[str, int]:
             form.key.errors.append(f"an interviewer with id {form.key.data!r} exists")
         else:
             s = db_session()
-            row = Interviewer(
-                key=form.key.data.strip(),
-                name=form.name.data.strip(),
-                email=form.email.data.strip(),
-                timezone=form.timezone.data.strip(),
-                working_hours=form.parsed_hours,
-                max_interviews_per_day=form.max_interviews_per_day.data,
-                link_nonce=services.new_nonce(),
-            )
+            row = _fill_interviewer(Interviewer(link_nonce=services.new_nonce()), form)
             s.add(row)
             s.flush()
             audit(
@@ -296,12 +299,7 @@ def interviewer_edit(iid: int) -> str | WResponse | tuple[str, int]:
             form.key.errors.append(f"an interviewer with id {form.key.data!r} exists")
         else:
             s = db_session()
-            row.key = form.key.data.strip()
-            row.name = form.name.data.strip()
-            row.email = form.email.data.strip()
-            row.timezone = form.timezone.data.strip()
-            row.working_hours = form.parsed_hours
-            row.max_interviews_per_day = form.max_interviews_per_day.data
+            _fill_interviewer(row, form)
             audit(s, _actor(), "interviewer_edited", "interviewer", row.id, coordinator_id=_me().id)
             s.commit()
             flash("Saved.")
