@@ -14,6 +14,7 @@ works without script); without it, the zone the coordinator gave.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -395,28 +396,34 @@ def book(token: str) -> ResponseReturnValue:
         return _offer_page(
             req, mode="book", code=400, error="The form was incomplete; reload the page."
         )
-    tz = _tz_arg().get("tz")
+    return _submit(req, token, service.book, "book", "Here are the times that are still free.")
+
+
+def _submit(
+    req: SchedulingRequest,
+    token: str,
+    action: Callable[..., object],
+    mode: str,
+    when_taken: str,
+) -> ResponseReturnValue:
+    """Run ``service.book`` or ``service.reschedule`` for the submitted option and turn
+    its refusals into the offer page (400/409) or the booked page."""
     try:
-        service.book(
+        action(
             get_db(),
             req.id,
-            option_id,
-            idempotency_key=key,
-            candidate_tz=tz,
+            _option_id(),
+            idempotency_key=_idem_key(),
+            candidate_tz=_tz_arg().get("tz"),
             now=now(),
             policy=_policy(),
             link=_link(token),
         )
     except service.OptionUnknown as exc:
-        return _offer_page(req, mode="book", code=400, error=exc.message)
+        return _offer_page(req, mode=mode, code=400, error=exc.message)
     except service.OptionTaken as exc:
         db_session().expire_all()
-        return _offer_page(
-            req,
-            mode="book",
-            code=409,
-            error=f"{exc.message} Here are the times that are still free.",
-        )
+        return _offer_page(req, mode=mode, code=409, error=f"{exc.message} {when_taken}")
     except service.BookingClosed as exc:
         db_session().expire_all()
         return _reload_or_problem(token, exc.message)
@@ -444,31 +451,8 @@ def reschedule(token: str) -> ResponseReturnValue:
     option_id, key = _option_id(), _idem_key()
     if option_id is None or key is None:
         return _offer_page(req, mode="reschedule", code=400, error="Choose one of the times first.")
-    try:
-        service.reschedule(
-            get_db(),
-            req.id,
-            option_id,
-            idempotency_key=key,
-            candidate_tz=_tz_arg().get("tz"),
-            now=now(),
-            policy=_policy(),
-            link=_link(token),
-        )
-    except service.OptionUnknown as exc:
-        return _offer_page(req, mode="reschedule", code=400, error=exc.message)
-    except service.OptionTaken as exc:
-        db_session().expire_all()
-        return _offer_page(
-            req,
-            mode="reschedule",
-            code=409,
-            error=f"{exc.message} Your interview is unchanged; here are the times still free.",
-        )
-    except service.BookingClosed as exc:
-        db_session().expire_all()
-        return _reload_or_problem(token, exc.message)
-    return redirect(url_for("candidate.landing", token=token, done="1", **_tz_arg()), 303)
+    unchanged = "Your interview is unchanged; here are the times still free."
+    return _submit(req, token, service.reschedule, "reschedule", unchanged)
 
 
 @bp.post("/<token>/cancel")
