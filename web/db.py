@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -89,10 +89,15 @@ class Database:
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session committed on success, rolled back on error."""
+    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+        """A session committed on success, rolled back on error.
+
+        ``immediate`` serialises the transaction on SQLite (``BEGIN IMMEDIATE``: the write
+        lock is taken at once); PostgreSQL relies on its locks and constraints instead."""
         s = self.sessionmaker()
         try:
+            if immediate and s.get_bind().dialect.name == "sqlite":
+                s.execute(text("BEGIN IMMEDIATE"))
             yield s
             s.commit()
         except BaseException:

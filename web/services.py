@@ -342,19 +342,30 @@ def offer(
         s.add(row)
         s.flush()
         rows.append(row)
-        for slot in opt.sessions:
-            for key in slot.interviewers:
-                s.add(
-                    Hold(
-                        request_id=req.id,
-                        option_id=row.id,
-                        interviewer_id=by_key[key],
-                        start=slot.start,
-                        end=slot.end,
-                        expires_at=hold_until,
-                    )
-                )
+        add_holds(s, row, opt, by_key, hold_until)
     return rows
+
+
+def add_holds(
+    s: Session,
+    row: OfferedOption,
+    opt: Option,
+    by_key: dict[str, int],
+    until: datetime | None,
+) -> None:
+    """Keep the option's interviewer-times away from other requests until ``until``."""
+    for slot in opt.sessions:
+        for key in slot.interviewers:
+            s.add(
+                Hold(
+                    request_id=row.request_id,
+                    option_id=row.id,
+                    interviewer_id=by_key[key],
+                    start=slot.start,
+                    end=slot.end,
+                    expires_at=until,
+                )
+            )
 
 
 def release_holds(s: Session, req: SchedulingRequest) -> None:

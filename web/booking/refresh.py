@@ -18,7 +18,6 @@ from web.booking.policy import BOOKED, OPEN, BookingPolicy
 from web.booking.transactions import audit
 from web.db import Database
 from web.models import (
-    Hold,
     JobRequest,
     OfferedOption,
     SchedulingRequest,
@@ -71,7 +70,7 @@ def top_up_in(
         rank += 1
         row = _offer_one(s, req, opt, rank)
         if holds and req.status in OPEN:
-            _hold(s, req, row, opt, by_key)
+            services.add_holds(s, row, opt, by_key, req.expires_at)
         added += 1
     audit(s, now, "system", "options_refreshed", req, added=added)
     return added
@@ -89,24 +88,6 @@ def _offer_one(s: Session, req: SchedulingRequest, opt: Option, rank: int) -> Of
     s.add(row)
     s.flush()
     return row
-
-
-def _hold(
-    s: Session, req: SchedulingRequest, row: OfferedOption, opt: Option, by_key: dict[str, int]
-) -> None:
-    """Keep the option's interviewer-times away from other requests until expiry."""
-    for sl in opt.sessions:
-        for k in sl.interviewers:
-            s.add(
-                Hold(
-                    request_id=req.id,
-                    option_id=row.id,
-                    interviewer_id=by_key[k],
-                    start=sl.start,
-                    end=sl.end,
-                    expires_at=req.expires_at,
-                )
-            )
 
 
 def _refresh_jobs(s: Session, request_id: int, since: datetime) -> list[JobRequest]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.invites import (
@@ -30,20 +29,9 @@ from web.zones import zone_ok
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def write_transaction(db: Database) -> Iterator[Session]:
+def write_transaction(db: Database) -> AbstractContextManager[Session]:
     """A session whose transaction is serialised on SQLite (BEGIN IMMEDIATE)."""
-    s = db.sessionmaker()
-    try:
-        if s.get_bind().dialect.name == "sqlite":
-            s.execute(text("BEGIN IMMEDIATE"))
-        yield s
-        s.commit()
-    except BaseException:
-        s.rollback()
-        raise
-    finally:
-        s.close()
+    return db.session(immediate=True)
 
 
 def lock_request(s: Session, request_id: int) -> SchedulingRequest:
