@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from scheduler.engine import pick_diverse
-from web import calsync, services
-from web.auth import hash_password
-from web.models import (
+from web.domain import calsync, services
+from web.ui.auth import hash_password
+from web.store.models import (
     CalendarSource,
     Coordinator,
     Interviewer,
