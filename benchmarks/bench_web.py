@@ -36,8 +36,6 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from web.store import migrate  # noqa: E402
-from web.ui.app import create_app  # noqa: E402
-from web.ui.auth import hash_password  # noqa: E402
 from web.store.db import Database, make_engine  # noqa: E402
 from web.store.models import (  # noqa: E402
     Booking,
@@ -52,6 +50,8 @@ from web.store.models import (  # noqa: E402
     SchedulingRequest,
 )
 from web.store.settings import normalize_db_url  # noqa: E402
+from web.ui.app import create_app  # noqa: E402
+from web.ui.auth import hash_password  # noqa: E402
 
 ZONES = (
     "America/Los_Angeles",

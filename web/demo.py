@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from scheduler.engine import pick_diverse
 from web.domain import calsync, services
-from web.ui.auth import hash_password
 from web.store.models import (
     CalendarSource,
     Coordinator,
@@ -24,6 +23,7 @@ from web.store.models import (
     OutboxMail,
     SchedulingRequest,
 )
+from web.ui.auth import hash_password
 
 WEEKDAYS_9_17 = {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -167,10 +167,10 @@ def create_user(
     """Create a coordinator account (asks for the password unless --password-env)."""
     from sqlalchemy import func, select
 
+    from web.domain.zones import zone_ok
+    from web.store.models import Coordinator
     from web.ui.auth import hash_password
     from web.ui.forms import EMAIL_RE
-    from web.store.models import Coordinator
-    from web.domain.zones import zone_ok
 
     email = email.strip()
     if not EMAIL_RE.match(email):
@@ -298,10 +298,10 @@ def serve_command(
 def demo_command(port: int, folder: str, no_serve: bool) -> None:
     """A working demo: fresh SQLite, a demo company, one pending request, served locally."""
     from web import demo
-    from web.store import migrate
-    from web.ui.app import create_app
-    from web.store.db import Database, utcnow
     from web.domain.worker import Worker, build_mailer
+    from web.store import migrate
+    from web.store.db import Database, utcnow
+    from web.ui.app import create_app
 
     root = Path(folder).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -327,8 +327,8 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
     with db.session() as s:
         seeded = demo.seed(s, root, utcnow(), secret_key=secret, public_url=public)
     with db.session() as s:
-        from web.store.models import SchedulingRequest
         from web.domain.services import candidate_token
+        from web.store.models import SchedulingRequest
 
         req = s.get(SchedulingRequest, seeded.request_id)
         assert req is not None

@@ -1,1 +1,1 @@
-"""Domain: requests, offers and holds, booking, calendar sync, jobs and the importer. Never imports flask."""
+"""Domain: requests, offers, holds, booking, calendar sync, jobs, importer. Never imports flask."""

@@ -14,8 +14,8 @@ from scheduler.config import parse_config
 from scheduler.errors import ConfigError
 from scheduler.model import WEEKDAYS, Config
 from scheduler.model import Interviewer as EInterviewer
-from web.store.models import CalendarSource, Interviewer, Loop, LoopSession
 from web.domain.zones import fmt_minutes
+from web.store.models import CalendarSource, Interviewer, Loop, LoopSession
 
 
 class ImportError_(ValueError):

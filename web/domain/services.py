@@ -17,6 +17,7 @@ from scheduler.errors import SchedulerError
 from scheduler.model import Interval, Option, SessionSlot, SessionSpec, Settings
 from scheduler.model import Interviewer as EInterviewer
 from scheduler.model import Loop as ELoop
+from web.domain.zones import parse_week
 from web.store.models import (
     Booking,
     BookingSession,
@@ -29,7 +30,6 @@ from web.store.models import (
     OutboxMail,
     SchedulingRequest,
 )
-from web.domain.zones import parse_week
 
 OPEN_STATUSES = ("draft", "sent", "opened")
 

@@ -32,8 +32,8 @@ from integrations.mail import (
     retry_at,
 )
 from web.domain import calsync, services
-from web.store.db import Database, utcnow
 from web.domain.jobs import claim_next
+from web.store.db import Database, utcnow
 from web.store.models import Interviewer, JobRequest, OutboxMail, WorkerHeartbeat
 from web.store.settings import AppSettings
 

@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from web.ui.helpers import db_session, get_settings, now
 from web.store.models import Coordinator, SigninAttempt
+from web.ui.helpers import db_session, get_settings, now
 
 F = TypeVar("F", bound=Callable[..., Any])
 # A valid hash to compare against when the e-mail is unknown (same cost either way).

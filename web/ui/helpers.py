@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
 from web.store.models import AuditLog
 from web.store.settings import AppSettings
-from web.domain.zones import get_zone, offset_label, zone_ok
 
 
 def get_settings() -> AppSettings:

@@ -24,7 +24,13 @@ from web.domain.booking.calendar_events import (
     writeback,
 )
 from web.domain.booking.checks import busy_now, live_busy, recheck, valid_options
-from web.domain.booking.errors import BookingClosed, BookingError, OptionTaken, OptionUnknown, Outcome
+from web.domain.booking.errors import (
+    BookingClosed,
+    BookingError,
+    OptionTaken,
+    OptionUnknown,
+    Outcome,
+)
 from web.domain.booking.invites import (
     SessionGroup,
     candidate_zone,

@@ -19,6 +19,7 @@ from integrations.invites import (
 )
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import video_url
+from web.domain.zones import offset_label, zone_ok
 from web.store.models import (
     Booking,
     BookingSession,
@@ -26,7 +27,6 @@ from web.store.models import (
     OutboxMail,
     SchedulingRequest,
 )
-from web.domain.zones import offset_label, zone_ok
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.reminders import add_reminders, cancel_reminders
 from web.domain.booking.transactions import audit
 from web.domain.booking.video import meet_pending, video_note, video_url
+from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
     BookingSession,
     OutboxMail,
     SchedulingRequest,
 )
-from web.domain.zones import zone_ok
 
 log = logging.getLogger(__name__)
 

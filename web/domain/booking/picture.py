@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from scheduler.model import Interviewer as EInterviewer
 from scheduler.model import Loop as ELoop
 from scheduler.model import Option, SessionSlot, SessionSpec, WorkingHours
+from web.domain.services import loop_with_sessions
+from web.domain.zones import parse_week
 from web.store.models import (
     Interviewer,
     Loop,
@@ -22,8 +24,6 @@ from web.store.models import (
     OfferedOption,
     SessionPool,
 )
-from web.domain.services import loop_with_sessions
-from web.domain.zones import parse_week
 
 log = logging.getLogger(__name__)
 

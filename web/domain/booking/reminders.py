@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from web.domain.booking.invites import SessionGroup, candidate_zone, outbox_mail, when_text
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import video_url
+from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
     OutboxMail,
     SchedulingRequest,
 )
-from web.domain.zones import zone_ok
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from integrations.invites import (
 )
 from scheduler.model import Option
 from web.domain.booking.errors import BookingClosed, Outcome
+from web.domain.zones import zone_ok
 from web.store.db import Database
 from web.store.models import (
     AuditLog,
@@ -24,7 +25,6 @@ from web.store.models import (
     OfferedOption,
     SchedulingRequest,
 )
-from web.domain.zones import zone_ok
 
 log = logging.getLogger(__name__)
 

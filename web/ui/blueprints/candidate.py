@@ -39,9 +39,9 @@ from sqlalchemy.orm import joinedload
 
 from web.domain import booking as service
 from web.domain import services
-from web.ui.helpers import audit, db_session, get_db, get_settings, now
-from web.store.models import Booking, OfferedOption, SchedulingRequest
 from web.domain.zones import all_zones, offset_label, zone_ok
+from web.store.models import Booking, OfferedOption, SchedulingRequest
+from web.ui.helpers import audit, db_session, get_db, get_settings, now
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
 

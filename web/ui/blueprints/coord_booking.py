@@ -11,12 +11,12 @@ import secrets
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from web.ui import auth
-from web.domain import services
 from web.domain import booking as service
+from web.domain import services
+from web.store.models import SchedulingRequest
+from web.ui import auth
 from web.ui.blueprints.candidate import _by_day, _option_view, _people
 from web.ui.helpers import db_session, get_db, get_settings, now
-from web.store.models import SchedulingRequest
 
 bp = Blueprint("coord_booking", __name__)
 

@@ -23,22 +23,11 @@ from werkzeug.wrappers import Response as WResponse
 
 from scheduler.engine import pick_diverse
 from scheduler.model import Interval
-from web.ui import auth
-from web.domain import calsync, services
 from web.domain import booking as booking_service
-from web.ui.forms import (
-    AccountForm,
-    ActionForm,
-    CalendarForm,
-    InterviewerForm,
-    LoginForm,
-    LoopForm,
-    OfferForm,
-    RequestForm,
-)
-from web.ui.helpers import audit, db_session, get_settings, now
+from web.domain import calsync, services
 from web.domain.importer import export_toml
 from web.domain.jobs import enqueue
+from web.domain.zones import all_zones, get_zone, offset_label, week_text
 from web.store.models import (
     AuditLog,
     CalendarSource,
@@ -50,8 +39,19 @@ from web.store.models import (
     SchedulingRequest,
     SessionPool,
 )
+from web.ui import auth
+from web.ui.forms import (
+    AccountForm,
+    ActionForm,
+    CalendarForm,
+    InterviewerForm,
+    LoginForm,
+    LoopForm,
+    OfferForm,
+    RequestForm,
+)
+from web.ui.helpers import audit, db_session, get_settings, now
 from web.ui.timeline import candidate_row, interviewer_row, render, span_for
-from web.domain.zones import all_zones, get_zone, offset_label, week_text
 
 bp = Blueprint("coordinator", __name__)
 PAGE = 50

@@ -8,9 +8,9 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from integrations.mail import read_outbox
+from web.store.models import OutboxMail
 from web.ui.auth import login_required
 from web.ui.helpers import db_session, get_settings
-from web.store.models import OutboxMail
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 

@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 
-from web.ui.helpers import db_session, get_settings, now
 from web.store.models import WorkerHeartbeat
+from web.ui.helpers import db_session, get_settings, now
 
 bp = Blueprint("health", __name__)
 

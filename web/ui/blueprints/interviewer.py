@@ -42,11 +42,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from web.domain import calsync, services
+from web.domain.jobs import enqueue
+from web.domain.zones import HoursError, parse_week, parse_week_text, week_text
+from web.store.models import Booking, BookingSession, CalendarSource, Interviewer, OfferedOption
 from web.ui.forms import ActionForm, _zone
 from web.ui.helpers import audit, db_session, get_settings, now
-from web.domain.jobs import enqueue
-from web.store.models import Booking, BookingSession, CalendarSource, Interviewer, OfferedOption
-from web.domain.zones import HoursError, parse_week, parse_week_text, week_text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("interviewer", __name__, url_prefix="/i")
