@@ -119,14 +119,8 @@ def reset_config() -> None:
 
 
 def default_config() -> SyncConfig:
-    """The configured default; inside a Flask app, the app's settings; else defaults."""
-    if _CONFIGURED:
-        return _CONFIGURED[0]
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return SyncConfig.from_settings(current_app.extensions["panelslot.settings"])
-    return SyncConfig()
+    """The worker's configured default, else defaults (the web passes its config explicitly)."""
+    return _CONFIGURED[0] if _CONFIGURED else SyncConfig()
 
 
 # ---------------------------------------------------------------- results

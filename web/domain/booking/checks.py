@@ -101,7 +101,7 @@ def live_busy(
             return {}
         window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
         try:
-            found = calsync.live_busy(s, list(ids), window, now)
+            found = calsync.live_busy(s, list(ids), window, now, policy.sync)
         except Exception:  # noqa: BLE001 - the stored busy time still guards the booking
             log.exception("live calendar check failed; using stored busy time")
             return {}

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from web.domain.calsync import SyncConfig
 from web.store.models import (
     Booking,
 )
@@ -30,6 +31,7 @@ class BookingPolicy:
     holds: bool = True
     live_check: bool = True  # read booked interviewers' calendars before booking
     domain: str = "panelslot.local"
+    sync: SyncConfig | None = None  # how the live check reads calendars (None: defaults)
 
     @classmethod
     def from_settings(cls, settings: AppSettings) -> BookingPolicy:
@@ -41,6 +43,7 @@ class BookingPolicy:
             change_cutoff=timedelta(hours=float(settings["booking.change_cutoff_hours"])),
             holds=bool(settings["booking.holds"]),
             domain=host or "panelslot.local",
+            sync=SyncConfig.from_settings(settings),
         )
 
 

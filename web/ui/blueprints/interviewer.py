@@ -185,7 +185,7 @@ def _shown_url(src: CalendarSource) -> str:
 
 
 def _read_summary(src: CalendarSource, week_blocks: int, at: datetime) -> str:
-    stale_after = calsync.default_config().stale_after
+    stale_after = _cfg().stale_after
     status = calsync.status_text(src, at, stale_after)
     if src.last_good_sync_at is None:
         return status
@@ -345,7 +345,7 @@ def stale_warnings(row: OfferedOption) -> list[str]:
     cache: dict[str, list[calsync.CalendarHealth]] = g.setdefault("panelslot_stale", {})
     missing = [k for k in keys if k not in cache]
     if missing:
-        limit = calsync.default_config().stale_after
+        limit = _cfg().stale_after
         found = calsync.stale_by_key(db_session(), missing, now(), limit)
         for k in missing:
             cache[k] = found.get(k, [])
