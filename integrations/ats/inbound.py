@@ -107,7 +107,12 @@ def parse_event(body: bytes) -> StageChange | OtherEvent:
     event_id = _text(payload, "webhookActionId", required=action == STAGE_CHANGE)
     if action != STAGE_CHANGE:
         return OtherEvent(event_id=event_id, action=str(action))
-    return _stage_change(str(event_id), _field(payload, "data.application"))
+    try:
+        return _stage_change(str(event_id), _field(payload, "data.application"))
+    except WebhookPayloadError as exc:
+        if exc.field.startswith("data."):
+            raise
+        raise WebhookPayloadError(f"data.application.{exc.field}", exc.message) from None
 
 
 def first_delivery(event_id: str | None, seen: Callable[[str], bool]) -> bool:
