@@ -166,7 +166,7 @@ class Receiver:
         self.accepted: list[StageChange | OtherEvent] = []
         self.lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self.app, request_handler=_Quiet)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:

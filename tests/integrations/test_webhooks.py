@@ -70,7 +70,7 @@ class Receiver:
 def receiver() -> Iterator[tuple[Receiver, str]]:
     rec = Receiver()
     server = make_server("127.0.0.1", 0, rec, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield rec, f"http://127.0.0.1:{server.server_port}/hooks"
     if rec.hold is not None:
