@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ats_emulator import AshbyEmulator
 
 from integrations.ats.ashby import AshbyConnector, AshbyOptions, ashby_time
 from integrations.ats.errors import AtsAuthError, AtsError
 from integrations.ats.model import ScheduledSession
 from integrations.backoff import Backoff
+from tests.integrations.ats_emulator import AshbyEmulator
 
 KEY = "ashby-test-key"
 ADA, BOB = "ada@example.com", "bob@example.com"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ats_emulator import AshbyEmulator
 
 from integrations.ats.ashby import AshbyConnector, AshbyOptions
 from integrations.ats.base import AtsConnector
@@ -15,6 +14,7 @@ from integrations.ats.errors import AtsError
 from integrations.ats.memory import InMemoryAts
 from integrations.ats.model import InterviewPlan, PlanSession, PlanStage, ScheduledSession
 from integrations.backoff import Backoff
+from tests.integrations.ats_emulator import AshbyEmulator
 
 ADA, BOB, CY = "ada@example.com", "bob@example.com", "Cy@Example.com"
 START = datetime(2027, 3, 2, 14, 0, tzinfo=UTC)

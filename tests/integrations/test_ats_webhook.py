@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ats_emulator import AshbyEmulator
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -27,6 +26,7 @@ from integrations.ats.inbound import (
     verify_signature,
 )
 from integrations.ats.model import OtherEvent, StageChange
+from tests.integrations.ats_emulator import AshbyEmulator
 
 SECRET = "8b943c474f5d1e1712f13e1a870b485c9b6b2b57"
 
