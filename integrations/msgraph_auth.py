@@ -200,7 +200,7 @@ def _credentials_from_result(
     result: Mapping[str, Any],
     scopes: tuple[str, ...],
 ) -> MicrosoftCredentials:
-    granted = frozenset(str(result.get("scope", " ".join(scopes))).split())
+    granted = frozenset(_short_scope(s) for s in str(result.get("scope", " ".join(scopes))).split())
     missing = sorted(s for s in scopes if s.casefold() not in {g.casefold() for g in granted})
     if missing:
         raise MicrosoftAuthError(
@@ -223,6 +223,11 @@ def _credentials_from_result(
         username=str(claims.get("preferred_username") or account.get("username") or ""),
         scopes=tuple(sorted(granted - MSAL_RESERVED_SCOPES)),
     )
+
+
+def _short_scope(scope: str) -> str:
+    """``https://graph.microsoft.com/Calendars.Read`` and ``Calendars.Read`` are one scope."""
+    return scope.rsplit("/", 1)[-1]
 
 
 @dataclass
