@@ -110,6 +110,13 @@ def build_app(
     discovery: dict[str, Any] = {}
     if not config.instance_discovery:
         discovery = {"validate_authority": False, "instance_discovery": False}
+    if config.ca_bundle:
+        # requests lets REQUESTS_CA_BUNDLE override a session's own ``verify``: a session
+        # that ignores the environment is the only way to trust exactly this bundle
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = config.ca_bundle
+        discovery["http_client"] = session
     try:
         return msal.ConfidentialClientApplication(
             config.client_id,

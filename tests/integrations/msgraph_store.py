@@ -72,6 +72,7 @@ class Mailbox:
     address: str
     display_name: str
     teams_enabled: bool = True
+    teams_link_delayed: bool = False  # onlineMeeting only filled after the create answer
     events: dict[str, StoredEvent] = field(default_factory=dict)
     deleted_occurrences: dict[str, set[date]] = field(default_factory=dict)
     transactions: dict[str, str] = field(default_factory=dict)
