@@ -127,7 +127,7 @@ def build_app(
             timeout=config.timeout_seconds,
             **discovery,
         )
-    except (ValueError, requests.RequestException) as exc:
+    except (ValueError, OSError) as exc:  # requests errors are OSErrors too
         raise CalendarError(
             "Microsoft 365",
             f"the sign-in authority {config.authority} could not be used "
@@ -136,12 +136,28 @@ def build_app(
 
 
 def start_authorization(
-    config: MicrosoftClientConfig, scopes: tuple[str, ...], *, login_hint: str | None = None
+    config: MicrosoftClientConfig,
+    scopes: tuple[str, ...],
+    *,
+    login_hint: str | None = None,
+    response_mode: str = "query",
 ) -> AuthorizationStart:
-    """Build the consent URL (PKCE S256, a fresh random state and nonce)."""
+    """Build the consent URL (PKCE S256, a fresh random state and nonce).
+
+    ``response_mode="query"`` brings the code back on a GET to the redirect URI, which
+    carries a SameSite=Lax session cookie; ``"form_post"`` (msal's recommendation, which
+    it warns about otherwise) POSTs it cross-site, where such a cookie is not sent, so
+    the flow must then be kept server-side under its ``state``.
+    """
+    if response_mode not in ("query", "form_post"):
+        raise ValueError(f"response_mode must be 'query' or 'form_post', got {response_mode!r}")
     app = build_app(config)
     flow = app.initiate_auth_code_flow(
-        list(scopes), redirect_uri=config.redirect_uri, login_hint=login_hint, prompt="consent"
+        list(scopes),
+        redirect_uri=config.redirect_uri,
+        login_hint=login_hint,
+        prompt="consent",
+        response_mode=response_mode,
     )
     return AuthorizationStart(url=str(flow["auth_uri"]), flow=dict(flow))
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import itertools
 import json
 import secrets
@@ -326,6 +327,8 @@ class MicrosoftEmulator:
                 "address": self.signed_in,
                 "scopes": frozenset(granted),
             }
+        if args.get("response_mode") == "form_post":
+            return _form_post(redirect, code=code, state=args.get("state"))
         return self._redirect(redirect, code=code, state=args.get("state"))
 
     @staticmethod
@@ -412,6 +415,20 @@ class MicrosoftEmulator:
         header = {"typ": "JWT", "alg": "RS256", "kid": "emulator"}
         parts = [b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode())]
         return ".".join([*parts, b64url(b"emulator-does-not-sign")])
+
+
+def _form_post(uri: str, **params: str | None) -> Any:
+    """``response_mode=form_post``: a page whose form the browser POSTs to ``uri``."""
+    fields = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}"/>'
+        for k, v in params.items()
+        if v is not None
+    )
+    page = (
+        f'<html><body onload="document.forms[0].submit()"><form method="POST" '
+        f'action="{html.escape(uri)}">{fields}</form></body></html>'
+    )
+    return Response(page, status=200, mimetype="text/html")
 
 
 def _short(scope: str) -> str:
