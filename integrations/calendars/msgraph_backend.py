@@ -16,7 +16,8 @@ Either way ``showAs`` decides: ``free`` and ``workingElsewhere`` are not busy;
 ``tentative``, ``busy``, ``oof`` (and ``unknown``) are. Cancelled events and
 invitations the interviewer declined are free, as in the other backends.
 
-Interviews are written with ``POST /me/calendar/events`` (a ``transactionId``
+Interviews are written to the default calendar with ``POST /me/calendar/events`` (the
+calendar getSchedule and calendarView read; a ``transactionId``
 derived from the interview makes a retried create idempotent), moved with
 ``PATCH /me/events/{id}`` and deleted with ``DELETE /me/events/{id}``. With
 ``create_teams`` the event is an online meeting (``isOnlineMeeting`` with
@@ -65,7 +66,6 @@ class GraphOptions:
     email: str | None = None  # the interviewer's address: the schedule getSchedule reads
     mode: ReadMode = "freebusy"
     schedules: tuple[str, ...] = ()  # addresses to read in freebusy mode (default: email)
-    write_calendar_id: str | None = None  # None: the default calendar
     create_teams: bool = False  # make written interviews Teams meetings
     api_endpoint: str = GRAPH_ENDPOINT
     timezone: str = "UTC"  # zone of all-day events in sync mode
@@ -375,11 +375,6 @@ class MicrosoftGraphBackend(CalendarBackend):
                 "with write-back on to let panelslot write interviews",
             )
 
-    def _events_path(self) -> str:
-        if self.options.write_calendar_id:
-            return f"me/calendars/{quote(self.options.write_calendar_id, safe='')}/events"
-        return "me/calendar/events"
-
     def write_event(self, event: InterviewEvent) -> str:
         self._need_write()
         body = self._event_body(event)
@@ -389,7 +384,7 @@ class MicrosoftGraphBackend(CalendarBackend):
             body["isOnlineMeeting"] = True
             body["onlineMeetingProvider"] = TEAMS
         created = self.client.call(
-            "POST", self._events_path(), what="create the interview event", json_body=body
+            "POST", "me/calendar/events", what="create the interview event", json_body=body
         )
         event_id = str(created["id"])
         if self.options.create_teams:
