@@ -23,11 +23,12 @@ import ipaddress
 import logging
 import re
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import parseaddr
+from typing import Any
 
 import icalendar
 
@@ -208,7 +209,7 @@ def _reply_in(part: Message, *, sender: str) -> AttendeeResponse:
     )
 
 
-def _replying_attendee(vevent: icalendar.Event, sender: str) -> object:
+def _replying_attendee(vevent: icalendar.Component, sender: str) -> object:
     """The one ATTENDEE of a REPLY; with several (some clients send all), the sender's."""
     props = [p for p in attendee_props(vevent) if address_email(p)]
     if len(props) == 1:
@@ -345,7 +346,7 @@ def quote_mailbox(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _check(settings: ImapSettings, what: str, answer: tuple[str, list[object]]) -> list[object]:
+def _check(settings: ImapSettings, what: str, answer: tuple[str, Sequence[Any]]) -> Sequence[Any]:
     typ, data = answer
     if typ != "OK":
         detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")

@@ -21,7 +21,7 @@ def address_email(value: object) -> str:
     return text.strip().lower() if "@" in text else ""
 
 
-def attendee_props(vevent: icalendar.Event) -> list[Any]:
+def attendee_props(vevent: icalendar.Component) -> list[Any]:
     """Every ATTENDEE property of ``vevent`` (icalendar gives one value or a list)."""
     value = vevent.get("ATTENDEE")
     if value is None:
@@ -35,13 +35,13 @@ def partstat_of(prop: Any) -> str:
     return str(params.get("PARTSTAT", "NEEDS-ACTION")).strip().upper() or "NEEDS-ACTION"
 
 
-def sequence_of(vevent: icalendar.Event) -> int:
+def sequence_of(vevent: icalendar.Component) -> int:
     """SEQUENCE of ``vevent`` (0 when absent); a value that is not a number raises ValueError."""
     raw = vevent.get("SEQUENCE", 0)
     return int(str(raw).strip() or 0)
 
 
-def dtstamp_of(vevent: icalendar.Event) -> datetime | None:
+def dtstamp_of(vevent: icalendar.Component) -> datetime | None:
     """DTSTAMP as an aware UTC datetime; floating times are read as UTC; None if missing."""
     if "DTSTAMP" not in vevent:
         return None
@@ -53,7 +53,7 @@ def dtstamp_of(vevent: icalendar.Event) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def vevent_responses(vevent: icalendar.Event, source: str) -> list[AttendeeResponse]:
+def vevent_responses(vevent: icalendar.Component, source: str) -> list[AttendeeResponse]:
     """One answer per ATTENDEE of a stored event (the organiser's own line is kept out)."""
     uid = str(vevent.get("UID", ""))
     organizer = address_email(vevent.get("ORGANIZER", ""))
