@@ -125,6 +125,11 @@ service imap-login {{
     ssl = yes
   }}
 }}
+service anvil {{  # no growing delay after the wrong-password test
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {folder}/passwd
