@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+import icalendar
+
 ORGANISER = "recruiting@acme.example"
 
 
@@ -83,3 +85,25 @@ def plain_mail(sender: str, text: str = "Can we talk about the schedule?") -> by
     message["Subject"] = "A question"
     message.set_content(text)
     return message.as_bytes()
+
+
+def reply_to_request(request: bytes, attendee: str, partstat: str, *, now: datetime) -> str:
+    """The REPLY a client makes from a REQUEST it received: same UID, SEQUENCE, times and
+    ORGANIZER; only the answering ATTENDEE, with its PARTSTAT; a fresh DTSTAMP."""
+    received = icalendar.Calendar.from_ical(request)
+    (event,) = received.walk("VEVENT")
+    answer = icalendar.Calendar()
+    answer.add("prodid", "-//Example Client//Calendar 1.0//EN")
+    answer.add("version", "2.0")
+    answer.add("method", "REPLY")
+    vevent = icalendar.Event()
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER"):
+        if name in event:
+            vevent.add(name, event[name], encode=False)
+    vevent.add("dtstamp", now)
+    (own,) = [a for a in event.get("ATTENDEE", []) if str(a).lower() == f"mailto:{attendee}"]
+    line = icalendar.vCalAddress(str(own))
+    line.params["PARTSTAT"] = partstat
+    vevent.add("attendee", line, encode=False)
+    answer.add_component(vevent)
+    return answer.to_ical().decode("utf-8")

@@ -9,13 +9,14 @@ import itertools
 import os
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dovecot_server import DovecotServer, dovecot_binary, free_port, start_dovecot
-from imip_mail import plain_mail, reply_ics, reply_mail
+from imip_mail import plain_mail, reply_ics, reply_mail, reply_to_request
 
 from integrations.imip import ImapError, ImapSettings, read_replies
+from integrations.invites import Participant, SessionTime, invite_request, session_uid
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 USER, PASSWORD = "organiser", "Pa55-not-for-logs"
@@ -211,3 +212,38 @@ def test_a_missing_folder_and_a_closed_port_are_errors(dovecot: DovecotServer, f
     closed = settings(dovecot, folder, port=free_port())  # nothing listens there
     with pytest.raises(ImapError, match="could not talk"):
         read_replies(closed, {UID: 2})
+
+
+def test_a_reply_to_panelslots_own_invite_round_trips(dovecot: DovecotServer, folder: str) -> None:
+    organizer = Participant("recruiting@acme.example", "Acme Recruiting")
+    uid = session_uid(17, 0, "panelslot.example.com")
+    start = datetime(2027, 3, 1, 15, tzinfo=UTC)
+
+    def request(sequence: int, hour: int) -> bytes:
+        moved = start.replace(hour=hour)
+        session = SessionTime(
+            uid,
+            "Systems design",
+            moved,
+            moved + timedelta(hours=1),
+            attendees=(Participant(ALICE, "Alice"),),
+        )
+        return invite_request(
+            [session],
+            organizer=organizer,
+            attendees=[Participant("asha@mail.example", "Asha")],
+            sequence=sequence,
+            now=start - timedelta(days=9),
+            summary="Interview",
+        )
+
+    first, moved = request(0, 15), request(1, 16)  # then rescheduled: SEQUENCE 1
+    answered = start - timedelta(days=8)
+    for sent, partstat in ((first, "ACCEPTED"), (moved, "DECLINED")):
+        ics = reply_to_request(sent, ALICE, partstat, now=answered)
+        dovecot.deliver(USER, reply_mail(ics, sender=ALICE), mailbox=folder)
+    got = read_replies(settings(dovecot, folder), {uid: 1})
+    assert [(a.uid, a.sequence, a.attendee, a.partstat) for a in got.answers] == [
+        (uid, 1, ALICE, "DECLINED")
+    ]
+    assert [(a.sequence, a.partstat) for a in got.stale] == [(0, "ACCEPTED")]
