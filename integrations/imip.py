@@ -10,7 +10,8 @@ from the organiser's IMAP mailbox with the standard library's ``imaplib``.
   matches each REPLY by UID and SEQUENCE against the interviews sent (replies to an older
   SEQUENCE are kept apart as stale), then marks the message ``\\Seen``; understood REPLYs
   are moved to ``processed_mailbox`` when one is set. A message that cannot be read is
-  skipped with a logged reason and also marked seen, so it is not read again.
+  skipped with a logged reason and also marked seen, so it is not read again. Pass
+  ``on_read`` to store the answers before anything is marked (at-least-once).
 
 The password is never logged, never part of ``repr`` and never part of an error.
 """
@@ -23,7 +24,7 @@ import ipaddress
 import logging
 import re
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import Message
@@ -250,17 +251,23 @@ def match_replies(
 # ------------------------------------------------------------------------ IMAP
 
 
-def read_replies(settings: ImapSettings, expected: Mapping[str, int]) -> MailboxRead:
+def read_replies(
+    settings: ImapSettings,
+    expected: Mapping[str, int],
+    on_read: Callable[[MailboxRead], None] | None = None,
+) -> MailboxRead:
     """Read the unseen messages of the mailbox once; see the module's description.
 
     ``expected`` maps each interview event's UID to the SEQUENCE last sent for it.
+    ``on_read`` (e.g. "store the answers and commit") runs before any message is marked:
+    if it raises, nothing is marked and the same messages are read again next time.
     Raises :class:`ImapError` when the server cannot be reached or refuses the login;
     a bad message never raises.
     """
     with _session(settings) as conn:
         _select(conn, settings)
         unseen = _search_unseen(conn, settings)
-        batch, left = unseen[: settings.max_messages], len(unseen) - settings.max_messages
+        batch = unseen[: settings.max_messages]
         replies, skipped = _fetch_replies(conn, settings, batch)
         current, stale, unmatched = match_replies(replies, expected)
         skipped += unmatched
@@ -268,15 +275,18 @@ def read_replies(settings: ImapSettings, expected: Mapping[str, int]) -> Mailbox
             log.warning(
                 "iMIP: skipped message %s in %s: %s", item.message_uid, settings.target, item.reason
             )
+        read = MailboxRead(
+            answers=tuple(latest_responses(current)),
+            stale=tuple(stale),
+            skipped=tuple(skipped),
+            left=len(unseen) - len(batch),
+        )
+        if on_read is not None:
+            on_read(read)
         _mark_seen(conn, settings, batch)
         if settings.processed_mailbox:
             _move(conn, settings, [uid for uid, _ in replies])
-    return MailboxRead(
-        answers=tuple(latest_responses(current)),
-        stale=tuple(stale),
-        skipped=tuple(skipped),
-        left=max(0, left),
-    )
+    return read
 
 
 @contextmanager

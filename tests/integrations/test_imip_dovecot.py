@@ -15,7 +15,7 @@ import pytest
 from dovecot_server import DovecotServer, dovecot_binary, free_port, start_dovecot
 from imip_mail import plain_mail, reply_ics, reply_mail, reply_to_request
 
-from integrations.imip import ImapError, ImapSettings, read_replies
+from integrations.imip import ImapError, ImapSettings, MailboxRead, read_replies
 from integrations.invites import Participant, SessionTime, invite_request, session_uid
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -247,3 +247,18 @@ def test_a_reply_to_panelslots_own_invite_round_trips(dovecot: DovecotServer, fo
         (uid, 1, ALICE, "DECLINED")
     ]
     assert [(a.sequence, a.partstat) for a in got.stale] == [(0, "ACCEPTED")]
+
+
+def test_answers_that_could_not_be_stored_come_back(dovecot: DovecotServer, folder: str) -> None:
+    dovecot.deliver(USER, decline(), mailbox=folder)
+
+    def store_fails(read: MailboxRead) -> None:
+        assert len(read.answers) == 1
+        raise RuntimeError("the database is down")
+
+    with pytest.raises(RuntimeError):
+        read_replies(settings(dovecot, folder), {UID: 2}, on_read=store_fails)
+    stored: list[MailboxRead] = []
+    again = read_replies(settings(dovecot, folder), {UID: 2}, on_read=stored.append)
+    assert [a.partstat for a in again.answers] == ["DECLINED"] and stored == [again]
+    assert read_replies(settings(dovecot, folder), {UID: 2}).answers == ()
