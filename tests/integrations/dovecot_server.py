@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smtp_server import Certificate, make_certificate
+from tests.integrations.smtp_server import Certificate, make_certificate
 
 HOST = "127.0.0.1"
 NOBODY = 65534

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from imip_mail import plain_mail, reply_ics, reply_mail
 
 from integrations.calendars.base import AttendeeResponse, latest_responses
 from integrations.imip import (
@@ -15,6 +14,7 @@ from integrations.imip import (
     match_replies,
     parse_reply,
 )
+from tests.integrations.imip_mail import plain_mail, reply_ics, reply_mail
 
 UID = "session-17-2@panelslot.example.com"
 ALICE = "alice@acme.example"

@@ -12,11 +12,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dovecot_server import DovecotServer, dovecot_binary, free_port, start_dovecot
-from imip_mail import plain_mail, reply_ics, reply_mail, reply_to_request
 
 from integrations.imip import ImapError, ImapSettings, MailboxRead, read_replies
 from integrations.invites import Participant, SessionTime, invite_request, session_uid
+from tests.integrations.dovecot_server import (
+    DovecotServer,
+    dovecot_binary,
+    free_port,
+    start_dovecot,
+)
+from tests.integrations.imip_mail import plain_mail, reply_ics, reply_mail, reply_to_request
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 USER, PASSWORD = "organiser", "Pa55-not-for-logs"

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from contract import CalendarContract, SeedEvent
-from msgraph_emulator import MicrosoftEmulator
-from msgraph_fixtures import connect, make_backend, prepare, seed
 
 from integrations.calendars.base import CalendarBackend
+from tests.integrations.contract import CalendarContract, SeedEvent
+from tests.integrations.msgraph_emulator import MicrosoftEmulator
+from tests.integrations.msgraph_fixtures import connect, make_backend, prepare, seed
 
 
 class _GraphContract(CalendarContract):

@@ -16,8 +16,6 @@ import caldav
 import icalendar
 import pytest
 from google.oauth2.credentials import Credentials
-from google_emulator import GoogleEmulator
-from radicale_server import RadicaleServer, start_radicale
 
 from integrations.backoff import Backoff
 from integrations.calendars.base import AttendeeResponse, InterviewEvent
@@ -31,6 +29,8 @@ from integrations.calendars.google_backend import (
 from integrations.calendars.memory import MemoryCalendar
 from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
+from tests.integrations.google_emulator import GoogleEmulator
+from tests.integrations.radicale_server import RadicaleServer, start_radicale
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
 WEEK = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
