@@ -15,7 +15,6 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -23,12 +22,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from integrations.errors import MailError
 from integrations.mail import (
-    DirectoryMailer,
+    PASSWORD_VARIABLE,
+    USERNAME_VARIABLE,
     Mailer,
-    MemoryMailer,
     OutgoingMail,
     RetryPolicy,
-    SMTPMailer,
+    make_mailer,
     retry_at,
 )
 from web.domain import calsync, services
@@ -41,22 +40,19 @@ log = logging.getLogger(__name__)
 
 
 def build_mailer(settings: AppSettings, environ: Mapping[str, str] | None = None) -> Mailer:
-    """The sender named by ``mail.sender``: smtp, file (an outbox folder) or none."""
+    """The sender named by ``mail.sender`` (smtp, file or none), through the one factory;
+    SMTP credentials come from the environment only. ``none`` drops mail (keeps nothing)."""
     env = os.environ if environ is None else environ
-    kind = settings["mail.sender"]
-    sender = settings["mail.from_address"]
-    if kind == "smtp":
-        return SMTPMailer.from_environ(
-            env,
-            host=settings["mail.smtp_host"],
-            port=int(settings["mail.smtp_port"]),
-            security=settings["mail.smtp_security"],
-            username=settings["mail.smtp_username"] or None,
-            sender=sender,
-        )
-    if kind == "file":
-        return DirectoryMailer(Path(settings["mail.outbox_dir"]), sender=sender)
-    return MemoryMailer(sender=sender)
+    return make_mailer(
+        settings["mail.sender"],
+        from_address=settings["mail.from_address"],
+        outbox_dir=settings["mail.outbox_dir"],
+        smtp_host=settings["mail.smtp_host"],
+        smtp_port=int(settings["mail.smtp_port"]),
+        smtp_security=settings["mail.smtp_security"],
+        smtp_username=settings["mail.smtp_username"] or env.get(USERNAME_VARIABLE, ""),
+        smtp_password=env.get(PASSWORD_VARIABLE, ""),
+    )
 
 
 def outgoing(row: OutboxMail) -> OutgoingMail:

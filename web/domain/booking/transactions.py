@@ -70,9 +70,17 @@ def replay_of(s: Session, req: SchedulingRequest, key: str) -> Outcome | None:
     return Outcome(row.id, False, row.status)
 
 
+EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for the no-overlap exclusion constraint
+TRIGGER_ABORT = "SQLITE_CONSTRAINT_TRIGGER"  # SQLite's no-overlap triggers RAISE(ABORT)
+
+
 def is_overlap(exc: Exception) -> bool:
-    msg = str(getattr(exc, "orig", exc)).lower()
-    return "overlap" in msg or "exclusion" in msg or "conflicting key" in msg
+    """The database refused an overlapping booking session: matched by SQLSTATE on PostgreSQL
+    and by SQLite's extended error name, never by message text."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+        return True
+    return getattr(orig, "sqlite_errorname", None) == TRIGGER_ABORT
 
 
 def new_booking(
