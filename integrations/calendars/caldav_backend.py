@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import icalendar
 from caldav.collection import Calendar as DAVCalendar
@@ -33,6 +33,7 @@ from integrations.calendars.base import (
 )
 from integrations.errors import CalendarError, ReconnectRequired
 from integrations.ics import busy_from_calendar, parse_calendar
+from integrations.urls import redact_url
 from scheduler.model import Interval
 
 ExpandMode = Literal["auto", "server", "client"]
@@ -45,15 +46,6 @@ class CalDAVCalendarInfo:
 
     url: str
     name: str
-
-
-def redact_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def _utc_now() -> datetime:

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import icalendar
 import requests
@@ -35,6 +35,7 @@ import requests
 from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
 from integrations.ics import Expansion, ICSRead, expand_calendar, parse_calendar_with_warnings
+from integrations.urls import redact_url
 from scheduler.model import Interval
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -125,29 +126,6 @@ def _human(size: int) -> str:
             value = size / scale
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
     return f"{size} bytes"
-
-
-def redact_url(url: str) -> str:
-    """A feed URL safe to show: no credentials, no secret path or query.
-
-    Private feed URLs are capabilities (Google's ``.../private-<token>/basic.ics``,
-    Outlook's ``.../<id>/<secret>/calendar.ics``), so only the scheme, host and
-    last path segment are kept: ``https://u:pw@h/a/secret/c.ics?k=1`` ->
-    ``https://***@h/.../c.ics?...``.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "<unreadable URL>"
-    host = parts.hostname or ""
-    if port is not None:
-        host = f"{host}:{port}"
-    if parts.username is not None or parts.password is not None:
-        host = f"***@{host}"
-    segments = [seg for seg in parts.path.split("/") if seg]
-    path = parts.path if len(segments) <= 1 else f"/.../{segments[-1]}"
-    return urlunsplit((parts.scheme, host, path, "..." if parts.query else "", ""))
 
 
 class ICSFeedBackend(CalendarBackend):
