@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -40,8 +37,9 @@ from sqlalchemy.orm import joinedload
 from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, offset_label, zone_ok
-from web.store.models import Booking, OfferedOption, SchedulingRequest
+from web.store.models import Booking, SchedulingRequest
 from web.ui.helpers import audit, db_session, get_db, get_settings, now
+from web.ui.option_views import OptionView, by_day, option_view
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
 
@@ -188,62 +186,6 @@ def _zone(req: SchedulingRequest, b: Booking | None = None) -> tuple[str, str | 
     return service.candidate_zone(req, b), None
 
 
-@dataclass(frozen=True)
-class SessionView:
-    name: str
-    start: datetime
-    end: datetime
-    people: str
-
-
-@dataclass(frozen=True)
-class OptionView:
-    id: int
-    rank: int
-    start: datetime
-    end: datetime
-    sessions: tuple[SessionView, ...]
-
-
-def _names(
-    req: SchedulingRequest, keys: list[str], people: dict[str, str], show: bool | None
-) -> str:
-    if not (req.loop.show_interviewer_names if show is None else show):
-        return ""
-    return ", ".join(people.get(k, k) for k in keys)
-
-
-def _option_view(
-    req: SchedulingRequest,
-    row: OfferedOption,
-    people: dict[str, str],
-    show: bool | None = None,
-) -> OptionView:
-    opt = service.stored_option(row)
-    return OptionView(
-        id=row.id,
-        rank=row.rank,
-        start=opt.start,
-        end=opt.end,
-        sessions=tuple(
-            SessionView(s.name, s.start, s.end, _names(req, list(s.interviewers), people, show))
-            for s in opt.sessions
-        ),
-    )
-
-
-def _by_day(views: list[OptionView], tz: str) -> list[tuple[date, list[OptionView]]]:
-    zone = ZoneInfo(tz)
-    days: dict[date, list[OptionView]] = {}
-    for v in sorted(views, key=lambda v: (v.start, v.rank)):
-        days.setdefault(v.start.astimezone(zone).date(), []).append(v)
-    return list(days.items())
-
-
-def _people(req: SchedulingRequest) -> dict[str, str]:
-    return service.loop_picture(db_session(), req.loop_id).names
-
-
 def _options(
     req: SchedulingRequest, b: Booking | None
 ) -> tuple[list[OptionView], bool, tuple[tuple[str, int], ...]]:
@@ -258,7 +200,7 @@ def _options(
             get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
         )
         searching = service.refresh_pending(s, req.id, at)
-    return [_option_view(req, r, pic.names) for r in rows], searching, pic.sessions
+    return [option_view(req, r, pic.names) for r in rows], searching, pic.sessions
 
 
 def _offer_page(
@@ -280,7 +222,7 @@ def _offer_page(
             req=req,
             mode=mode,
             token=request.view_args["token"] if request.view_args else "",
-            days=_by_day(views, tz),
+            days=by_day(views, tz),
             tz=tz,
             tz_label=f"{tz}, {offset_label(tz, first)}",
             default_tz=service.candidate_zone(req, b),

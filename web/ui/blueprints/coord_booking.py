@@ -15,8 +15,8 @@ from web.domain import booking as service
 from web.domain import services
 from web.store.models import SchedulingRequest
 from web.ui import auth
-from web.ui.blueprints.candidate import _by_day, _option_view, _people
 from web.ui.helpers import db_session, get_db, get_settings, now
+from web.ui.option_views import by_day, option_view, people_of
 
 bp = Blueprint("coord_booking", __name__)
 
@@ -53,15 +53,15 @@ def _page(
         req = s.get(SchedulingRequest, req.id) or req
         b = services.active_booking(req)
         rows = service.valid_options(s, req, at, ignore_booking=b)
-    people = _people(req)
-    views = [_option_view(req, r, people, True) for r in rows]
+    people = people_of(req)
+    views = [option_view(req, r, people, True) for r in rows]
     return (
         render_template(
             "booking/coord_reschedule.html",
             req=req,
             b=b,
             groups=service.session_groups(b) if b else [],
-            days=_by_day(views, me.timezone),
+            days=by_day(views, me.timezone),
             tz=me.timezone,
             ctz=service.candidate_zone(req, b),
             idem=secrets.token_urlsafe(18),
