@@ -30,8 +30,7 @@ from web.store.models import (
     OutboxMail,
     SchedulingRequest,
 )
-
-OPEN_STATUSES = ("draft", "sent", "opened")
+from web.store.statuses import UNDECIDED
 
 
 class SearchProblem(ValueError):
@@ -432,7 +431,7 @@ def expire_requests(s: Session, now: datetime) -> int:
     rows = s.scalars(
         select(SchedulingRequest).where(
             and_(
-                SchedulingRequest.status.in_(OPEN_STATUSES),
+                SchedulingRequest.status.in_(UNDECIDED),
                 SchedulingRequest.expires_at.is_not(None),
                 SchedulingRequest.expires_at <= now,
             )

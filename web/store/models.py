@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -23,9 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.store.db import Base, UTCDateTime, utcnow
+from web.store.statuses import BookingStatus, JobStatus, MailStatus, RequestStatus, check_sql
 
-# Request statuses, in the order a request normally moves through them.
-REQUEST_STATUSES = ("draft", "sent", "opened", "booked", "rescheduled", "cancelled", "expired")
+REQUEST_STATUSES = tuple(RequestStatus)
 CALENDAR_KINDS = ("ics", "caldav", "google")
 
 
@@ -174,7 +175,10 @@ class SessionPool(Base):
 
 class SchedulingRequest(Base):
     __tablename__ = "scheduling_requests"
-    __table_args__ = (Index("ix_requests_coordinator_created", "coordinator_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_requests_coordinator_created", "coordinator_id", "created_at"),
+        CheckConstraint(check_sql("status", RequestStatus), name="status_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id"))
@@ -228,6 +232,7 @@ class OfferedOption(Base):
 
 class Booking(Base):
     __tablename__ = "bookings"
+    __table_args__ = (CheckConstraint(check_sql("status", BookingStatus), name="status_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -301,7 +306,10 @@ class OutboxMail(Base):
     """A mail to deliver; written in the same transaction as what caused it."""
 
     __tablename__ = "outbox_mails"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        CheckConstraint(check_sql("status", MailStatus), name="status_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), default="")  # candidate_link, invite, ...
@@ -326,7 +334,10 @@ class JobRequest(Base):
     """Work handed from web processes to the one worker, which polls this table."""
 
     __tablename__ = "job_requests"
-    __table_args__ = (Index("ix_job_requests_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_job_requests_status_created", "status", "created_at"),
+        CheckConstraint(check_sql("status", JobStatus), name="status_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))  # sync_interviewer | sync_all | deliver_mail ...

@@ -12,12 +12,13 @@ from web.store.models import (
     Booking,
 )
 from web.store.settings import AppSettings
+from web.store.statuses import AWAITING_CANDIDATE
+from web.store.statuses import BOOKED as BOOKED
 
 log = logging.getLogger(__name__)
 
 
-OPEN = ("sent", "opened")
-BOOKED = ("booked", "rescheduled")
+OPEN = AWAITING_CANDIDATE
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 

@@ -39,6 +39,7 @@ from web.store.models import (
     SchedulingRequest,
     SessionPool,
 )
+from web.store.statuses import AWAITING_CANDIDATE
 from web.ui import auth
 from web.ui.forms import (
     AccountForm,
@@ -840,9 +841,7 @@ def request_detail(rid: int) -> str:
         tz=req.candidate_tz or _me().timezone,
         my_tz=_me().timezone,
         action=ActionForm(),
-        link=candidate_link(req)
-        if req.status in services.OPEN_STATUSES and req.status != "draft"
-        else None,
+        link=candidate_link(req) if req.status in AWAITING_CANDIDATE else None,
     )
 
 
