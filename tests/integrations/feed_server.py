@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +45,8 @@ class Huge:
 
 @dataclass
 class Slow:
+    """Answers after ``delay`` seconds, unless the client hangs up first."""
+
     delay: float
     body: bytes = b""
 
@@ -72,6 +76,7 @@ class FeedServer:
     host: str = "127.0.0.1"
     port: int = 0
     bytes_sent: int = 0
+    hung_up: threading.Event = field(default_factory=threading.Event)  # a client closed early
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
@@ -94,7 +99,22 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             try:
                 self._serve(route)
             except (BrokenPipeError, ConnectionResetError):
-                self.seen.status = -1  # the client hung up, as it should on a huge body
+                self._hung_up()  # as the client should on a huge or dripping body
+
+        def _hung_up(self) -> int:
+            self.seen.status = -1
+            server.hung_up.set()
+            return -1
+
+        def _client_closes_within(self, seconds: float) -> bool:
+            """Wait up to ``seconds`` for the client to close its end (an empty read)."""
+            readable, _, _ = select.select([self.connection], [], [], seconds)
+            if not readable:
+                return False
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            except ConnectionResetError:
+                return True
 
         def send_response(self, code: int, message: str | None = None) -> None:
             self.seen.status = code  # recorded before the client can see the answer
@@ -108,7 +128,8 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             if isinstance(route, Redirect):
                 return self._send(route.code, b"", {"Location": route.location})
             if isinstance(route, Slow):
-                time.sleep(route.delay)
+                if self._client_closes_within(route.delay):
+                    return self._hung_up()
                 return self._send(200, route.body)
             if isinstance(route, Huge):
                 return self._huge(route)
@@ -116,9 +137,10 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
                 self.send_header("Content-Length", str(route.size))
                 self.end_headers()
-                for _ in range(route.size):
+                for sent in range(1, route.size + 1):
                     self.wfile.write(b"B")
                     self.wfile.flush()
+                    server.bytes_sent = sent
                     time.sleep(route.every)
                 return 200
             return self._static(route)

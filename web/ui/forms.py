@@ -15,6 +15,7 @@ from wtforms import (
     FormField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -89,7 +90,9 @@ class InterviewerForm(FlaskForm):
 
 
 class CalendarForm(FlaskForm):
-    kind = SelectField("Kind", choices=[("ics", "ICS feed (URL or file)")], default="ics")
+    kind = SelectField(
+        "Kind", choices=[SelectChoice("ics", "ICS feed (URL or file)")], default="ics"
+    )
     label = StringField("Label", validators=[Optional(), Length(max=200)])
     url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
 
@@ -126,7 +129,9 @@ class LoopForm(FlaskForm):
     )
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     order = SelectField(
-        "Order", choices=[("fixed", "As written"), ("any", "Any order")], default="fixed"
+        "Order",
+        choices=[SelectChoice("fixed", "As written"), SelectChoice("any", "Any order")],
+        default="fixed",
     )
     min_gap_minutes = IntegerField("Min gap (min)", default=0, validators=[NumberRange(0, 1440)])
     max_gap_minutes = IntegerField("Max gap (min)", default=15, validators=[NumberRange(0, 1440)])
@@ -148,8 +153,10 @@ class LoopForm(FlaskForm):
     video = SelectField(
         "Video link",
         choices=[
-            ("template", "The link template above"),
-            ("google_meet", "Google Meet (organiser's Google Calendar; else the template)"),
+            SelectChoice("template", "The link template above"),
+            SelectChoice(
+                "google_meet", "Google Meet (organiser's Google Calendar; else the template)"
+            ),
         ],
         default="template",
     )

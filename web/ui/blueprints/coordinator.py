@@ -20,6 +20,7 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WResponse
+from wtforms import SelectChoice
 
 from scheduler.engine import pick_diverse
 from scheduler.model import Interval
@@ -396,11 +397,11 @@ def interviewer_sync(iid: int) -> WResponse:
 # ---------------------------------------------------------------- loops
 
 
-def _pool_choices() -> list[tuple[int, str]]:
+def _pool_choices() -> list[SelectChoice]:
     rows = db_session().scalars(
         select(Interviewer).where(Interviewer.active.is_(True)).order_by(Interviewer.name)
     )
-    return [(i.id, f"{i.name} ({i.timezone})") for i in rows]
+    return [SelectChoice(str(i.id), f"{i.name} ({i.timezone})") for i in rows]
 
 
 def _loop_form(loop: Loop | None) -> LoopForm:
@@ -542,9 +543,13 @@ def _own_request(rid: int) -> SchedulingRequest:
     return req
 
 
-def _loop_choices() -> list[tuple[int, str]]:
+def _option_choices(req: SchedulingRequest) -> list[SelectChoice]:
+    return [SelectChoice(str(o.id), f"Option {o.rank}") for o in req.options]
+
+
+def _loop_choices() -> list[SelectChoice]:
     rows = db_session().scalars(select(Loop).where(Loop.active.is_(True)).order_by(Loop.name))
-    return [(lp.id, lp.name) for lp in rows]
+    return [SelectChoice(str(lp.id), lp.name) for lp in rows]
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -708,7 +713,7 @@ def request_preview(rid: int) -> str | WResponse:
     people = _people_for(req)
     busy = _busy_for(req, people)
     form = OfferForm()
-    form.options.choices = [(o.id, f"Option {o.rank}") for o in req.options]
+    form.options.choices = _option_choices(req)
     n = int(get_settings()["server.offer_count"])
     form.options.data = _default_offer(req, n)
     return render_template(
@@ -731,7 +736,7 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
         flash("This request was already sent.")
         return redirect(url_for("coordinator.request_detail", rid=rid))
     form = OfferForm()
-    form.options.choices = [(o.id, f"Option {o.rank}") for o in req.options]
+    form.options.choices = _option_choices(req)
     if not form.validate_on_submit():
         people = _people_for(req)
         busy = _busy_for(req, people)
