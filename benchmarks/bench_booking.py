@@ -43,17 +43,18 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from scheduler.model import Option, SessionSlot  # noqa: E402
-from web import migrate, services  # noqa: E402
-from web.auth import hash_password  # noqa: E402
-from web.db import Database, make_engine  # noqa: E402
-from web.models import (  # noqa: E402
+from web.domain import services  # noqa: E402
+from web.store import migrate  # noqa: E402
+from web.store.db import Database, make_engine  # noqa: E402
+from web.store.models import (  # noqa: E402
     Coordinator,
     Interviewer,
     Loop,
     LoopSession,
     SchedulingRequest,
 )
-from web.settings import normalize_db_url  # noqa: E402
+from web.store.settings import normalize_db_url  # noqa: E402
+from web.ui.auth import hash_password  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef"
 N_PEOPLE = 40

@@ -7,7 +7,7 @@
 Each feed has 2,000 VEVENTs spread over the past year and the next four months
 (a third of them weekly or daily series with COUNT/UNTIL, some endless), served
 with an ETag by a threaded HTTP server on 127.0.0.1. Measured with
-``web.calsync.sync_all`` (commit per calendar), wall time with ``perf_counter``
+``web.domain.calsync.sync_all`` (commit per calendar), wall time with ``perf_counter``
 CPU time with ``process_time`` (the loopback server runs in the same process),
 and peak Python memory with ``tracemalloc`` (a separate pass, because
 tracemalloc slows Python down):
@@ -42,10 +42,11 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from integrations.calendars.feed import clear_feed_cache  # noqa: E402
-from web import calsync, migrate  # noqa: E402
-from web.db import Database  # noqa: E402
-from web.models import BusyBlock, CalendarSource, Interviewer  # noqa: E402
-from web.settings import normalize_db_url  # noqa: E402
+from web.domain import calsync  # noqa: E402
+from web.store import migrate  # noqa: E402
+from web.store.db import Database  # noqa: E402
+from web.store.models import BusyBlock, CalendarSource, Interviewer  # noqa: E402
+from web.store.settings import normalize_db_url  # noqa: E402
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 ZONES = ("Europe/London", "America/New_York", "Asia/Kolkata", "Africa/Lagos", "Australia/Sydney")

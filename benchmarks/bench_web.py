@@ -35,11 +35,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from web import migrate  # noqa: E402
-from web.app import create_app  # noqa: E402
-from web.auth import hash_password  # noqa: E402
-from web.db import Database, make_engine  # noqa: E402
-from web.models import (  # noqa: E402
+from web.store import migrate  # noqa: E402
+from web.store.db import Database, make_engine  # noqa: E402
+from web.store.models import (  # noqa: E402
     Booking,
     BookingSession,
     BusyBlock,
@@ -51,7 +49,9 @@ from web.models import (  # noqa: E402
     OfferedOption,
     SchedulingRequest,
 )
-from web.settings import normalize_db_url  # noqa: E402
+from web.store.settings import normalize_db_url  # noqa: E402
+from web.ui.app import create_app  # noqa: E402
+from web.ui.auth import hash_password  # noqa: E402
 
 ZONES = (
     "America/Los_Angeles",

@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from scheduler.engine import pick_diverse
-from web import calsync, services
-from web.auth import hash_password
-from web.models import (
+from web.domain import calsync, services
+from web.store.models import (
     CalendarSource,
     Coordinator,
     Interviewer,
@@ -24,6 +23,7 @@ from web.models import (
     OutboxMail,
     SchedulingRequest,
 )
+from web.ui.auth import hash_password
 
 WEEKDAYS_9_17 = {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +35,51 @@ class InterviewEvent:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+PARTSTATS = ("NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED")
+
+
+@dataclass(frozen=True)
+class AttendeeResponse:
+    """One attendee's answer to an interview event, as a calendar or an iTIP REPLY shows it.
+
+    ``attendee`` is the lower-cased e-mail address (no ``mailto:``); ``partstat`` is the
+    RFC 5545 participation status, upper case (see ``PARTSTATS``; other values are kept as
+    given). ``sequence`` is the event's SEQUENCE the answer belongs to, ``dtstamp`` (aware,
+    UTC) when the answer was made, if known. ``source`` names where it was read.
+    """
+
+    uid: str
+    sequence: int
+    attendee: str
+    partstat: str
+    dtstamp: datetime | None = None
+    source: str = ""
+
+    @property
+    def declined(self) -> bool:
+        return self.partstat == "DECLINED"
+
+
+def latest_responses(responses: Iterable[AttendeeResponse]) -> list[AttendeeResponse]:
+    """The newest answer per (uid, attendee): higher SEQUENCE wins, then the later DTSTAMP.
+
+    An answer without DTSTAMP loses to one with it at the same SEQUENCE; among equals
+    the later one in ``responses`` wins. The result keeps first-seen order.
+    """
+    best: dict[tuple[str, str], AttendeeResponse] = {}
+    for response in responses:
+        key = (response.uid, response.attendee)
+        kept = best.get(key)
+        if kept is None or _rank(response) >= _rank(kept):
+            best[key] = response
+    return list(best.values())
+
+
+def _rank(response: AttendeeResponse) -> tuple[int, bool, float]:
+    stamp = response.dtstamp.timestamp() if response.dtstamp is not None else 0.0
+    return (response.sequence, response.dtstamp is not None, stamp)
+
+
 class CalendarBackend(abc.ABC):
     """Read busy time; write, update and cancel interview events."""
 
@@ -54,3 +100,12 @@ class CalendarBackend(abc.ABC):
     @abc.abstractmethod
     def cancel_event(self, event_id: str) -> None:
         """Delete (or cancel) the event; a missing event is not an error."""
+
+    def read_responses(self, uids: Sequence[str]) -> list[AttendeeResponse]:
+        """The attendees' answers on the events written with these UIDs.
+
+        One entry per attendee of each event found (``NEEDS-ACTION`` when they have not
+        answered); UIDs without an event here give nothing. Backends that cannot read
+        answers (read-only feeds) return an empty list.
+        """
+        return []

@@ -24,7 +24,13 @@ from caldav.collection import Principal
 from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
-from integrations.calendars.base import BusyRead, CalendarBackend, InterviewEvent
+from integrations.calendars.answers import vevent_responses
+from integrations.calendars.base import (
+    AttendeeResponse,
+    BusyRead,
+    CalendarBackend,
+    InterviewEvent,
+)
 from integrations.errors import CalendarError, ReconnectRequired
 from integrations.ics import busy_from_calendar, parse_calendar
 from scheduler.model import Interval
@@ -326,6 +332,44 @@ class CalDAVBackend(CalendarBackend):
                 redact_url(target),
                 f"the CalDAV server refused to cancel the interview event (HTTP {response.status})",
             )
+
+    # -- answers ----------------------------------------------------------------
+
+    def read_responses(self, uids: Sequence[str]) -> list[AttendeeResponse]:
+        """PARTSTAT of every attendee on the written events (one GET per UID).
+
+        The interviewer's calendar client records their answer on this stored copy;
+        an event that is gone (deleted by its owner) gives no answers.
+        """
+        with self._talking("find the calendar to write to"):
+            cal = self._write_calendar()
+        found: list[AttendeeResponse] = []
+        for uid in uids:
+            target = self._resolve(cal, _resource_name(uid))
+            data = self._get(target, "read the answers on the interview event")
+            if data is not None:
+                found.extend(_answers_in(data, uid, redact_url(target)))
+        return found
+
+    def _get(self, target: str, what: str) -> str | None:
+        """The body of ``target``; None when the server has no such object."""
+        with self._talking(what, redact_url(target)):
+            response = self._client.request(target, "GET")
+        if response.status in (404, 410):
+            return None
+        if response.status != 200:
+            raise CalendarError(
+                redact_url(target), f"the CalDAV server refused to {what} (HTTP {response.status})"
+            )
+        return str(response.raw)
+
+
+def _answers_in(data: str, uid: str, source: str) -> list[AttendeeResponse]:
+    """Answers on the VEVENT of ``uid`` in a stored object (the master, not overrides)."""
+    parsed = parse_calendar(data.encode("utf-8"), source)
+    events = [c for c in parsed.walk("VEVENT") if str(c.get("UID", "")) == uid]
+    masters = [c for c in events if "RECURRENCE-ID" not in c] or events
+    return vevent_responses(masters[0], source) if masters else []
 
 
 def _one_line(text: str, limit: int = 160) -> str:

@@ -33,7 +33,13 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from integrations.backoff import Backoff
-from integrations.calendars.base import BusyRead, CalendarBackend, InterviewEvent
+from integrations.calendars.answers import GOOGLE_PARTSTAT, google_event_responses
+from integrations.calendars.base import (
+    AttendeeResponse,
+    BusyRead,
+    CalendarBackend,
+    InterviewEvent,
+)
 from integrations.errors import CalendarError, ReconnectRequired
 from integrations.ics import busy_from_calendar
 from scheduler.model import Interval
@@ -461,6 +467,39 @@ class GoogleCalendarBackend(CalendarBackend):
                 return  # already gone
             raise
 
+    def read_responses(self, uids: Sequence[str]) -> list[AttendeeResponse]:
+        """``responseStatus`` of the attendees on the written events.
+
+        In ``sync`` mode, when the write calendar is one of the synced calendars, the
+        events stored by the last sync are used (no request; a deleted event gives
+        nothing); otherwise each event is read with ``events.get``.
+        """
+        cal_id = self.options.write_calendar_id
+        state = self.sync_state.get(cal_id)
+        synced = self.options.mode == "sync" and state is not None and state.sync_token is not None
+        source = f"{self.options.label} calendar {cal_id}"
+        found: list[AttendeeResponse] = []
+        for uid in uids:
+            event_id = google_event_id(uid)
+            event = state.events.get(event_id) if synced and state else self._get_event(event_id)
+            if event is not None and event.get("status") != "cancelled":
+                found.extend(google_event_responses({"iCalUID": uid, **event}, source))
+        return found
+
+    def _get_event(self, event_id: str) -> dict[str, Any] | None:
+        try:
+            event: dict[str, Any] = self._execute(
+                "read the answers on the interview event",
+                lambda: self._service.events().get(
+                    calendarId=self.options.write_calendar_id, eventId=event_id
+                ),
+            )
+        except GoogleApiError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+        return event
+
     def conference_link(self, event_id: str) -> str | None:
         """The Google Meet link created with the event, if any."""
         return self.meet_links.get(event_id)
@@ -522,14 +561,6 @@ def _recurrence_lines(lines: Sequence[str]) -> Iterator[tuple[str, Any]]:
             yield name, value
 
 
-_PARTSTAT = {
-    "accepted": "ACCEPTED",
-    "declined": "DECLINED",
-    "tentative": "TENTATIVE",
-    "needsAction": "NEEDS-ACTION",
-}
-
-
 def google_event_to_vevent(event: dict[str, Any]) -> icalendar.Event | None:
     """Translate a Google event resource into a VEVENT for the shared busy rules."""
     start = _google_time(event.get("start", {}))
@@ -559,6 +590,8 @@ def google_event_to_vevent(event: dict[str, Any]) -> icalendar.Event | None:
         if not attendee.get("email"):
             continue
         prop = icalendar.vCalAddress(f"mailto:{attendee['email']}")
-        prop.params["PARTSTAT"] = _PARTSTAT.get(attendee.get("responseStatus", ""), "NEEDS-ACTION")
+        prop.params["PARTSTAT"] = GOOGLE_PARTSTAT.get(
+            attendee.get("responseStatus", ""), "NEEDS-ACTION"
+        )
         vevent.add("attendee", prop, encode=False)
     return vevent

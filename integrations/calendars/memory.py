@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from datetime import UTC
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 import icalendar
 
-from integrations.calendars.base import BusyRead, CalendarBackend, InterviewEvent
+from integrations.calendars.base import (
+    AttendeeResponse,
+    BusyRead,
+    CalendarBackend,
+    InterviewEvent,
+)
 from integrations.errors import CalendarError
 from integrations.ics import busy_from_calendar, parse_calendar
 from scheduler.model import Interval
@@ -38,6 +43,8 @@ class MemoryCalendar(CalendarBackend):
         self.busy: list[Interval] = list(busy)
         self.fail_reads: CalendarError | None = None
         self.reads = 0
+        # (uid, attendee) -> (PARTSTAT, when): answers seeded with ``respond``
+        self.answers: dict[tuple[str, str], tuple[str, datetime | None]] = {}
         self._calendars: list[icalendar.Calendar] = []
         self._ids = itertools.count(1)
 
@@ -48,6 +55,18 @@ class MemoryCalendar(CalendarBackend):
     def add_ics(self, data: bytes) -> None:
         """Add every event of an iCalendar document (recurrence included)."""
         self._calendars.append(parse_calendar(data, self.name))
+
+    def respond(
+        self, uid: str, attendee: str, partstat: str, *, at: datetime | None = None
+    ) -> None:
+        """Record an attendee's answer on a written event, as their calendar client would."""
+        email = attendee.lower()
+        written = [e for e in self.events.values() if e.uid == uid]
+        if not written:
+            raise CalendarError(self.name, f"no event with UID {uid!r} to answer")
+        if email not in {a.lower() for a in written[0].attendees}:
+            raise CalendarError(self.name, f"{attendee!r} is not an attendee of {uid!r}")
+        self.answers[(uid, email)] = (partstat.upper(), at)
 
     # ---- CalendarBackend ------------------------------------------------------
     def read_busy(self, window: Interval) -> BusyRead:
@@ -79,10 +98,27 @@ class MemoryCalendar(CalendarBackend):
         self._validate(event)
         if event_id not in self.events:
             raise CalendarError(self.name, f"no event {event_id!r} to update")
+        if event.sequence > self.events[event_id].sequence:
+            # a new REQUEST (higher SEQUENCE) asks every attendee again (RFC 5546)
+            self.answers = {k: v for k, v in self.answers.items() if k[0] != event.uid}
         self.events[event_id] = event
 
     def cancel_event(self, event_id: str) -> None:
         self.events.pop(event_id, None)
+
+    def read_responses(self, uids: Sequence[str]) -> list[AttendeeResponse]:
+        wanted = set(uids)
+        found: list[AttendeeResponse] = []
+        for event in self.events.values():
+            if event.uid not in wanted:
+                continue
+            for attendee in event.attendees:
+                email = attendee.lower()
+                partstat, at = self.answers.get((event.uid, email), ("NEEDS-ACTION", None))
+                found.append(
+                    AttendeeResponse(event.uid, event.sequence, email, partstat, at, self.name)
+                )
+        return found
 
     def _validate(self, event: InterviewEvent) -> None:
         if event.start.tzinfo is None or event.end.tzinfo is None:

@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from tests.booking.conftest import IN_CI, NOW, request_row, send_request
+from tests.fixtures.booking import request_row, send_request
+from tests.fixtures.webapp import IN_CI, NOW
 from tests.integrations.smtp_server import SMTPTestServer
-from web import services
-from web.db import Database
-from web.worker import deliver_due
+from web.domain import services
+from web.domain.worker import deliver_due
+from web.store.db import Database
 
 try:
     from playwright.sync_api import expect

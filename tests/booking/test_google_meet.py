@@ -6,39 +6,34 @@ coordinator is told."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from google.oauth2.credentials import Credentials
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integrations"))
-
-from google_emulator import GoogleEmulator  # noqa: E402
-
 from integrations.backoff import Backoff  # noqa: E402
 from integrations.crypto import KEY_ENV_VAR, generate_key  # noqa: E402
 from integrations.google_auth import GoogleClientConfig, encrypt_credentials  # noqa: E402
 from integrations.mail import SMTPMailer  # noqa: E402
-from tests.booking.conftest import (  # noqa: E402
+from tests.booking.test_smtp import _invites  # noqa: E402
+from tests.fixtures.booking import (  # noqa: E402
     NOW,
     interviewer_id,
     policy,
     request_row,
     send_request,
 )
-from tests.booking.test_smtp import _invites  # noqa: E402
+from tests.fixtures.webapp import get_csrf, signed_in  # noqa: E402, F401, F811
+from tests.integrations.google_emulator import GoogleEmulator  # noqa: E402
 from tests.integrations.smtp_server import SMTPTestServer  # noqa: E402
-from tests.web.conftest import get_csrf, signed_in  # noqa: E402, F401, F811
 from tests.web.test_loops import _form as loop_form  # noqa: E402
 from tests.web.test_loops import _ids as loop_ids  # noqa: E402
-from web import booking, calsync, services  # noqa: E402
-from web.db import Database  # noqa: E402
-from web.models import CalendarSource, Loop  # noqa: E402
-from web.worker import Worker, deliver_due  # noqa: E402
+from web.domain import booking, calsync, services  # noqa: E402
+from web.domain.worker import Worker, deliver_due  # noqa: E402
+from web.store.db import Database  # noqa: E402
+from web.store.models import CalendarSource, Loop  # noqa: E402
 
 REFRESH = "meet-refresh-token"
 TEMPLATE = "https://video.example/{booking}"

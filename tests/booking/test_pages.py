@@ -13,19 +13,12 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from integrations.mail import MemoryMailer
-from tests.booking.conftest import (
-    NOW,
-    SECRET,
-    csrf_of,
-    form_of,
-    interviewer_id,
-    request_row,
-    send_request,
-)
-from tests.web.conftest import login
-from web import services
-from web.db import Database
-from web.models import (
+from tests.fixtures.booking import form_of, interviewer_id, request_row, send_request
+from tests.fixtures.webapp import NOW, SECRET, csrf_of, login
+from web.domain import services
+from web.domain.worker import Worker
+from web.store.db import Database
+from web.store.models import (
     Booking,
     BusyBlock,
     CalendarSource,
@@ -33,7 +26,6 @@ from web.models import (
     OutboxMail,
     SchedulingRequest,
 )
-from web.worker import Worker
 
 
 def _html(resp: Any) -> str:
@@ -191,7 +183,7 @@ def test_offer_page_reads_the_database_twice(client: Any, db: Database, company:
     sent = send_request(db)
     client.get(sent.url)  # sent -> opened (a write)
     other = send_request(db, email="other@example.org", options=[_option(db, sent, 0)])
-    from web import booking
+    from web.domain import booking
 
     booking.book(
         db,
@@ -308,7 +300,7 @@ def test_taken_time_shows_fresh_options(client: Any, db: Database, company: Any)
     opt = _option(db, sent, 0)
     rival = send_request(db, email="rival@example.org", options=[opt], hold=False)
     form = form_of(_html(client.get(sent.url)))
-    from web import booking
+    from web.domain import booking
 
     booking.book(
         db,
@@ -418,7 +410,7 @@ def test_none_of_these_work(client: Any, db: Database, company: Any) -> None:
 
 def test_coordinator_reschedules_and_cancels(client: Any, db: Database, company: Any) -> None:
     sent = send_request(db)
-    from web import booking
+    from web.domain import booking
 
     booking.book(
         db,
@@ -482,7 +474,7 @@ def test_candidate_mails_carry_their_page_link(client: Any, db: Database, compan
 def test_interviewer_names_hidden_when_the_loop_says_so(
     client: Any, db: Database, company: Any
 ) -> None:
-    from web.models import Loop
+    from web.store.models import Loop
 
     with db.session() as s:
         loop = s.scalar(select(Loop).where(Loop.key == "onsite"))

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.booking.conftest import NOW, policy, request_row, send_request
-from web import booking, services
-from web.db import Database
-from web.models import Booking, BookingSession, JobRequest, OutboxMail
+from tests.fixtures.booking import policy, request_row, send_request
+from tests.fixtures.webapp import NOW
+from web.domain import booking, services
+from web.store.db import Database
+from web.store.models import Booking, BookingSession, JobRequest, OutboxMail
 
 N = 20
 

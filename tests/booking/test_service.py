@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from integrations.calendars.memory import MemoryCalendar
 from scheduler.model import Interval
-from tests.booking.conftest import NOW, interviewer_id, policy, request_row, send_request
-from web import booking, services
-from web.db import Database
-from web.models import (
+from tests.fixtures.booking import interviewer_id, policy, request_row, send_request
+from tests.fixtures.webapp import NOW
+from web.domain import booking, services
+from web.store.db import Database
+from web.store.models import (
     Booking,
     BookingSession,
     BusyBlock,

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from integrations.mail import SMTPMailer
-from tests.booking.conftest import NOW, policy, request_row, send_request
+from tests.fixtures.booking import policy, request_row, send_request
+from tests.fixtures.webapp import NOW
 from tests.integrations.smtp_server import SMTPTestServer
-from web import booking
-from web.db import Database
-from web.models import OutboxMail
-from web.worker import deliver_due
+from web.domain import booking
+from web.domain.worker import deliver_due
+from web.store.db import Database
+from web.store.models import OutboxMail
 
 
 @pytest.fixture

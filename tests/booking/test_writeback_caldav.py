@@ -3,33 +3,28 @@ the worker's job writes the interview, moves it on reschedule and deletes it on 
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import caldav
 import icalendar
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integrations"))
-
-from radicale_server import RadicaleServer, start_radicale  # noqa: E402
-
 from integrations.crypto import KEY_ENV_VAR, generate_key  # noqa: E402
 from integrations.mail import MemoryMailer  # noqa: E402
-from tests.booking.conftest import (  # noqa: E402
+from tests.fixtures.booking import (  # noqa: E402
     NOW,
     interviewer_id,
     policy,
     request_row,
     send_request,
 )
-from web import booking, calsync  # noqa: E402
-from web.db import Database  # noqa: E402
-from web.models import CalendarSource  # noqa: E402
-from web.worker import Worker  # noqa: E402
+from tests.integrations.radicale_server import RadicaleServer, start_radicale  # noqa: E402
+from web.domain import booking, calsync  # noqa: E402
+from web.domain.worker import Worker  # noqa: E402
+from web.store.db import Database  # noqa: E402
+from web.store.models import CalendarSource  # noqa: E402
 
 PASSWORD = "Radicale-booking-pw"
 
@@ -80,7 +75,7 @@ def test_interviews_are_written_moved_and_deleted_in_caldav(
     # an option in which Bob interviews
     sent = send_request(db, limit=20)
     rows = request_row(db, sent.request_id).options
-    from web import services
+    from web.domain import services
 
     with_bob = [
         o.id

@@ -3,7 +3,7 @@
 Subclass :class:`CalendarContract` in a ``test_*.py`` module (name the subclass
 ``Test...``) and provide two hooks::
 
-    from contract import CalendarContract, SeedEvent, events_to_ics
+    from tests.integrations.contract import CalendarContract, SeedEvent, events_to_ics
 
     class TestMyBackend(CalendarContract):
         writable = True                 # False: write tests are skipped

@@ -7,8 +7,12 @@ It speaks enough of the real wire protocol for the real
   series are expanded, as Google does),
 * ``GET|POST /calendar/v3/calendars/{id}/events`` with paging, ``syncToken``
   and ``nextSyncToken`` on the last page only,
-* ``PATCH|DELETE /calendar/v3/calendars/{id}/events/{eventId}``,
+* ``GET|PATCH|DELETE /calendar/v3/calendars/{id}/events/{eventId}`` (a deleted event
+  is still returned by GET, with ``status: cancelled``, as Google does),
 * ``POST /token`` for refreshing access tokens (refresh tokens can be revoked).
+
+Attendees carry ``responseStatus`` (``needsAction`` unless given); an attendee's
+answer is made with :meth:`GoogleEmulator.respond`.
 
 Faults are injected with :meth:`GoogleEmulator.fail_next` and
 :meth:`GoogleEmulator.invalidate_sync_tokens`. Every API request is recorded
@@ -220,8 +224,34 @@ class GoogleEmulator:
             event.setdefault("status", "confirmed")
             event.setdefault("iCalUID", f"{event['id']}@google.test")
             event.setdefault("sequence", 0)
+            event["attendees"] = _with_answers(event.get("attendees", []), [])
             store.events[event["id"]] = _StoredEvent(event, next(self._version))
             return str(event["id"])
+
+    def respond(
+        self,
+        calendar_id: str,
+        event_id: str,
+        email: str,
+        response_status: str,
+        *,
+        updated: datetime | None = None,
+    ) -> None:
+        """An attendee answers (``accepted``, ``declined``, ``tentative``, ``needsAction``).
+
+        Like Google, this changes the event (it shows up in the next incremental
+        sync) but not its ``sequence``.
+        """
+        with self._lock:
+            stored = self.calendars[calendar_id].events[event_id]
+            matches = [a for a in stored.body.get("attendees", []) if a.get("email") == email]
+            if not matches:
+                raise KeyError(f"{email} is not an attendee of {event_id}")
+            for attendee in matches:
+                attendee["responseStatus"] = response_status
+            if updated is not None:
+                stored.body["updated"] = _rfc3339(updated)
+            stored.version = next(self._version)
 
     def delete_event(self, calendar_id: str, event_id: str) -> None:
         with self._lock:
@@ -346,6 +376,8 @@ class GoogleEmulator:
                 if request.method == "POST":
                     return self._insert(parts[1], body or {}, request.args)
             if len(parts) == 4 and parts[0] == "calendars" and parts[2] == "events":
+                if request.method == "GET":
+                    return self._get(parts[1], parts[3])
                 if request.method == "PATCH":
                     return self._patch(parts[1], parts[3], body or {})
                 if request.method == "DELETE":
@@ -553,10 +585,22 @@ class GoogleEmulator:
             previous = int(stored.body.get("sequence", 0))
             if int(body.get("sequence", previous)) < previous:
                 return _error(400, "invalidSequenceValue", "Invalid sequence value.")
+            if "attendees" in body:  # answers of attendees who stay are kept
+                body = {
+                    **body,
+                    "attendees": _with_answers(body["attendees"], stored.body.get("attendees", [])),
+                }
             stored.body.update(body)
             if "sequence" not in body:
                 stored.body["sequence"] = previous + 1
             stored.version = next(self._version)
+            return _json(dict(stored.body))
+
+    def _get(self, calendar_id: str, event_id: str) -> Response:
+        with self._lock:
+            stored = self.calendars.get(calendar_id, _CalendarStore()).events.get(event_id)
+            if stored is None:
+                return _error(404, "notFound", "event not found")
             return _json(dict(stored.body))
 
     def _delete(self, calendar_id: str, event_id: str) -> Response:
@@ -568,3 +612,20 @@ class GoogleEmulator:
                 return _error(410, "deleted", "Resource has been deleted")
         self.delete_event(calendar_id, event_id)
         return Response(status=204)
+
+
+def _with_answers(
+    attendees: list[dict[str, Any]], previous: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``attendees`` with ``responseStatus``: given, else kept from ``previous``, else
+    ``needsAction``."""
+    answered = {a.get("email"): a.get("responseStatus") for a in previous}
+    return [
+        {
+            **a,
+            "responseStatus": a.get("responseStatus")
+            or answered.get(a.get("email"))
+            or "needsAction",
+        }
+        for a in attendees
+    ]

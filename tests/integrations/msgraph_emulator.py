@@ -50,11 +50,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from loopback_tls import LoopbackTLS
-from msgraph_graph import GraphRoutes
-from msgraph_store import Mailbox
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.integrations.loopback_tls import LoopbackTLS
+from tests.integrations.msgraph_graph import GraphRoutes
+from tests.integrations.msgraph_store import Mailbox
 
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 SCOPE_PREFIX = "https://graph.microsoft.com/"

@@ -8,8 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
-from contract import SeedEvent
-from msgraph_emulator import MicrosoftEmulator
 
 from integrations.backoff import Backoff
 from integrations.calendars.msgraph_backend import GraphOptions, MicrosoftGraphBackend
@@ -20,6 +18,8 @@ from integrations.msgraph_auth import (
     scopes_for,
     start_authorization,
 )
+from tests.integrations.contract import SeedEvent
+from tests.integrations.msgraph_emulator import MicrosoftEmulator
 
 USER = "alice@contoso.test"
 CLIENT_ID = "00001111-aaaa-2222-bbbb-3333cccc4444"

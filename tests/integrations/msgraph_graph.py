@@ -9,7 +9,9 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from msgraph_store import (
+from werkzeug.wrappers import Request, Response
+
+from tests.integrations.msgraph_store import (
     DeltaToken,
     Instance,
     Mailbox,
@@ -20,10 +22,9 @@ from msgraph_store import (
     present,
     schedule_item,
 )
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
-    from msgraph_emulator import MicrosoftEmulator
+    from tests.integrations.msgraph_emulator import MicrosoftEmulator
 
 READ_SCOPES = frozenset({"Calendars.Read", "Calendars.ReadWrite"})
 WRITE_SCOPES = frozenset({"Calendars.ReadWrite"})
@@ -113,7 +114,7 @@ class GraphRoutes:
     # -- dispatch ---------------------------------------------------------------------
 
     def dispatch(self, request: Request) -> Response:
-        from msgraph_emulator import RecordedRequest
+        from tests.integrations.msgraph_emulator import RecordedRequest
 
         body = request.get_json(silent=True) if request.data else None
         with self.emu.lock:

@@ -10,12 +10,12 @@ from pathlib import Path
 import caldav
 import icalendar
 import pytest
-from radicale_server import RadicaleServer, free_port, start_radicale
 
 from integrations.calendars.base import InterviewEvent
 from integrations.calendars.caldav_backend import CalDAVBackend, interview_to_ical
 from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
+from tests.integrations.radicale_server import RadicaleServer, free_port, start_radicale
 
 WEEK = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
 PASSWORD = "s3cret-Pa55word"

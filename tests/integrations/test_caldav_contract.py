@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import caldav
 import pytest
-from contract import CalendarContract, SeedEvent, events_to_ics
-from radicale_server import RadicaleServer, start_radicale
 
 from integrations.calendars.base import CalendarBackend
 from integrations.calendars.caldav_backend import CalDAVBackend
+from tests.integrations.contract import CalendarContract, SeedEvent, events_to_ics
+from tests.integrations.radicale_server import RadicaleServer, start_radicale
 
 
 @pytest.fixture(scope="module")

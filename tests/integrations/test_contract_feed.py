@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from contract import WEEK, CalendarContract, SeedEvent, events_to_ics, utc
-from feed_server import Static, serve
 
 from integrations.calendars.base import CalendarBackend
 from integrations.calendars.feed import ICSFeedBackend, clear_feed_cache
 from scheduler.model import Interval
+from tests.integrations.contract import WEEK, CalendarContract, SeedEvent, events_to_ics, utc
+from tests.integrations.feed_server import Static, serve
 
 EMPTY = events_to_ics([])
 

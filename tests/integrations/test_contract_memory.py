@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from contract import CalendarContract, SeedEvent, events_to_ics, interview, utc
 
 from integrations.calendars.base import CalendarBackend
 from integrations.calendars.memory import MemoryCalendar
 from integrations.errors import CalendarError
 from scheduler.model import Interval
+from tests.integrations.contract import CalendarContract, SeedEvent, events_to_ics, interview, utc
 
 
 class TestMemoryContract(CalendarContract):

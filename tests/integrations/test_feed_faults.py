@@ -12,8 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from contract import WEEK, SeedEvent, events_to_ics, utc
-from feed_server import Drip, FeedServer, Huge, Redirect, Slow, Static, Status, serve
 
 from integrations.calendars.feed import (
     SPAN_AFTER,
@@ -24,6 +22,17 @@ from integrations.calendars.feed import (
 )
 from integrations.errors import CalendarError
 from scheduler.model import Interval
+from tests.integrations.contract import WEEK, SeedEvent, events_to_ics, utc
+from tests.integrations.feed_server import (
+    Drip,
+    FeedServer,
+    Huge,
+    Redirect,
+    Slow,
+    Static,
+    Status,
+    serve,
+)
 
 GOOD = events_to_ics([SeedEvent("good", utc(2027, 3, 2, 9), utc(2027, 3, 2, 10))])
 GOOD_BUSY = (Interval(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)),)

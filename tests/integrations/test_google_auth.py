@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from google_emulator import GoogleEmulator
 
 from integrations.calendars.google_backend import GoogleCalendarBackend, GoogleOptions
 from integrations.crypto import (
@@ -32,6 +31,7 @@ from integrations.google_auth import (
     start_authorization,
 )
 from scheduler.model import Interval
+from tests.integrations.google_emulator import GoogleEmulator
 
 SECRET = "client-secret-value"
 

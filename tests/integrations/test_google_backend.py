@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from google.oauth2.credentials import Credentials
-from google_emulator import GoogleEmulator
 
 from integrations.backoff import Backoff
 from integrations.calendars.base import InterviewEvent
@@ -22,6 +21,7 @@ from integrations.calendars.google_backend import (
 )
 from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
+from tests.integrations.google_emulator import GoogleEmulator
 
 REFRESH = "refresh-secret-token"
 WEEK = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))

@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from contract import CalendarContract, SeedEvent
 from google.oauth2.credentials import Credentials
-from google_emulator import GoogleEmulator
 
 from integrations.backoff import Backoff
 from integrations.calendars.base import CalendarBackend
 from integrations.calendars.google_backend import GoogleCalendarBackend, GoogleOptions
+from tests.integrations.contract import CalendarContract, SeedEvent
+from tests.integrations.google_emulator import GoogleEmulator
 
 
 def _time(value: datetime) -> dict[str, str]:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
-from smtp_server import Certificate, ReceivedMail, SMTPTestServer, free_port, make_certificate
 
 from integrations.errors import MailError
 from integrations.invites import (
@@ -30,6 +29,13 @@ from integrations.invites import (
     session_uid,
 )
 from integrations.mail import MailDeliveryError, OutgoingMail, SMTPMailer
+from tests.integrations.smtp_server import (
+    Certificate,
+    ReceivedMail,
+    SMTPTestServer,
+    free_port,
+    make_certificate,
+)
 
 PASSWORD = "Tr0ub4dor&3-not-for-logs"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -8,15 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from msgraph_emulator import MicrosoftEmulator
-from msgraph_fixtures import (
-    REDIRECT,
-    USER,
-    browser_callback,
-    config_for,
-    connect,
-    prepare,
-)
 
 from integrations.crypto import KEY_ENV_VAR, TokenKeyError, generate_key
 from integrations.errors import CalendarError, ReconnectRequired
@@ -31,6 +22,15 @@ from integrations.msgraph_auth import (
     finish_authorization,
     scopes_for,
     start_authorization,
+)
+from tests.integrations.msgraph_emulator import MicrosoftEmulator
+from tests.integrations.msgraph_fixtures import (
+    REDIRECT,
+    USER,
+    browser_callback,
+    config_for,
+    connect,
+    prepare,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")

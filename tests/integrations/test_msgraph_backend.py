@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 import requests
-from msgraph_emulator import MicrosoftEmulator
-from msgraph_fixtures import USER, RecordingSleep, connect, make_backend, prepare
 
 from integrations.calendars.base import InterviewEvent
 from integrations.calendars.msgraph_backend import (
@@ -22,6 +20,8 @@ from integrations.calendars.msgraph_http import GraphApiError, GraphThrottled, r
 from integrations.errors import CalendarError, ReconnectRequired
 from integrations.msgraph_auth import MicrosoftCredentials
 from scheduler.model import Interval
+from tests.integrations.msgraph_emulator import MicrosoftEmulator
+from tests.integrations.msgraph_fixtures import USER, RecordingSleep, connect, make_backend, prepare
 
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from contract import CalendarContract, SeedEvent
-from msgraph_emulator import MicrosoftEmulator
-from msgraph_fixtures import connect, make_backend, prepare, seed
 
 from integrations.calendars.base import CalendarBackend
+from tests.integrations.contract import CalendarContract, SeedEvent
+from tests.integrations.msgraph_emulator import MicrosoftEmulator
+from tests.integrations.msgraph_fixtures import connect, make_backend, prepare, seed
 
 # the tests sign in with response_mode=query on purpose (see msgraph_auth.start_authorization)
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")

@@ -12,15 +12,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
-from feed_server import FeedServer, Static
-from google_emulator import GoogleEmulator
-from radicale_server import RadicaleServer, start_radicale
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from web import services
-from web.db import Database
-from web.models import (
+from tests.fixtures.sync import day_events, ics, interviewer_id, utc
+from tests.fixtures.webapp import NOW, csrf_of
+from tests.integrations.feed_server import FeedServer, Static
+from tests.integrations.google_emulator import GoogleEmulator
+from tests.integrations.radicale_server import RadicaleServer, start_radicale
+from web.domain import services
+from web.store.db import Database
+from web.store.models import (
     Booking,
     BookingSession,
     BusyBlock,
@@ -30,8 +32,6 @@ from web.models import (
     Loop,
     SchedulingRequest,
 )
-
-from .conftest import NOW, csrf_of, day_events, ics, interviewer_id, utc
 
 DAV_PASSWORD = "Very-Secret-dav-Pa55"
 FEED_SECRET = "s3cr3t-feed-path-9f8e7d"

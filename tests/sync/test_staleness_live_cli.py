@@ -7,16 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from feed_server import FeedServer, Static, Status
 from sqlalchemy import select
 
 from scheduler.model import Interval, Option, SessionSlot
-from web import calsync
+from tests.fixtures.sync import add_source, blocks, day_events, ics, interviewer_id, run_sync, utc
+from tests.fixtures.webapp import NOW
+from tests.integrations.feed_server import FeedServer, Static, Status
 from web.cli import main
-from web.db import Database
-from web.models import CalendarSource, JobRequest
-
-from .conftest import NOW, add_source, blocks, day_events, ics, interviewer_id, run_sync, utc
+from web.domain import calsync
+from web.store.db import Database
+from web.store.models import CalendarSource, JobRequest
 
 DAY = utc(2027, 3, 2)
 HOUR = timedelta(hours=1)
@@ -158,9 +158,9 @@ def test_worker_runs_sync_jobs_and_the_periodic_interval_is_configurable(
     db: Database, app: Any, feed_sources: dict[str, int]
 ) -> None:
     from integrations.mail import MemoryMailer
-    from web.jobs import enqueue
-    from web.settings import load_settings
-    from web.worker import Worker
+    from web.domain.jobs import enqueue
+    from web.domain.worker import Worker
+    from web.store.settings import load_settings
 
     with db.session() as s:
         enqueue(s, "sync_interviewer", {"interviewer_id": interviewer_id(db, "alice")})
@@ -194,7 +194,7 @@ def test_worker_runs_sync_jobs_and_the_periodic_interval_is_configurable(
 def test_sync_button_queues_a_job(
     db: Database, feed_sources: dict[str, int], signed_in: Any
 ) -> None:
-    from tests.web.conftest import get_csrf
+    from tests.fixtures.webapp import get_csrf
 
     iid = interviewer_id(db, "alice")
     token = get_csrf(signed_in, f"/interviewers/{iid}")

@@ -7,15 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from feed_server import FeedServer, Huge, Redirect, Static, Status
-from radicale_server import free_port
 from sqlalchemy import select
 
-from web import calsync
-from web.db import Database
-from web.models import BusyBlock, CalendarSource
-
-from .conftest import NOW, add_source, blocks, day_events, ics, run_sync, source, utc
+from tests.fixtures.sync import add_source, blocks, day_events, ics, run_sync, source, utc
+from tests.fixtures.webapp import NOW
+from tests.integrations.feed_server import FeedServer, Huge, Redirect, Static, Status
+from tests.integrations.radicale_server import free_port
+from web.domain import calsync
+from web.store.db import Database
+from web.store.models import BusyBlock, CalendarSource
 
 DAY = utc(2027, 3, 2)
 ALICE = ics(*day_events("a", DAY, [9, 10, 14]))  # 09-11 merge, 14-15
@@ -219,9 +219,8 @@ def test_two_syncs_of_one_calendar_at_once_store_each_block_once(
 ) -> None:
     import threading
 
-    from feed_server import Slow
-
-    from web.models import Interviewer
+    from tests.integrations.feed_server import Slow
+    from web.store.models import Interviewer
 
     feeds.routes["/slow.ics"] = Slow(0.3, ics(*day_events("a", DAY, [8, 10, 12, 14])))
     sid = add_source(db, "alice", kind="ics", label="slow", url=feeds.url("/slow.ics"))

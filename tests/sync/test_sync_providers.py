@@ -13,17 +13,17 @@ from typing import Any
 import caldav
 import pytest
 from google.oauth2.credentials import Credentials
-from google_emulator import GoogleEmulator
-from radicale_server import RadicaleServer, start_radicale
 from sqlalchemy import select
 
 from integrations.crypto import decrypt_secret
 from integrations.google_auth import encrypt_credentials
-from web import calsync
-from web.db import Database
-from web.models import CalendarSource
-
-from .conftest import NOW, add_source, blocks, day_events, ics, run_sync, source, utc
+from tests.fixtures.sync import add_source, blocks, day_events, ics, run_sync, source, utc
+from tests.fixtures.webapp import NOW
+from tests.integrations.google_emulator import GoogleEmulator
+from tests.integrations.radicale_server import RadicaleServer, start_radicale
+from web.domain import calsync
+from web.store.db import Database
+from web.store.models import CalendarSource
 
 REFRESH = "refresh-token-value-1"
 PASSWORD = "Radicale-pa55word"
@@ -156,10 +156,10 @@ def test_google_revoked_asks_to_reconnect_and_keeps_data(
     assert row.needs_reconnect and row.last_good_sync_at == NOW
     listing = signed_in.get("/interviewers").get_data(as_text=True)
     assert "reconnect needed" in listing
-    from web import services
+    from web.domain import services
 
     with db.session() as s:
-        from web.models import Interviewer
+        from web.store.models import Interviewer
 
         alice = s.scalars(select(Interviewer).where(Interviewer.key == "alice")).one()
         token = services.interviewer_token(app.config["SECRET_KEY"], alice)

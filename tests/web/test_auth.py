@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.web.conftest import PASSWORD, get_csrf, login
-from web.db import Database
-from web.models import AuditLog, Coordinator
+from tests.fixtures.webapp import PASSWORD, get_csrf, login
+from web.store.db import Database
+from web.store.models import AuditLog, Coordinator
 
 
 def test_pages_need_sign_in(client: Any, company: dict[str, int]) -> None:

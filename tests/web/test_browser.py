@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.web.conftest import PASSWORD
+from tests.fixtures.webapp import PASSWORD
 
 pytestmark = pytest.mark.browser
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from scheduler.config import parse_config
-from tests.web.conftest import NOW
-from web import migrate
+from tests.fixtures.webapp import NOW
 from web.cli import main
-from web.db import Database
-from web.models import Coordinator, Interviewer, Loop, OutboxMail, SchedulingRequest
+from web.store import migrate
+from web.store.db import Database
+from web.store.models import Coordinator, Interviewer, Loop, OutboxMail, SchedulingRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -215,7 +215,7 @@ def test_demo_sets_up_a_working_company(tmp_path: Path, monkeypatch: pytest.Monk
     db.dispose()
 
     # the printed credentials and link work in the app built on that folder
-    from web.app import create_app
+    from web.ui.app import create_app
 
     secret_token_app = create_app(
         {"server.mode": "demo", "database.url": f"sqlite:///{folder / 'panelslot-demo.sqlite3'}"}
@@ -324,9 +324,9 @@ def test_serve_refuses_without_secret(database_url: str, monkeypatch: pytest.Mon
 def test_demo_outbox_page_shows_delivered_mail(
     database_url: str, company: dict[str, int], tmp_path: Path
 ) -> None:
-    from tests.web.conftest import login
-    from web.app import create_app
-    from web.worker import Worker, build_mailer
+    from tests.fixtures.webapp import login
+    from web.domain.worker import Worker, build_mailer
+    from web.ui.app import create_app
 
     app = create_app(
         {

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from web import migrate
-from web.db import Database, make_engine
-from web.models import AuditLog, Base
-from web.settings import normalize_db_url
+from web.store import migrate
+from web.store.db import Database, make_engine
+from web.store.models import AuditLog, Base
+from web.store.settings import normalize_db_url
 
 
 def test_datetimes_come_back_aware_utc(db: Database) -> None:

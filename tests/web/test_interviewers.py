@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.web.conftest import get_csrf
-from web.db import Database
-from web.models import BusyBlock, CalendarSource, Interviewer, JobRequest
+from tests.fixtures.webapp import get_csrf
+from web.store.db import Database
+from web.store.models import BusyBlock, CalendarSource, Interviewer, JobRequest
 
 FORM = {
     "key": "farah",
@@ -148,8 +148,8 @@ def test_add_calendar_queues_sync_and_worker_stores_busy(
     signed_in: Any, db: Database, app: Any, tmp_path: Path
 ) -> None:
     from integrations.mail import MemoryMailer
-    from web.settings import load_settings
-    from web.worker import Worker
+    from web.domain.worker import Worker
+    from web.store.settings import load_settings
 
     iid = _id(db, "alice")
     token = get_csrf(signed_in, f"/interviewers/{iid}")
@@ -189,7 +189,7 @@ def test_broken_calendar_shows_error_and_keeps_last_good(
     signed_in: Any, db: Database, app: Any, tmp_path: Path
 ) -> None:
     from integrations.mail import MemoryMailer
-    from web.worker import Worker
+    from web.domain.worker import Worker
 
     iid = _id(db, "alice")
     path = _ics(tmp_path / "alice.ics")

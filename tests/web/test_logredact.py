@@ -2,7 +2,7 @@
 
 import logging
 
-from web.logredact import RedactingFilter, redact
+from web.domain.logredact import RedactingFilter, redact
 
 TOKEN = "eyJyIjoxLCJuIjoiWk00M3pDX0pia2N4Z1lOa25haVF5dyJ9.awtX1g.2C-oMd8VR1u0QLtb4B61XN1HB9M"
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.web.conftest import get_csrf
-from web.db import Database
-from web.models import Interviewer, Loop
-from web.services import load_loop
+from tests.fixtures.webapp import get_csrf
+from web.domain.services import load_loop
+from web.store.db import Database
+from web.store.models import Interviewer, Loop
 
 
 def _ids(db: Database) -> dict[str, int]:

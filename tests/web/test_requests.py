@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from tests.web.conftest import NOW, get_csrf, login
-from web.db import Database
-from web.models import (
+from tests.fixtures.webapp import NOW, get_csrf, login
+from web.store.db import Database
+from web.store.models import (
     Booking,
     BookingSession,
     Hold,
@@ -379,7 +379,7 @@ def test_list_shows_status_and_booked_times_in_both_zones(
 
 
 def test_worker_delivers_and_expires(signed_in: Any, db: Database, app: Any, tmp_path: Any) -> None:
-    from web.worker import Worker, build_mailer
+    from web.domain.worker import Worker, build_mailer
 
     rid = draft(signed_in, db)
     send(signed_in, rid)
@@ -410,7 +410,7 @@ def test_audit_log_records_who_did_what(signed_in: Any, db: Database) -> None:
 
 
 def test_timeline_shows_calendar_busy_time(signed_in: Any, db: Database) -> None:
-    from web.models import BusyBlock, CalendarSource
+    from web.store.models import BusyBlock, CalendarSource
 
     rid = draft(signed_in, db)
     with db.session() as s:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from web.app import create_app
-from web.settings import SCHEMA, SettingsError, check_secret_key, load_settings
+from web.store.settings import SCHEMA, SettingsError, check_secret_key, load_settings
+from web.ui.app import create_app
 
 
 def test_every_option_has_default_type_and_help() -> None:

@@ -9,11 +9,11 @@ from sqlalchemy import inspect, select
 
 from integrations.errors import MailError
 from integrations.mail import MemoryMailer, OutgoingMail
-from tests.web.conftest import NOW
-from web.db import Database
-from web.jobs import enqueue
-from web.models import JobRequest, OutboxMail
-from web.worker import Worker, deliver_due
+from tests.fixtures.webapp import NOW
+from web.domain.jobs import enqueue
+from web.domain.worker import Worker, deliver_due
+from web.store.db import Database
+from web.store.models import JobRequest, OutboxMail
 
 
 def _mail(db: Database, n: int = 1) -> None:

@@ -25,7 +25,7 @@ from web.cli.web_cmds import CONFIG_OPTION, _check_schema, _database, _fail, _se
 def _resolve(s: Any, who: str) -> int:
     from sqlalchemy import select
 
-    from web.models import Interviewer
+    from web.store.models import Interviewer
 
     row = s.scalar(select(Interviewer).where(Interviewer.key == who))
     if row is None and who.isdigit():
@@ -73,7 +73,7 @@ def sync_command(
     who: str | None, as_json: bool, now_text: str | None, config_path: str | None
 ) -> None:
     """Read interviewers' calendars (ICS, CalDAV, Google) into the database now."""
-    from web import calsync
+    from web.domain import calsync
 
     settings = _settings(config_path)
     db = _database(settings)

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import click
 
-from web.settings import AppSettings, SettingsError, load_settings
+from web.store.settings import AppSettings, SettingsError, load_settings
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -35,7 +35,7 @@ def _settings(config_path: str | None, overrides: dict[str, Any] | None = None) 
 
 
 def _database(settings: AppSettings) -> Any:
-    from web.db import Database
+    from web.store.db import Database
 
     try:
         return Database(settings.database_url, echo=bool(settings["database.echo"]))
@@ -44,7 +44,7 @@ def _database(settings: AppSettings) -> Any:
 
 
 def _check_schema(db: Any) -> None:
-    from web import migrate
+    from web.store import migrate
 
     try:
         current = migrate.current_revision(db.engine)
@@ -74,7 +74,7 @@ def db_group() -> None:
 @CONFIG_OPTION
 def db_upgrade(revision: str, config_path: str | None) -> None:
     """Create or migrate the schema up to REVISION (default: head)."""
-    from web import migrate
+    from web.store import migrate
 
     db = _database(_settings(config_path))
     try:
@@ -89,7 +89,7 @@ def db_upgrade(revision: str, config_path: str | None) -> None:
 @CONFIG_OPTION
 def db_downgrade(revision: str, config_path: str | None) -> None:
     """Migrate the schema down to REVISION (default: one step; "base" removes everything)."""
-    from web import migrate
+    from web.store import migrate
 
     db = _database(_settings(config_path))
     try:
@@ -103,7 +103,7 @@ def db_downgrade(revision: str, config_path: str | None) -> None:
 @CONFIG_OPTION
 def db_current(config_path: str | None) -> None:
     """Print the schema revision of the database."""
-    from web import migrate
+    from web.store import migrate
 
     db = _database(_settings(config_path))
     click.echo(f"{migrate.current_revision(db.engine) or 'base'} (head {migrate.head_revision()})")
@@ -117,7 +117,7 @@ def db_current(config_path: str | None) -> None:
 @CONFIG_OPTION
 def import_command(config_file: str, config_path: str | None) -> None:
     """Load interviewers and loops from CONFIG_FILE (the engine's format); idempotent."""
-    from web.importer import ImportError_, import_config, read_config
+    from web.domain.importer import ImportError_, import_config, read_config
 
     try:
         config = read_config(config_file)
@@ -142,7 +142,7 @@ def import_command(config_file: str, config_path: str | None) -> None:
 @CONFIG_OPTION
 def export_command(output: str | None, config_path: str | None) -> None:
     """Write interviewers and loops in the configuration format (stdout by default)."""
-    from web.importer import export_toml
+    from web.domain.importer import export_toml
 
     db = _database(_settings(config_path))
     _check_schema(db)
@@ -167,10 +167,10 @@ def create_user(
     """Create a coordinator account (asks for the password unless --password-env)."""
     from sqlalchemy import func, select
 
-    from web.auth import hash_password
-    from web.forms import EMAIL_RE
-    from web.models import Coordinator
-    from web.zones import zone_ok
+    from web.domain.zones import zone_ok
+    from web.store.models import Coordinator
+    from web.ui.auth import hash_password
+    from web.ui.forms import EMAIL_RE
 
     email = email.strip()
     if not EMAIL_RE.match(email):
@@ -205,7 +205,7 @@ def create_user(
 @CONFIG_OPTION
 def settings_command(config_path: str | None) -> None:
     """Print every web setting, its value and where it came from (secrets hidden)."""
-    from web.settings import SCHEMA
+    from web.store.settings import SCHEMA
 
     st = _settings(config_path)
     helps = {o.key: o.help for o in SCHEMA}
@@ -221,7 +221,7 @@ def settings_command(config_path: str | None) -> None:
 @CONFIG_OPTION
 def worker_command(config_path: str | None) -> None:
     """Run the job worker (sync, mail delivery, expiry): exactly one per deployment."""
-    from web.worker import Worker, build_mailer
+    from web.domain.worker import Worker, build_mailer
 
     settings = _settings(config_path)
     db = _database(settings)
@@ -254,7 +254,7 @@ def serve_command(
     """Serve the web app with gunicorn (run `panelslot worker` beside it)."""
     from gunicorn.app.base import BaseApplication
 
-    from web.app import create_app
+    from web.ui.app import create_app
 
     settings = _settings(config_path)
     try:
@@ -268,7 +268,7 @@ def serve_command(
         "bind": bind,
         "workers": workers or int(settings["server.workers"]),
         "accesslog": "-",
-        "logger_class": "web.logredact.RedactingGunicornLogger",
+        "logger_class": "web.domain.logredact.RedactingGunicornLogger",
         "timeout": 60,
     }
 
@@ -297,10 +297,11 @@ def serve_command(
 @click.option("--no-serve", is_flag=True, hidden=True, help="Set up, print, and exit (tests).")
 def demo_command(port: int, folder: str, no_serve: bool) -> None:
     """A working demo: fresh SQLite, a demo company, one pending request, served locally."""
-    from web import demo, migrate
-    from web.app import create_app
-    from web.db import Database, utcnow
-    from web.worker import Worker, build_mailer
+    from web import demo
+    from web.domain.worker import Worker, build_mailer
+    from web.store import migrate
+    from web.store.db import Database, utcnow
+    from web.ui.app import create_app
 
     root = Path(folder).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -326,8 +327,8 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
     with db.session() as s:
         seeded = demo.seed(s, root, utcnow(), secret_key=secret, public_url=public)
     with db.session() as s:
-        from web.models import SchedulingRequest
-        from web.services import candidate_token
+        from web.domain.services import candidate_token
+        from web.store.models import SchedulingRequest
 
         req = s.get(SchedulingRequest, seeded.request_id)
         assert req is not None
@@ -347,7 +348,7 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
     worker.start(blocking=False)
     from werkzeug.serving import run_simple
 
-    from web.logredact import install_werkzeug_filter
+    from web.domain.logredact import install_werkzeug_filter
 
     install_werkzeug_filter()
     try:

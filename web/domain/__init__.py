@@ -1,0 +1,1 @@
+"""Domain: requests, offers, holds, booking, calendar sync, jobs, importer. Never imports flask."""

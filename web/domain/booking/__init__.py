@@ -1,0 +1,139 @@
+"""The booking service: book, reschedule and cancel a candidate's interview.
+
+The package is split by concern; this module re-exports the names other code uses
+(``from web.domain import booking``; ``booking.book(...)``):
+
+- :mod:`.policy`: the [booking] settings, the change cut-off
+- :mod:`.errors`: why an operation was refused, and its outcome
+- :mod:`.picture`: the loop as the engine sees it (cached briefly for pages)
+- :mod:`.checks`: valid options, busy time, the re-check and the live calendar check
+- :mod:`.transactions`: serialised write transactions, locks, idempotency, booking rows
+- :mod:`.service`: book / reschedule / cancel, each one transaction
+- :mod:`.invites`, :mod:`.outbox`, :mod:`.reminders`: invites and mails through the outbox
+- :mod:`.refresh`: fresh options for stale requests, holds, "none of these work"
+- :mod:`.calendar_events`: interview events in interviewers' calendars (creating the Meet)
+- :mod:`.video`: the video link (URL template or Google Meet) and whose calendar makes it
+"""
+
+from web.domain.booking.calendar_events import (
+    WRITERS,
+    WriterFactory,
+    job_writeback,
+    register_writer,
+    utc,
+    writeback,
+)
+from web.domain.booking.checks import busy_now, live_busy, recheck, valid_options
+from web.domain.booking.errors import (
+    BookingClosed,
+    BookingError,
+    OptionTaken,
+    OptionUnknown,
+    Outcome,
+)
+from web.domain.booking.invites import (
+    SessionGroup,
+    candidate_zone,
+    download_ics,
+    google_links,
+    session_groups,
+    when_text,
+)
+from web.domain.booking.outbox import none_work
+from web.domain.booking.picture import (
+    PICTURE_TTL,
+    LoopPicture,
+    cached_loop_picture,
+    loop_picture,
+    stored_option,
+)
+from web.domain.booking.policy import (
+    BOOKED,
+    OPEN,
+    BookingPolicy,
+    can_change,
+    cutoff_message,
+    first_start,
+    parse_reminders,
+)
+from web.domain.booking.refresh import (
+    REFRESH_EVERY,
+    apply_hold_policy,
+    job_refresh_options,
+    refresh_pending,
+    request_fresh_options,
+    top_up_in,
+)
+from web.domain.booking.service import book, cancel, cancel_in_session, reschedule
+from web.domain.booking.transactions import write_transaction
+from web.domain.booking.video import (
+    GOOGLE_MEET,
+    TEMPLATE,
+    VIDEO_CHOICES,
+    meet_organiser,
+    meet_pending,
+    template_url,
+    video_note,
+    video_url,
+)
+from web.store.models import Booking, BookingSession, OfferedOption, SchedulingRequest
+
+__all__ = [
+    "BOOKED",
+    "GOOGLE_MEET",
+    "OPEN",
+    "PICTURE_TTL",
+    "REFRESH_EVERY",
+    "TEMPLATE",
+    "VIDEO_CHOICES",
+    "WRITERS",
+    "Booking",
+    "BookingClosed",
+    "BookingError",
+    "BookingPolicy",
+    "BookingSession",
+    "LoopPicture",
+    "OfferedOption",
+    "OptionTaken",
+    "OptionUnknown",
+    "Outcome",
+    "SchedulingRequest",
+    "SessionGroup",
+    "WriterFactory",
+    "apply_hold_policy",
+    "book",
+    "busy_now",
+    "cached_loop_picture",
+    "can_change",
+    "cancel",
+    "cancel_in_session",
+    "candidate_zone",
+    "cutoff_message",
+    "download_ics",
+    "first_start",
+    "google_links",
+    "job_refresh_options",
+    "job_writeback",
+    "live_busy",
+    "loop_picture",
+    "meet_organiser",
+    "meet_pending",
+    "none_work",
+    "parse_reminders",
+    "recheck",
+    "refresh_pending",
+    "register_writer",
+    "request_fresh_options",
+    "reschedule",
+    "session_groups",
+    "stored_option",
+    "template_url",
+    "top_up_in",
+    "utc",
+    "valid_options",
+    "video_note",
+    "video_url",
+    "when_text",
+    "write_transaction",
+    "writeback",
+]

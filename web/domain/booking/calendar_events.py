@@ -1,0 +1,235 @@
+"""Calendar write-back: interview events in interviewers' writable calendars."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from integrations.calendars.base import CalendarBackend, InterviewEvent
+from integrations.errors import CalendarError
+from web.domain.booking.outbox import outbox_video_update
+from web.domain.booking.policy import BookingPolicy
+from web.domain.booking.video import (
+    MeetOrganiser,
+    meet_organiser,
+    policy_from_payload,
+    template_url,
+    video_url,
+    wants_meet,
+)
+from web.store.models import (
+    Booking,
+    BookingSession,
+    CalendarSource,
+    Interviewer,
+)
+
+log = logging.getLogger(__name__)
+
+
+WriterFactory = Callable[[CalendarSource, Interviewer], CalendarBackend | None]
+WRITERS: dict[str, WriterFactory] = {}
+
+
+def register_writer(kind: str, factory: WriterFactory) -> None:
+    """Make sources of ``kind`` writable: ``factory`` builds the backend (None: not writable)."""
+    WRITERS[kind] = factory
+
+
+def _caldav_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+    from web.domain import calsync
+
+    backend: CalendarBackend = calsync.BACKENDS["caldav"](
+        src, who, calsync.default_config()
+    ).backend  # type: ignore[attr-defined]
+    return backend
+
+
+def _google_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+    from web.domain import calsync
+
+    backend: CalendarBackend = calsync.google_backend(src, who, calsync.default_config())
+    return backend
+
+
+# CalDAV and Google calendars are writable; ICS feeds are read-only.
+register_writer("caldav", _caldav_writer)
+register_writer("google", _google_writer)
+
+
+def _event_ids(bs: BookingSession) -> dict[str, str]:
+    if not bs.calendar_event_id:
+        return {}
+    try:
+        data = json.loads(bs.calendar_event_id)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _store_ids(bs: BookingSession, ids: dict[str, str]) -> None:
+    bs.calendar_event_id = json.dumps(ids, sort_keys=True) if ids else None
+
+
+def writeback(
+    s: Session,
+    booking_ids: Sequence[int],
+    now: datetime,
+    *,
+    policy: BookingPolicy | None = None,
+    link: str = "",
+) -> str:
+    """Write, update or delete the interview events in interviewers' writable calendars
+    (creating the Google Meet first where the loop asks for it)."""
+    notes: list[str] = []
+    for bid in booking_ids:
+        b = _load_booking(s, bid)
+        if b is None:
+            continue
+        if b.status == "confirmed" and b.video_link is None and wants_meet(b.request):
+            _decide_video(s, b, now, policy or BookingPolicy(), link, notes)
+        for bs in b.sessions:
+            _write_session(b, bs, notes)
+    return "; ".join(notes) or "no writable calendars"
+
+
+def _load_booking(s: Session, booking_id: int) -> Booking | None:
+    return s.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            selectinload(Booking.sessions)
+            .selectinload(BookingSession.interviewer)
+            .selectinload(Interviewer.calendars)
+        )
+    )
+
+
+def _event(b: Booking, bs: BookingSession) -> InterviewEvent:
+    req = b.request
+    return InterviewEvent(
+        uid=bs.uid,
+        summary=f"Interview: {req.loop.name} ({req.candidate_name}): {bs.session_name}",
+        start=bs.start,
+        end=bs.end,
+        organizer_email=req.coordinator.email,
+        attendees=(bs.interviewer.email,),
+        location=video_url(req, b),
+        sequence=b.sequence,
+    )
+
+
+def _write_session(b: Booking, bs: BookingSession, notes: list[str]) -> None:
+    """Bring each writable calendar of the session's interviewer in line with the booking."""
+    ids = _event_ids(bs)
+    live = b.status == "confirmed" and bs.active
+    for src in bs.interviewer.calendars:
+        factory = WRITERS.get(src.kind)
+        if factory is None:
+            continue
+        try:
+            backend = factory(src, bs.interviewer)
+            if backend is not None:
+                _write_one(backend, src, b, bs, ids, live, notes)
+        except CalendarError as exc:
+            log.warning("calendar write-back to %s failed: %s", src.label, exc)
+            notes.append(f"{src.label or src.kind}: {exc}")
+    _store_ids(bs, ids)
+
+
+def _write_one(
+    backend: CalendarBackend,
+    src: CalendarSource,
+    b: Booking,
+    bs: BookingSession,
+    ids: dict[str, str],
+    live: bool,
+    notes: list[str],
+) -> None:
+    key, where = str(src.id), src.label or src.kind
+    if live and key in ids:
+        backend.update_event(ids[key], _event(b, bs))
+        notes.append(f"updated {bs.uid} in {where}")
+    elif live:
+        ids[key] = backend.write_event(_event(b, bs))
+        notes.append(f"wrote {bs.uid} to {where}")
+    elif key in ids:
+        backend.cancel_event(ids.pop(key))
+        notes.append(f"deleted {bs.uid} from {where}")
+
+
+def _decide_video(
+    s: Session, b: Booking, now: datetime, policy: BookingPolicy, link: str, notes: list[str]
+) -> None:
+    """Create the Google Meet in the organiser's calendar (else fall back to the template),
+    store the link and send everyone the updated invitation."""
+    req = b.request
+    organiser = meet_organiser(b)
+    url, note = None, ""
+    if organiser is not None:
+        url, note = _create_meet(b, organiser, notes)
+    if url is None:
+        url = template_url(req, b)
+        note = note or (
+            "Video: Google Meet was chosen for this loop, but no interviewer of this booking "
+            "has a connected Google Calendar, so the loop's link template is used."
+        )
+        if organiser is None:
+            return  # the invitations already carry the template (see video.video_note)
+    b.video_link = url
+    b.sequence += 1
+    s.flush()
+    outbox_video_update(s, req, b, now, policy, note=note, link=link)
+
+
+def _create_meet(b: Booking, organiser: MeetOrganiser, notes: list[str]) -> tuple[str | None, str]:
+    """(Meet URL or None, a line for the coordinator): the organiser's event is written with
+    conference data and its id kept, so the later pass updates it instead of writing again."""
+    bs, src = organiser.session, organiser.source
+    who = bs.interviewer
+    where = src.label or "Google Calendar"
+    try:
+        factory = WRITERS.get(src.kind)
+        backend = factory(src, who) if factory else None
+        if backend is None:
+            raise CalendarError(where, "the calendar is not writable")
+        backend.options = replace(backend.options, create_meet=True)  # type: ignore[attr-defined]
+        ids = _event_ids(bs)
+        event_id = ids.get(str(src.id)) or backend.write_event(_event(b, bs))
+        ids[str(src.id)] = event_id
+        _store_ids(bs, ids)
+        link = backend.conference_link(event_id)  # type: ignore[attr-defined]
+    except CalendarError as exc:
+        log.warning("Google Meet in %s failed: %s", where, exc)
+        notes.append(f"Google Meet: {exc}")
+        return None, (
+            f"Video: the Google Meet could not be created in {who.name}'s Google Calendar "
+            f"({exc}); the loop's link template is used instead."
+        )
+    if not link:
+        notes.append("Google Meet: no link returned")
+        return None, (
+            f"Video: Google gave no Meet link for {who.name}'s calendar; "
+            "the loop's link template is used instead."
+        )
+    notes.append(f"Google Meet created in {where}")
+    return link, f"Video: Google Meet created in {who.name}'s Google Calendar: {link}"
+
+
+def job_writeback(s: Session, job: Any, now: datetime) -> str:
+    """The worker's handler for ``calendar_writeback`` job rows."""
+    payload = job.payload or {}
+    ids = [int(i) for i in payload.get("booking_ids", [])]
+    policy, link = policy_from_payload(payload.get("policy"))
+    return writeback(s, ids, now, policy=policy, link=link)
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)

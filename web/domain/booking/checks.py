@@ -1,0 +1,188 @@
+"""Re-checks: which offered options still pass every engine rule, busy time, live reads."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy.orm import Session
+
+from scheduler import engine
+from scheduler.model import Interval, Option
+from web.domain.booking.errors import OptionUnknown
+from web.domain.booking.picture import LoopPicture, loop_picture, stored_option
+from web.domain.booking.policy import BookingPolicy
+from web.store.db import Database
+from web.store.models import (
+    Booking,
+    BookingSession,
+    BusyBlock,
+    CalendarSource,
+    Interviewer,
+    OfferedOption,
+    SchedulingRequest,
+)
+
+log = logging.getLogger(__name__)
+
+
+def valid_options(
+    s: Session,
+    req: SchedulingRequest,
+    now: datetime,
+    *,
+    ignore_booking: Booking | None = None,
+    picture: LoopPicture | None = None,
+) -> list[OfferedOption]:
+    """The request's offered options that still pass every engine rule right now."""
+    rows = [o for o in req.options if not o.withdrawn]
+    if not rows:
+        return []
+    pic = picture or loop_picture(s, req.loop_id)
+    if pic.loop is None:
+        return []
+    window = Interval(
+        min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
+    )
+    busy, booked = busy_now(s, _option_people(rows, pic.keys), window)
+    if ignore_booking is not None:
+        busy, booked = (
+            _without(ignore_booking, pic.keys, busy),
+            _without(ignore_booking, pic.keys, booked),
+        )
+    out = []
+    for row in rows:
+        if ignore_booking is not None and row.id == ignore_booking.option_id:
+            continue
+        opt = stored_option(row)
+        if not engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked):
+            out.append(row)
+    return out
+
+
+def _without(
+    booking: Booking, keys: dict[int, str], table: dict[str, list[Interval]]
+) -> dict[str, list[Interval]]:
+    mine = {
+        (keys[bs.interviewer_id], bs.start, bs.end)
+        for bs in booking.sessions
+        if bs.interviewer_id in keys
+    }
+    return {k: [iv for iv in v if (k, iv.start, iv.end) not in mine] for k, v in table.items()}
+
+
+def live_busy(
+    db: Database, request_id: int, option_id: int, now: datetime, policy: BookingPolicy
+) -> dict[str, list[Interval]]:
+    """Busy time read live from the option's interviewers' calendars (stored blocks where a
+    calendar cannot be read), before the booking transaction: no network I/O under a lock."""
+    if not policy.live_check:
+        return {}
+    from web.domain import calsync
+
+    with db.session() as s:
+        row = s.get(OfferedOption, option_id)
+        if row is None or row.request_id != request_id:
+            return {}
+        opt = stored_option(row)
+        keys = set(opt.interviewer_ids())
+        ids = {
+            iid: key
+            for iid, key in s.execute(
+                select(CalendarSource.interviewer_id, Interviewer.key)
+                .join(Interviewer, Interviewer.id == CalendarSource.interviewer_id)
+                .where(Interviewer.key.in_(keys))
+            )
+        }
+        if not ids:
+            return {}
+        window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
+        try:
+            found = calsync.live_busy(s, list(ids), window, now, policy.sync)
+        except Exception:  # noqa: BLE001 - the stored busy time still guards the booking
+            log.exception("live calendar check failed; using stored busy time")
+            return {}
+    return {ids[i]: list(v) for i, v in found.items() if i in ids}
+
+
+def recheck(
+    s: Session,
+    req: SchedulingRequest,
+    opt: Option,
+    now: datetime,
+    live: dict[str, list[Interval]] | None = None,
+) -> list[str]:
+    pic = loop_picture(s, req.loop_id)
+    if pic.loop is None:
+        return [pic.problem]
+    missing = [k for k in opt.interviewer_ids() if k not in pic.interviewers]
+    if missing:
+        return [f"interviewer {k!r} is no longer in the loop" for k in missing]
+    window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
+    busy, booked = busy_now(s, pic.keys, window)
+    for key, spans in (live or {}).items():
+        busy.setdefault(key, []).extend(spans)
+    return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
+
+
+def busy_now(
+    s: Session, keys: dict[int, str], window: Interval
+) -> tuple[dict[str, list[Interval]], dict[str, list[Interval]]]:
+    """Stored calendar busy time and active bookings (holds only steer what is offered),
+    read in one query; bookings count as busy too."""
+    by_id = dict(keys)
+    busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    if not by_id:
+        return busy, booked
+    for iid, start, end, is_booking in s.execute(
+        _busy_query(), {"ids": list(by_id), "lo": window.start, "hi": window.end}
+    ):
+        span = Interval(start, end)
+        busy[by_id[iid]].append(span)
+        if is_booking:
+            booked[by_id[iid]].append(span)
+    return busy, booked
+
+
+@lru_cache(maxsize=1)
+def _busy_query() -> Any:
+    """Busy blocks and active booked sessions of ``:ids`` overlapping ``[:lo, :hi)``, built
+    once (statement construction costs more than the query on a page)."""
+    ids: Any = bindparam("ids", expanding=True)
+    lo: Any = bindparam("lo")
+    hi: Any = bindparam("hi")
+    blocks: Any = select(
+        BusyBlock.interviewer_id,
+        BusyBlock.start,
+        BusyBlock.end,
+        literal_column("0").label("is_booking"),
+    ).where(BusyBlock.interviewer_id.in_(ids), BusyBlock.start < hi, BusyBlock.end > lo)
+    sessions: Any = select(
+        BookingSession.interviewer_id,
+        BookingSession.start,
+        BookingSession.end,
+        literal_column("1"),
+    ).where(
+        BookingSession.interviewer_id.in_(ids),
+        BookingSession.active.is_(True),
+        BookingSession.start < hi,
+        BookingSession.end > lo,
+    )
+    return union_all(blocks, sessions)
+
+
+def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:
+    """The interviewer ids (of ``keys``) that appear in the rows: the checks look at no one else."""
+    wanted = {k for row in rows for d in row.sessions for k in d["interviewers"]}
+    return {iid: key for iid, key in keys.items() if key in wanted}
+
+
+def offered(s: Session, req: SchedulingRequest, option_id: int) -> OfferedOption:
+    row = s.get(OfferedOption, option_id)
+    if row is None or row.request_id != req.id or row.withdrawn:
+        raise OptionUnknown("That time is not one of the options offered to you; pick one below.")
+    return row

@@ -1,0 +1,444 @@
+"""Domain operations of the web app: DB rows <-> engine values, search, requests, outbox."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import and_, delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import engine
+from scheduler.errors import SchedulerError
+from scheduler.model import Interval, Option, SessionSlot, SessionSpec, Settings
+from scheduler.model import Interviewer as EInterviewer
+from scheduler.model import Loop as ELoop
+from web.domain.zones import parse_week
+from web.store.models import (
+    Booking,
+    BookingSession,
+    BusyBlock,
+    Hold,
+    Interviewer,
+    Loop,
+    LoopSession,
+    OfferedOption,
+    OutboxMail,
+    SchedulingRequest,
+)
+
+OPEN_STATUSES = ("draft", "sent", "opened")
+
+
+class SearchProblem(ValueError):
+    """A search cannot run; ``message`` is one line for the coordinator."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+# ---------------------------------------------------------------- rows -> engine
+
+
+def engine_interviewer(row: Interviewer) -> EInterviewer:
+    return EInterviewer(
+        id=row.key,
+        name=row.name,
+        email=row.email,
+        timezone=row.timezone,
+        working_hours=parse_week(row.working_hours or {}),
+        max_interviews_per_day=row.max_interviews_per_day,
+        calendars=tuple(c.url for c in row.calendars if c.kind == "ics"),
+    )
+
+
+def engine_loop(row: Loop) -> ELoop:
+    """The engine's loop; inactive interviewers are left out of pools."""
+    sessions = []
+    for s in row.sessions:
+        pool = tuple(i.key for i in s.pool if i.active)
+        if len(pool) < s.required:
+            raise SearchProblem(
+                "loop",
+                f"session {s.name!r} of loop {row.name!r} needs {s.required} interviewer(s) "
+                f"but its pool has {len(pool)} active: edit the loop's pool",
+            )
+        sessions.append(SessionSpec(s.name, s.duration_minutes, pool, s.required))
+    if not sessions:
+        raise SearchProblem("loop", f"loop {row.name!r} has no sessions: add one")
+    return loop_with_sessions(row, sessions)
+
+
+def loop_with_sessions(row: Loop, sessions: Sequence[SessionSpec]) -> ELoop:
+    """The engine's loop for ``row`` with the given engine sessions."""
+    return ELoop(
+        id=row.key,
+        name=row.name,
+        sessions=tuple(sessions),
+        order=row.order,
+        min_gap_minutes=row.min_gap_minutes,
+        max_gap_minutes=row.max_gap_minutes,
+        settings=Settings(
+            granularity_minutes=row.granularity_minutes,
+            min_notice_hours=row.min_notice_hours,
+            buffer_before_minutes=row.buffer_before_minutes,
+            buffer_after_minutes=row.buffer_after_minutes,
+        ),
+    )
+
+
+def load_loop(s: Session, loop_id: int) -> Loop | None:
+    return s.scalar(
+        select(Loop)
+        .where(Loop.id == loop_id)
+        .options(
+            selectinload(Loop.sessions)
+            .selectinload(LoopSession.pool)
+            .selectinload(Interviewer.calendars)
+        )
+    )
+
+
+def loop_interviewers(loop: Loop) -> dict[int, Interviewer]:
+    return {i.id: i for s in loop.sessions for i in s.pool if i.active}
+
+
+@dataclass(frozen=True)
+class BusyPicture:
+    busy: dict[str, list[Interval]]
+    booked: dict[str, list[Interval]]
+
+
+def load_busy(
+    s: Session,
+    people: Iterable[Interviewer],
+    window: Interval,
+    *,
+    exclude_request_id: int | None = None,
+    now: datetime | None = None,
+) -> BusyPicture:
+    """Stored calendar busy time, active bookings and other requests' live holds."""
+    by_id = {p.id: p.key for p in people}
+    busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    if not by_id:
+        return BusyPicture(busy, booked)
+    ids = list(by_id)
+    rows = s.execute(
+        select(BusyBlock.interviewer_id, BusyBlock.start, BusyBlock.end).where(
+            BusyBlock.interviewer_id.in_(ids),
+            BusyBlock.start < window.end,
+            BusyBlock.end > window.start,
+        )
+    )
+    for iid, start, end in rows:
+        busy[by_id[iid]].append(Interval(start, end))
+    rows = s.execute(
+        select(BookingSession.interviewer_id, BookingSession.start, BookingSession.end).where(
+            BookingSession.interviewer_id.in_(ids),
+            BookingSession.active.is_(True),
+            BookingSession.start < window.end,
+            BookingSession.end > window.start,
+        )
+    )
+    for iid, start, end in rows:
+        busy[by_id[iid]].append(Interval(start, end))
+        booked[by_id[iid]].append(Interval(start, end))
+    hold_q = select(Hold.interviewer_id, Hold.start, Hold.end).where(
+        Hold.interviewer_id.in_(ids), Hold.start < window.end, Hold.end > window.start
+    )
+    if exclude_request_id is not None:
+        hold_q = hold_q.where(Hold.request_id != exclude_request_id)
+    if now is not None:
+        hold_q = hold_q.where((Hold.expires_at.is_(None)) | (Hold.expires_at > now))
+    for iid, start, end in s.execute(hold_q):
+        busy[by_id[iid]].append(Interval(start, end))
+    return BusyPicture(busy, booked)
+
+
+def search_window(date_from: date, date_to: date) -> Interval:
+    """UTC instants that cover every candidate-local day of the range (any zone)."""
+    start = datetime.combine(date_from, datetime.min.time(), UTC) - timedelta(days=1)
+    end = datetime.combine(date_to, datetime.min.time(), UTC) + timedelta(days=2)
+    return Interval(start, end)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    options: list[Option]
+    interviewers: dict[str, Interviewer]  # key -> row
+    loop: Loop
+
+
+def search(
+    s: Session,
+    loop_row: Loop,
+    *,
+    candidate_tz: str,
+    date_from: date,
+    date_to: date,
+    hours: tuple[int, int],
+    now: datetime,
+    limit: int = 20,
+    exclude_request_id: int | None = None,
+) -> SearchResult:
+    eloop = engine_loop(loop_row)
+    people = loop_interviewers(loop_row)
+    eint = {p.key: engine_interviewer(p) for p in people.values()}
+    pic = load_busy(
+        s,
+        people.values(),
+        search_window(date_from, date_to),
+        exclude_request_id=exclude_request_id,
+        now=now,
+    )
+    try:
+        options = engine.find_options(
+            eloop,
+            eint,
+            pic.busy,
+            candidate_tz=candidate_tz,
+            date_from=date_from,
+            date_to=date_to,
+            now=now,
+            candidate_hours=hours,
+            limit=limit,
+            booked=pic.booked,
+        )
+    except NotImplementedError:
+        raise SearchProblem("engine", "the slot engine is not available in this build") from None
+    except SchedulerError as exc:
+        raise SearchProblem("search", str(exc)) from None
+    return SearchResult(options, {p.key: p for p in people.values()}, loop_row)
+
+
+# ---------------------------------------------------------------- options <-> JSON
+
+
+def _z(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_z(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def option_json(option: Option) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name,
+            "start": _z(s.start),
+            "end": _z(s.end),
+            "interviewers": list(s.interviewers),
+        }
+        for s in option.sessions
+    ]
+
+
+def option_from_json(score: float, sessions: Sequence[dict[str, Any]]) -> Option:
+    return Option(
+        score,
+        tuple(
+            SessionSlot(
+                d["name"], _parse_z(d["start"]), _parse_z(d["end"]), tuple(d["interviewers"])
+            )
+            for d in sessions
+        ),
+    )
+
+
+def stored_option(row: OfferedOption) -> Option:
+    return option_from_json(row.score, row.sessions)
+
+
+# ---------------------------------------------------------------- candidate links
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="panelslot.candidate-link")
+
+
+def candidate_token(secret: str, req: SchedulingRequest) -> str:
+    return _serializer(secret).dumps({"r": req.id, "n": req.token_nonce})
+
+
+class LinkProblem(ValueError):
+    """Why a candidate link cannot be used: kind is tampered | expired | revoked."""
+
+    def __init__(self, kind: str, request: SchedulingRequest | None = None) -> None:
+        self.kind = kind
+        self.request = request
+        super().__init__(kind)
+
+
+def verify_candidate_token(
+    s: Session, secret: str, token: str, *, max_age_days: int, now: datetime
+) -> SchedulingRequest:
+    ser = _serializer(secret)
+    try:
+        data = ser.loads(token, max_age=max_age_days * 86400)
+    except SignatureExpired:
+        raise LinkProblem("expired") from None
+    except BadSignature:
+        raise LinkProblem("tampered") from None
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        raise LinkProblem("tampered")
+    req = s.get(SchedulingRequest, data["r"])
+    if req is None or not secrets.compare_digest(str(data.get("n", "")), req.token_nonce):
+        raise LinkProblem("revoked", req)
+    if req.status == "cancelled":
+        raise LinkProblem("cancelled", req)
+    if req.status == "expired" or (req.expires_at is not None and req.expires_at <= now):
+        raise LinkProblem("expired", req)
+    return req
+
+
+def interviewer_token(secret: str, row: Interviewer) -> str:
+    ser = URLSafeTimedSerializer(secret, salt="panelslot.interviewer-link")
+    return ser.dumps({"i": row.id, "n": row.link_nonce})
+
+
+def verify_interviewer_token(s: Session, secret: str, token: str) -> Interviewer | None:
+    ser = URLSafeTimedSerializer(secret, salt="panelslot.interviewer-link")
+    try:
+        data = ser.loads(token, max_age=90 * 86400)
+    except BadSignature:
+        return None
+    row = s.get(Interviewer, data.get("i")) if isinstance(data, dict) else None
+    if row is None or not row.active or data.get("n") != row.link_nonce:
+        return None
+    return row
+
+
+# ---------------------------------------------------------------- requests
+
+
+def offer(
+    s: Session, req: SchedulingRequest, options: Sequence[Option], *, hold_until: datetime | None
+) -> list[OfferedOption]:
+    """Replace the request's offered options (and holds) by ``options``."""
+    for old in list(req.options):
+        s.delete(old)
+    s.execute(delete(Hold).where(Hold.request_id == req.id))
+    s.flush()
+    keys = {o for opt in options for o in opt.interviewer_ids()}
+    by_key = {i.key: i.id for i in s.scalars(select(Interviewer).where(Interviewer.key.in_(keys)))}
+    rows = []
+    for rank, opt in enumerate(options, start=1):
+        row = OfferedOption(
+            request_id=req.id,
+            rank=rank,
+            score=opt.score,
+            sessions=option_json(opt),
+            start=opt.start,
+            end=opt.end,
+        )
+        s.add(row)
+        s.flush()
+        rows.append(row)
+        add_holds(s, row, opt, by_key, hold_until)
+    return rows
+
+
+def add_holds(
+    s: Session,
+    row: OfferedOption,
+    opt: Option,
+    by_key: dict[str, int],
+    until: datetime | None,
+) -> None:
+    """Keep the option's interviewer-times away from other requests until ``until``."""
+    for slot in opt.sessions:
+        for key in slot.interviewers:
+            s.add(
+                Hold(
+                    request_id=row.request_id,
+                    option_id=row.id,
+                    interviewer_id=by_key[key],
+                    start=slot.start,
+                    end=slot.end,
+                    expires_at=until,
+                )
+            )
+
+
+def release_holds(s: Session, req: SchedulingRequest) -> None:
+    s.execute(delete(Hold).where(Hold.request_id == req.id))
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def candidate_mail(
+    req: SchedulingRequest, link: str, coordinator_name: str, *, resend: bool = False
+) -> OutboxMail:
+    loop = req.loop
+    lines = [
+        f"Hello {req.candidate_name},",
+        "",
+        f"{coordinator_name} invites you to schedule your interview: {loop.name}.",
+        "Pick the time that suits you best here:",
+        "",
+        link,
+        "",
+        "The page shows the times in your own time zone. The link is personal; please do "
+        "not share it.",
+    ]
+    if req.expires_at:
+        lines.append(f"It works until {req.expires_at.strftime('%d %b %Y %H:%M UTC')}.")
+    if req.note:
+        lines += ["", req.note]
+    text = "\n".join(lines) + "\n"
+    html_note = f"<p>{_esc(req.note)}</p>" if req.note else ""
+    html = (
+        f"<p>Hello {_esc(req.candidate_name)},</p>"
+        f"<p>{_esc(coordinator_name)} invites you to schedule your interview: "
+        f"<strong>{_esc(loop.name)}</strong>.</p>"
+        f'<p><a href="{_esc(link)}">Choose your interview time</a></p>{html_note}'
+    )
+    subject = ("Reminder: " if resend else "") + f"Schedule your interview: {loop.name}"
+    return OutboxMail(
+        kind="candidate_link",
+        request_id=req.id,
+        to_addr=req.candidate_email,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+    )
+
+
+def _esc(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def active_booking(req: SchedulingRequest) -> Booking | None:
+    for b in reversed(req.bookings):
+        if b.status == "confirmed":
+            return b
+    return None
+
+
+def expire_requests(s: Session, now: datetime) -> int:
+    """Mark open requests past their expiry as expired and release their holds."""
+    rows = s.scalars(
+        select(SchedulingRequest).where(
+            and_(
+                SchedulingRequest.status.in_(OPEN_STATUSES),
+                SchedulingRequest.expires_at.is_not(None),
+                SchedulingRequest.expires_at <= now,
+            )
+        )
+    ).all()
+    for req in rows:
+        req.status = "expired"
+        release_holds(s, req)
+    return len(rows)

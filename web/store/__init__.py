@@ -1,0 +1,1 @@
+"""Store: database engine and sessions, models, migrations and the typed settings."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the panelslot database (driven by web.store.migrate, no alembic.ini)."""

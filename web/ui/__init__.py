@@ -1,0 +1,1 @@
+"""UI: the Flask app factory, blueprints, forms, templates, static files and view helpers."""

@@ -1,0 +1,530 @@
+"""The candidate's pages, reached by the signed link in their e-mail.
+
+GET  /c/<token>              the offer (options grouped by day in the chosen zone), or the booking
+POST /c/<token>/book         book an option (re-check + one transaction, idempotency key)
+GET  /c/<token>/reschedule   other times; POST moves the booking (old times kept until it works)
+POST /c/<token>/cancel       cancel the booked interview (until the cut-off)
+POST /c/<token>/none         "none of these work": own ranges, sent to the coordinator
+GET  /c/<token>/interview.ics  the booked sessions to import
+
+The zone is ``?tz=`` (set by the page's script from the browser, or by the zone picker, which
+works without script); without it, the zone the coordinator gave.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature
+from markupsafe import Markup, escape
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
+
+from web.domain import booking as service
+from web.domain import services
+from web.domain.zones import all_zones, offset_label, zone_ok
+from web.store.models import Booking, OfferedOption, SchedulingRequest
+from web.ui.helpers import audit, db_session, get_db, get_settings, now
+
+bp = Blueprint("candidate", __name__, url_prefix="/c")
+
+PROBLEMS = {
+    "tampered": (
+        "This link is not valid",
+        "The link is incomplete or was changed. "
+        "Copy the whole link from your e-mail, or ask your recruiter for a new one.",
+    ),
+    "expired": ("This link has expired", "Ask your recruiter to send you a new link."),
+    "revoked": (
+        "This link was replaced",
+        "A newer link was sent to you; use the latest e-mail, or ask your recruiter.",
+    ),
+    "cancelled": (
+        "This interview request was cancelled",
+        "The interview was cancelled, so this link no longer works. "
+        "If you think this is a mistake, write to your recruiter.",
+    ),
+}
+MAX_REPLY = 2000
+
+
+@lru_cache(maxsize=1)
+def zone_datalist() -> Markup:
+    """The zone picker's <option>s, rendered once per process (about 600 zones)."""
+    return Markup("".join(f'<option value="{escape(z)}">' for z in all_zones()))
+
+
+class _Problem(Exception):
+    def __init__(self, response: ResponseReturnValue) -> None:
+        self.response = response
+
+
+@bp.errorhandler(_Problem)
+def _problem_response(exc: _Problem) -> ResponseReturnValue:
+    return exc.response
+
+
+def _problem(title: str, message: str, code: int, contact: str | None = None) -> _Problem:
+    return _Problem(
+        (
+            render_template(
+                "candidate/problem.html", title=title, message=message, contact=contact
+            ),
+            code,
+        )
+    )
+
+
+def _policy() -> service.BookingPolicy:
+    return service.BookingPolicy.from_settings(get_settings())
+
+
+def _request_for(token: str) -> SchedulingRequest:
+    """The request of a valid link, or a friendly page (raised)."""
+    _prefetch(token)
+    return _verified_request(token)
+
+
+def _prefetch(token: str) -> None:
+    """Read the link's request with its coordinator, loop and offered options in one query,
+    so that the token check and the page find them in the session (no lazy queries). Only
+    the signature is looked at here; :func:`_verified_request` does every check."""
+    try:
+        data = services._serializer(str(current_app.config["SECRET_KEY"])).loads(token)
+    except BadSignature:
+        return
+    if isinstance(data, dict) and isinstance(data.get("r"), int):
+        rows = db_session().scalars(_request_query(), {"rid": data["r"]})
+        g.candidate_request = rows.unique().one_or_none()  # kept: the session holds it weakly
+
+
+@lru_cache(maxsize=1)
+def _request_query() -> Any:
+    return (
+        select(SchedulingRequest)
+        .where(SchedulingRequest.id == bindparam("rid"))
+        .options(
+            joinedload(SchedulingRequest.coordinator),
+            joinedload(SchedulingRequest.loop),
+            joinedload(SchedulingRequest.options),
+        )
+    )
+
+
+def _verified_request(token: str) -> SchedulingRequest:
+    s = db_session()
+    secret = str(current_app.config["SECRET_KEY"])
+    try:
+        req = services.verify_candidate_token(
+            s,
+            secret,
+            token,
+            max_age_days=int(get_settings()["security.link_max_age_days"]),
+            now=now(),
+        )
+    except services.LinkProblem as exc:
+        booked = exc.request if exc.request is not None else _booked_behind_old_link(s, token)
+        if exc.kind == "expired" and booked is not None and booked.status in service.BOOKED:
+            # The offer expired, but a booked interview stays reachable (to see, move or
+            # cancel it) through the same link until it has happened.
+            return booked
+        kind = exc.kind
+        if kind == "revoked" and exc.request is not None and exc.request.status == "cancelled":
+            kind = "cancelled"  # the coordinator's cancel also renews the nonce
+        title, message = PROBLEMS[kind]
+        contact = exc.request.coordinator.email if exc.request is not None else None
+        code = 410 if kind in ("expired", "cancelled") else 400
+        raise _problem(title, message, code, contact) from None
+    if req.status == "draft":
+        raise _problem(
+            "This link is not active yet", "Your recruiter has not sent it yet.", 400, None
+        )
+    return req
+
+
+def _booked_behind_old_link(s: Any, token: str) -> SchedulingRequest | None:
+    """A link past its age whose signature is still genuine, for an interview still ahead."""
+    try:
+        data = services._serializer(str(current_app.config["SECRET_KEY"])).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        return None
+    req = s.get(SchedulingRequest, data["r"])
+    if req is None or not secrets.compare_digest(str(data.get("n", "")), req.token_nonce):
+        return None
+    b = services.active_booking(req)
+    if b is None or req.status not in service.BOOKED or service.first_start(b) <= now():
+        return None
+    found: SchedulingRequest = req
+    return found
+
+
+def _zone(req: SchedulingRequest, b: Booking | None = None) -> tuple[str, str | None]:
+    """(zone to show, notice about a refused ``tz``)."""
+    asked = (request.values.get("tz") or "").strip()
+    if asked:
+        if zone_ok(asked):
+            return asked, None
+        fallback = service.candidate_zone(req, b)
+        return fallback, f"Unknown time zone {asked[:60]!r}; showing times in {fallback}."
+    return service.candidate_zone(req, b), None
+
+
+@dataclass(frozen=True)
+class SessionView:
+    name: str
+    start: datetime
+    end: datetime
+    people: str
+
+
+@dataclass(frozen=True)
+class OptionView:
+    id: int
+    rank: int
+    start: datetime
+    end: datetime
+    sessions: tuple[SessionView, ...]
+
+
+def _names(
+    req: SchedulingRequest, keys: list[str], people: dict[str, str], show: bool | None
+) -> str:
+    if not (req.loop.show_interviewer_names if show is None else show):
+        return ""
+    return ", ".join(people.get(k, k) for k in keys)
+
+
+def _option_view(
+    req: SchedulingRequest,
+    row: OfferedOption,
+    people: dict[str, str],
+    show: bool | None = None,
+) -> OptionView:
+    opt = service.stored_option(row)
+    return OptionView(
+        id=row.id,
+        rank=row.rank,
+        start=opt.start,
+        end=opt.end,
+        sessions=tuple(
+            SessionView(s.name, s.start, s.end, _names(req, list(s.interviewers), people, show))
+            for s in opt.sessions
+        ),
+    )
+
+
+def _by_day(views: list[OptionView], tz: str) -> list[tuple[date, list[OptionView]]]:
+    zone = ZoneInfo(tz)
+    days: dict[date, list[OptionView]] = {}
+    for v in sorted(views, key=lambda v: (v.start, v.rank)):
+        days.setdefault(v.start.astimezone(zone).date(), []).append(v)
+    return list(days.items())
+
+
+def _people(req: SchedulingRequest) -> dict[str, str]:
+    return service.loop_picture(db_session(), req.loop_id).names
+
+
+def _options(
+    req: SchedulingRequest, b: Booking | None
+) -> tuple[list[OptionView], bool, tuple[tuple[str, int], ...]]:
+    """The valid options, and whether the worker is looking for fresh ones."""
+    s = db_session()
+    at = now()
+    pic = service.cached_loop_picture(s, req.loop_id)
+    rows = service.valid_options(s, req, at, ignore_booking=b, picture=pic)
+    searching = False
+    if not rows:
+        service.request_fresh_options(
+            get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
+        )
+        searching = service.refresh_pending(s, req.id, at)
+    return [_option_view(req, r, pic.names) for r in rows], searching, pic.sessions
+
+
+def _offer_page(
+    req: SchedulingRequest,
+    *,
+    mode: str,
+    code: int = 200,
+    error: str | None = None,
+    reply_error: str | None = None,
+    reply_text: str = "",
+) -> ResponseReturnValue:
+    b = services.active_booking(req) if mode == "reschedule" else None
+    tz, notice = _zone(req, b)
+    views, searching, shape = _options(req, b)
+    first = views[0].start if views else now()
+    return (
+        render_template(
+            "candidate/landing.html",
+            req=req,
+            mode=mode,
+            token=request.view_args["token"] if request.view_args else "",
+            days=_by_day(views, tz),
+            tz=tz,
+            tz_label=f"{tz}, {offset_label(tz, first)}",
+            default_tz=service.candidate_zone(req, b),
+            zones=zone_datalist(),
+            notice=notice,
+            error=error,
+            reply_error=reply_error,
+            reply_text=reply_text,
+            idem=secrets.token_urlsafe(18),
+            zone_action=url_for(
+                "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
+                token=request.view_args["token"] if request.view_args else "",
+            ),
+            booking=b,
+            coordinator=req.coordinator,
+            searching=searching,
+            loop_sessions=shape,
+            refresh_url=url_for(
+                "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
+                token=request.view_args["token"] if request.view_args else "",
+                tz=tz,
+            ),
+        ),
+        code,
+    )
+
+
+def _booked_page(
+    req: SchedulingRequest, *, done: bool = False, error: str | None = None, code: int = 200
+) -> ResponseReturnValue:
+    b = services.active_booking(req)
+    if b is None:
+        raise _problem("Nothing is booked", "This interview has no booking.", 404)
+    tz, notice = _zone(req, b)
+    policy = _policy()
+    groups = service.session_groups(b)
+    return (
+        render_template(
+            "candidate/booked.html",
+            req=req,
+            b=b,
+            token=request.view_args["token"] if request.view_args else "",
+            groups=groups,
+            show_names=bool(req.loop.show_interviewer_names),
+            tz=tz,
+            tz_label=f"{tz}, {offset_label(tz, groups[0].start)}",
+            zones=zone_datalist(),
+            notice=notice,
+            done=done,
+            error=error,
+            can_change=service.can_change(b, now(), policy),
+            cutoff_hours=f"{policy.change_cutoff.total_seconds() / 3600:g}",
+            google=service.google_links(req, b),
+            zone_action=url_for(
+                "candidate.landing", token=request.view_args["token"] if request.view_args else ""
+            ),
+            video=service.video_url(req, b),
+            video_pending=service.meet_pending(req, b),
+            coordinator=req.coordinator,
+        ),
+        code,
+    )
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.get("/<token>")
+def landing(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status == "sent":
+        s = db_session()
+        req.status = "opened"
+        req.opened_at = now()
+        audit(s, "candidate", "request_opened", "request", req.id)
+        s.commit()
+    if req.status in service.BOOKED:
+        return _booked_page(req, done=request.args.get("done") == "1")
+    return _offer_page(req, mode="book")
+
+
+def _option_id() -> int | None:
+    raw = (request.form.get("option") or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def _idem_key() -> str | None:
+    key = (request.form.get("idem") or "").strip()
+    ok = 16 <= len(key) <= 64 and all(c.isalnum() or c in "-_" for c in key)
+    return key if ok else None
+
+
+def _link(token: str) -> str:
+    base = get_settings()["server.public_url"] or request.url_root
+    base = base if base.endswith("/") else base + "/"
+    return base + url_for("candidate.landing", token=token).lstrip("/")
+
+
+def _tz_arg() -> dict[str, Any]:
+    tz = (request.form.get("tz") or "").strip()
+    return {"tz": tz} if tz and zone_ok(tz) else {}
+
+
+@bp.post("/<token>/book")
+def book(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status in service.BOOKED:
+        return redirect(url_for("candidate.landing", token=token, **_tz_arg()), 303)
+    option_id, key = _option_id(), _idem_key()
+    if option_id is None:
+        return _offer_page(req, mode="book", code=400, error="Choose one of the times first.")
+    if key is None:
+        return _offer_page(
+            req, mode="book", code=400, error="The form was incomplete; reload the page."
+        )
+    return _submit(req, token, service.book, "book", "Here are the times that are still free.")
+
+
+def _submit(
+    req: SchedulingRequest,
+    token: str,
+    action: Callable[..., object],
+    mode: str,
+    when_taken: str,
+) -> ResponseReturnValue:
+    """Run ``service.book`` or ``service.reschedule`` for the submitted option and turn
+    its refusals into the offer page (400/409) or the booked page."""
+    try:
+        action(
+            get_db(),
+            req.id,
+            _option_id(),
+            idempotency_key=_idem_key(),
+            candidate_tz=_tz_arg().get("tz"),
+            now=now(),
+            policy=_policy(),
+            link=_link(token),
+        )
+    except service.OptionUnknown as exc:
+        return _offer_page(req, mode=mode, code=400, error=exc.message)
+    except service.OptionTaken as exc:
+        db_session().expire_all()
+        return _offer_page(req, mode=mode, code=409, error=f"{exc.message} {when_taken}")
+    except service.BookingClosed as exc:
+        db_session().expire_all()
+        return _reload_or_problem(token, exc.message)
+    return redirect(url_for("candidate.landing", token=token, done="1", **_tz_arg()), 303)
+
+
+def _reload_or_problem(token: str, message: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status in service.BOOKED:
+        return _booked_page(req, error=message, code=409)
+    raise _problem("This cannot be done now", message, 409, req.coordinator.email)
+
+
+@bp.route("/<token>/reschedule", methods=["GET", "POST"])
+def reschedule(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status not in service.BOOKED:
+        return redirect(url_for("candidate.landing", token=token, **_tz_arg()), 303)
+    b = services.active_booking(req)
+    assert b is not None
+    if not service.can_change(b, now(), _policy()):
+        return _booked_page(req, error=service.cutoff_message(_policy()), code=409)
+    if request.method == "GET":
+        return _offer_page(req, mode="reschedule")
+    option_id, key = _option_id(), _idem_key()
+    if option_id is None or key is None:
+        return _offer_page(req, mode="reschedule", code=400, error="Choose one of the times first.")
+    unchanged = "Your interview is unchanged; here are the times still free."
+    return _submit(req, token, service.reschedule, "reschedule", unchanged)
+
+
+@bp.post("/<token>/cancel")
+def cancel(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status not in service.BOOKED:
+        return redirect(url_for("candidate.landing", token=token), 303)
+    if request.form.get("confirm") != "yes":
+        return _booked_page(req, error="Tick the box to confirm that you want to cancel.", code=400)
+    reason = (request.form.get("reason") or "").strip()
+    if len(reason) > MAX_REPLY:
+        return _booked_page(
+            req,
+            error=f"The reason is too long ({len(reason)} characters, at most {MAX_REPLY}).",
+            code=400,
+        )
+    try:
+        service.cancel(get_db(), req.id, now=now(), policy=_policy(), reason=reason)
+    except service.BookingClosed as exc:
+        db_session().expire_all()
+        return _reload_or_problem(token, exc.message)
+    return render_template(
+        "candidate/problem.html",
+        title="Your interview is cancelled",
+        message="Everyone in the interview has been told. "
+        "If you want a new time, write to your recruiter.",
+        contact=req.coordinator.email,
+    )
+
+
+@bp.post("/<token>/none")
+def none_work(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    if req.status not in service.OPEN:
+        return redirect(url_for("candidate.landing", token=token), 303)
+    text = (request.form.get("ranges") or "").strip()
+    tz = _tz_arg().get("tz") or service.candidate_zone(req)
+    if len(text) < 3:
+        return _offer_page(
+            req,
+            mode="book",
+            code=400,
+            reply_error="Write the days and times that suit you, e.g. “Tue–Thu 14:00–18:00”.",
+        )
+    if len(text) > MAX_REPLY:
+        return _offer_page(
+            req,
+            mode="book",
+            code=400,
+            reply_error=f"That is {len(text)} characters; please keep it under {MAX_REPLY}.",
+            reply_text=text[:MAX_REPLY],
+        )
+    s = db_session()
+    service.none_work(s, req, text, tz, now())
+    s.commit()
+    return render_template(
+        "candidate/problem.html",
+        title="Thank you",
+        message=f"{req.coordinator.name or 'Your recruiter'} has your times and will be in touch.",
+        contact=req.coordinator.email,
+    )
+
+
+@bp.get("/<token>/interview.ics")
+def ics(token: str) -> ResponseReturnValue:
+    req = _request_for(token)
+    b = services.active_booking(req)
+    if b is None or req.status not in service.BOOKED:
+        raise _problem("Nothing is booked yet", "Choose a time first; then download it.", 404)
+    data = service.download_ics(req, b, now(), _policy())
+    return Response(
+        data,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="interview.ics"'},
+    )

@@ -1,0 +1,104 @@
+"""The coordinator's side of a booking: move a booked interview to another time.
+
+(Cancelling is the workspace's "Cancel request", which sends the iTIP CANCELs through
+``web.domain.booking.cancel_in_session``.) Coordinators are not bound by the candidate's cut-off.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from web.domain import booking as service
+from web.domain import services
+from web.store.models import SchedulingRequest
+from web.ui import auth
+from web.ui.blueprints.candidate import _by_day, _option_view, _people
+from web.ui.helpers import db_session, get_db, get_settings, now
+
+bp = Blueprint("coord_booking", __name__)
+
+
+def _candidate_link(req: SchedulingRequest) -> str:
+    from web.ui.blueprints.coordinator import candidate_link
+
+    return candidate_link(req)
+
+
+def _own(rid: int) -> SchedulingRequest:
+    me = auth.current_coordinator()
+    req = db_session().get(SchedulingRequest, rid)
+    if me is None or req is None or req.coordinator_id != me.id:
+        abort(404)
+    return req
+
+
+def _page(
+    req: SchedulingRequest, *, error: str | None = None, code: int = 200
+) -> ResponseReturnValue:
+    me = auth.current_coordinator()
+    assert me is not None
+    b = services.active_booking(req)
+    if b is None or req.status not in service.BOOKED:
+        flash("Only a booked interview can be moved.")
+        return redirect(url_for("coordinator.request_detail", rid=req.id))
+    s = db_session()
+    at = now()
+    policy = service.BookingPolicy.from_settings(get_settings())
+    rows = service.valid_options(s, req, at, ignore_booking=b)
+    if not rows and service.top_up_in(s, req, at, holds=policy.holds):
+        s.commit()  # the coordinator waits for the engine; candidates never do
+        req = s.get(SchedulingRequest, req.id) or req
+        b = services.active_booking(req)
+        rows = service.valid_options(s, req, at, ignore_booking=b)
+    people = _people(req)
+    views = [_option_view(req, r, people, True) for r in rows]
+    return (
+        render_template(
+            "booking/coord_reschedule.html",
+            req=req,
+            b=b,
+            groups=service.session_groups(b) if b else [],
+            days=_by_day(views, me.timezone),
+            tz=me.timezone,
+            ctz=service.candidate_zone(req, b),
+            idem=secrets.token_urlsafe(18),
+            error=error,
+        ),
+        code,
+    )
+
+
+@bp.route("/requests/<int:rid>/reschedule", methods=["GET", "POST"])
+@auth.login_required
+def reschedule(rid: int) -> ResponseReturnValue:
+    req = _own(rid)
+    if request.method == "GET":
+        return _page(req)
+    raw = (request.form.get("option") or "").strip()
+    key = (request.form.get("idem") or "").strip()
+    if not raw.isdigit() or not 16 <= len(key) <= 64:
+        return _page(req, error="Choose one of the times.", code=400)
+    me = auth.current_coordinator()
+    assert me is not None
+    try:
+        service.reschedule(
+            get_db(),
+            req.id,
+            int(raw),
+            idempotency_key=key,
+            candidate_tz=None,
+            now=now(),
+            policy=service.BookingPolicy.from_settings(get_settings()),
+            actor=f"coordinator:{me.email}",
+            enforce_cutoff=False,
+            link=_candidate_link(req),
+        )
+    except service.BookingError as exc:
+        db_session().expire_all()
+        req = _own(rid)
+        return _page(req, error=exc.message, code=409 if exc.kind == "taken" else 400)
+    flash("The interview was moved; updated invitations are on their way.")
+    return redirect(url_for("coordinator.request_detail", rid=rid))

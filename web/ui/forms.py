@@ -1,0 +1,253 @@
+"""Flask-WTF forms (every one carries a CSRF token)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from web.domain.zones import HoursError, parse_range, parse_week_text, zone_ok
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+KEY_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def _email(form: Any, field: Any) -> None:
+    if field.data and not EMAIL_RE.match(field.data.strip()):
+        raise ValidationError(f"{field.data!r} is not an e-mail address")
+
+
+def _zone(form: Any, field: Any) -> None:
+    if field.data and not zone_ok(field.data.strip()):
+        raise ValidationError(
+            f"{field.data!r} is not a known time zone: use an IANA name like Europe/Berlin"
+        )
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (cancel, resend, deactivate): just the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class InterviewerForm(FlaskForm):
+    key = StringField(
+        "Id",
+        validators=[
+            DataRequired(),
+            Length(max=100),
+            Regexp(KEY_RE, message="letters, digits, _ . -"),
+        ],
+        description="Short id used in config files, e.g. alice",
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=254), _email])
+    timezone = StringField(
+        "Time zone", validators=[DataRequired(), _zone], description="IANA name, e.g. Asia/Kolkata"
+    )
+    working_hours = StringField(
+        "Working hours",
+        validators=[DataRequired()],
+        description='Local to the zone, e.g. "mon-fri 09:00-12:00, 13:00-17:00; sat 10:00-12:00"',
+    )
+    max_interviews_per_day = IntegerField(
+        "Max interviews per day", validators=[Optional(), NumberRange(min=0, max=50)]
+    )
+
+    def validate_working_hours(self, field: Any) -> None:
+        try:
+            self.parsed_hours = parse_week_text(field.data or "")
+        except HoursError as exc:
+            raise ValidationError(f"{exc.value!r}: {exc.hint}") from None
+
+
+class CalendarForm(FlaskForm):
+    kind = SelectField("Kind", choices=[("ics", "ICS feed (URL or file)")], default="ics")
+    label = StringField("Label", validators=[Optional(), Length(max=200)])
+    url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
+
+    def validate_url(self, field: Any) -> None:
+        url = (field.data or "").strip()
+        if "@" in url.split("/")[2 if "://" in url else 0]:
+            field.data = ""  # never echo credentials back into the page
+            raise ValidationError("put no credentials in the URL")
+        if not (url.startswith(("http://", "https://", "webcal://")) or url.startswith("/")):
+            raise ValidationError("give an http(s) URL or an absolute file path")
+
+
+class SessionSubForm(Form):
+    name = StringField("Session", validators=[Optional(), Length(max=200)])
+    duration_minutes = IntegerField(
+        "Minutes", validators=[Optional(), NumberRange(min=5, max=600)], default=60
+    )
+    required = IntegerField(
+        "Required", validators=[Optional(), NumberRange(min=1, max=20)], default=1
+    )
+    pool = SelectMultipleField(
+        "Pool", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+
+
+class LoopForm(FlaskForm):
+    key = StringField(
+        "Id",
+        validators=[
+            DataRequired(),
+            Length(max=100),
+            Regexp(KEY_RE, message="letters, digits, _ . -"),
+        ],
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    order = SelectField(
+        "Order", choices=[("fixed", "As written"), ("any", "Any order")], default="fixed"
+    )
+    min_gap_minutes = IntegerField("Min gap (min)", default=0, validators=[NumberRange(0, 1440)])
+    max_gap_minutes = IntegerField("Max gap (min)", default=15, validators=[NumberRange(0, 1440)])
+    granularity_minutes = IntegerField(
+        "Start grid (min)", default=15, validators=[NumberRange(5, 120)]
+    )
+    min_notice_hours = FloatField(
+        "Min notice (h)", default=24, validators=[NumberRange(0, 24 * 60)]
+    )
+    buffer_before_minutes = IntegerField(
+        "Buffer before (min)", default=0, validators=[NumberRange(0, 240)]
+    )
+    buffer_after_minutes = IntegerField(
+        "Buffer after (min)", default=10, validators=[NumberRange(0, 240)]
+    )
+    video_url_template = StringField(
+        "Video link template", validators=[Optional(), Length(max=500)]
+    )
+    video = SelectField(
+        "Video link",
+        choices=[
+            ("template", "The link template above"),
+            ("google_meet", "Google Meet (organiser's Google Calendar; else the template)"),
+        ],
+        default="template",
+    )
+    show_interviewer_names = BooleanField("Show interviewer names to the candidate", default=True)
+    sessions = FieldList(FormField(SessionSubForm), min_entries=1)
+
+    def validate_max_gap_minutes(self, field: Any) -> None:
+        if (
+            field.data is not None
+            and self.min_gap_minutes.data is not None
+            and field.data < self.min_gap_minutes.data
+        ):
+            raise ValidationError("must be at least the min gap")
+
+    def filled_sessions(self) -> list[SessionSubForm]:
+        return [s.form for s in self.sessions if (s.form.name.data or "").strip()]
+
+    def validate_sessions(self, field: Any) -> None:
+        filled = self.filled_sessions()
+        if not filled:
+            raise ValidationError("add at least one session (give it a name)")
+        names = [s.name.data.strip() for s in filled]
+        if len(set(names)) != len(names):
+            raise ValidationError("two sessions have the same name")
+        for s in filled:
+            if not s.duration_minutes.data:
+                raise ValidationError(f"session {s.name.data!r}: give its length in minutes")
+            if not s.pool.data:
+                raise ValidationError(
+                    f"session {s.name.data!r}: its pool is empty; tick interviewers"
+                )
+            req = s.required.data or 1
+            if req > len(s.pool.data):
+                have = len(s.pool.data)
+                raise ValidationError(
+                    f"session {s.name.data!r}: {req} required but only {have} in the pool"
+                )
+
+
+class RequestForm(FlaskForm):
+    candidate_name = StringField("Candidate name", validators=[DataRequired(), Length(max=200)])
+    candidate_email = StringField(
+        "Candidate e-mail", validators=[DataRequired(), Length(max=254), _email]
+    )
+    candidate_tz = StringField(
+        "Candidate time zone",
+        validators=[Optional(), _zone],
+        description="Optional; the candidate's page detects it. Used for their comfortable hours.",
+    )
+    loop = SelectField("Loop", coerce=int, validators=[DataRequired()])
+    date_from = DateField("From", validators=[DataRequired()])
+    date_to = DateField("To", validators=[DataRequired()])
+    hours = StringField(
+        "Candidate hours",
+        default="08:00-20:00",
+        validators=[DataRequired()],
+        description="The candidate's comfortable local hours",
+    )
+    note = TextAreaField("Note to the candidate", validators=[Optional(), Length(max=2000)])
+
+    def validate_hours(self, field: Any) -> None:
+        try:
+            self.parsed_hours = parse_range(field.data or "", "hours")
+        except HoursError as exc:
+            raise ValidationError(exc.hint) from None
+
+    def validate_date_to(self, field: Any) -> None:
+        if self.date_from.data and field.data:
+            if field.data < self.date_from.data:
+                raise ValidationError("the end date is before the start date")
+            if (field.data - self.date_from.data).days > 60:
+                raise ValidationError("search at most 60 days at a time")
+
+
+class OfferForm(FlaskForm):
+    options = SelectMultipleField(
+        "Options", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+
+    def validate_options(self, field: Any) -> None:
+        if not field.data:
+            raise ValidationError("choose at least one option to offer")
+
+
+class AccountForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    timezone = StringField(
+        "Your time zone",
+        validators=[DataRequired(), _zone],
+        description="Booked times are shown in this zone and the candidate's",
+    )
+    current_password = PasswordField("Current password", validators=[Optional(), Length(max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[Optional(), Length(min=8, max=200)],
+        description="Leave empty to keep the current one",
+    )
+
+    def validate_current_password(self, field: Any) -> None:
+        if self.new_password.data and not field.data:
+            raise ValidationError("give your current password to set a new one")

@@ -1,0 +1,72 @@
+"""Request-scoped access to the database and settings, template filters, audit helper."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from web.domain.zones import get_zone, offset_label, zone_ok
+from web.store.db import Database, utcnow
+from web.store.models import AuditLog
+from web.store.settings import AppSettings
+
+
+def get_settings() -> AppSettings:
+    return current_app.extensions["panelslot.settings"]  # type: ignore[no-any-return]
+
+
+def get_db() -> Database:
+    return current_app.extensions["panelslot.db"]  # type: ignore[no-any-return]
+
+
+def db_session() -> Session:
+    """The request's session (closed at teardown; commit explicitly)."""
+    if "db_session" not in g:
+        g.db_session = get_db().sessionmaker()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def now() -> datetime:
+    """The clock for a request; tests may pin it with app.config['PANELSLOT_NOW']."""
+    pinned = current_app.config.get("PANELSLOT_NOW")
+    return pinned if pinned is not None else utcnow()
+
+
+def audit(
+    s: Session,
+    actor: str,
+    action: str,
+    obj_type: str = "",
+    obj_id: object = "",
+    *,
+    coordinator_id: int | None = None,
+    **detail: Any,
+) -> None:
+    s.add(
+        AuditLog(
+            at=now(),
+            actor=actor,
+            coordinator_id=coordinator_id,
+            action=action,
+            object_type=obj_type,
+            object_id=str(obj_id),
+            detail=detail,
+        )
+    )
+
+
+def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    if dt is None:
+        return ""
+    if not tz or not zone_ok(tz):
+        tz = "UTC"
+    return dt.astimezone(get_zone(tz)).strftime(fmt)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["local"] = local
+    app.jinja_env.globals["offset_label"] = offset_label
+    app.jinja_env.globals["app_mode"] = lambda: get_settings().mode
