@@ -17,6 +17,9 @@ from tests.integrations.contract import CalendarContract, SeedEvent
 from tests.integrations.msgraph_emulator import MicrosoftEmulator
 from tests.integrations.msgraph_fixtures import connect, make_backend, prepare, seed
 
+# the tests sign in with response_mode=query on purpose (see msgraph_auth.start_authorization)
+pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")
+
 
 class _GraphContract(CalendarContract):
     mode = "sync"
