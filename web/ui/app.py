@@ -9,6 +9,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from web.domain.booking.picture import PictureCache
 from web.store.db import Database
 from web.store.settings import AppSettings, check_secret_key, load_settings
 
@@ -42,6 +43,7 @@ def create_app(
     app.extensions["panelslot.settings"] = settings
     db = Database(settings.database_url, echo=bool(settings["database.echo"]))
     app.extensions["panelslot.db"] = db
+    app.extensions["panelslot.pictures"] = PictureCache()
     csrf.init_app(app)
 
     from web.ui.blueprints import candidate, coordinator, health, interviewer

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from web.domain.booking.picture import PictureCache
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
 from web.store.models import AuditLog
@@ -20,6 +21,11 @@ def get_settings() -> AppSettings:
 
 def get_db() -> Database:
     return current_app.extensions["panelslot.db"]  # type: ignore[no-any-return]
+
+
+def get_pictures() -> PictureCache:
+    """The app's short-lived cache of loop pictures (for showing pages only)."""
+    return current_app.extensions["panelslot.pictures"]  # type: ignore[no-any-return]
 
 
 def db_session() -> Session:

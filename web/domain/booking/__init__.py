@@ -43,7 +43,7 @@ from web.domain.booking.outbox import none_work
 from web.domain.booking.picture import (
     PICTURE_TTL,
     LoopPicture,
-    cached_loop_picture,
+    PictureCache,
     loop_picture,
     stored_option,
 )
@@ -103,7 +103,7 @@ __all__ = [
     "apply_hold_policy",
     "book",
     "busy_now",
-    "cached_loop_picture",
+    "PictureCache",
     "can_change",
     "cancel",
     "cancel_in_session",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -112,29 +114,40 @@ def _pools(
     return pools, people, keys, names
 
 
-_PICTURES: dict[tuple[int, datetime, datetime], tuple[float, LoopPicture]] = {}
 PICTURE_TTL = 10.0  # seconds
 
 
-def cached_loop_picture(s: Session, loop_id: int) -> LoopPicture:
-    """:func:`loop_picture` kept per process for a few seconds, for showing pages only.
+@dataclass
+class PictureCache:
+    """Loop pictures kept for a few seconds, for showing pages only; owned by the app.
 
     The key includes the loop row's timestamps, so an edited loop is read again at once;
-    pool or interviewer edits show within PICTURE_TTL. Booking always reads afresh.
+    pool or interviewer edits show within ``ttl``. Booking always reads afresh. At most
+    ``max_size`` pictures are kept: the oldest goes first.
     """
-    lp = s.get(Loop, loop_id)
-    if lp is None:
-        return loop_picture(s, loop_id)
-    key = (loop_id, lp.created_at, lp.updated_at)
-    hit = _PICTURES.get(key)
-    clock = time.monotonic()
-    if hit is not None and hit[0] > clock:
-        return hit[1]
-    pic = loop_picture(s, loop_id)
-    if len(_PICTURES) > 512:
-        _PICTURES.clear()
-    _PICTURES[key] = (clock + PICTURE_TTL, pic)
-    return pic
+
+    ttl: float = PICTURE_TTL
+    max_size: int = 512
+    clock: Callable[[], float] = time.monotonic
+    _kept: OrderedDict[tuple[int, datetime, datetime], tuple[float, LoopPicture]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+
+    def get(self, s: Session, loop_id: int) -> LoopPicture:
+        lp = s.get(Loop, loop_id)
+        if lp is None:
+            return loop_picture(s, loop_id)
+        key = (loop_id, lp.created_at, lp.updated_at)
+        hit = self._kept.get(key)
+        now = self.clock()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        pic = loop_picture(s, loop_id)
+        self._kept[key] = (now + self.ttl, pic)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.max_size:
+            self._kept.popitem(last=False)
+        return pic
 
 
 def stored_option(row: OfferedOption) -> Option:

@@ -38,7 +38,7 @@ from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, offset_label, zone_ok
 from web.store.models import Booking, SchedulingRequest
-from web.ui.helpers import audit, db_session, get_db, get_settings, now
+from web.ui.helpers import audit, db_session, get_db, get_pictures, get_settings, now
 from web.ui.option_views import OptionView, by_day, option_view
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
@@ -192,7 +192,7 @@ def _options(
     """The valid options, and whether the worker is looking for fresh ones."""
     s = db_session()
     at = now()
-    pic = service.cached_loop_picture(s, req.loop_id)
+    pic = get_pictures().get(s, req.loop_id)
     rows = service.valid_options(s, req, at, ignore_booking=b, picture=pic)
     searching = False
     if not rows:
