@@ -150,7 +150,7 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
             s.flush()
             services.offer(s, req, options, hold_until=None)
             services.release_holds(s, req)
-            return services.candidate_token(SECRET, req)
+            return services.candidate_token(SECRET, req, now=now)
 
         # every request: 5 options; option 0 is its own interviewer-time (no conflicts)
         def five(i: int) -> list[Option]:

@@ -248,7 +248,7 @@ def seed(
     services.offer(s, req, offered, hold_until=req.expires_at)
     s.flush()
     s.refresh(req, ["options"])
-    link = public_url.rstrip("/") + "/c/" + services.candidate_token(secret_key, req)
+    link = public_url.rstrip("/") + "/c/" + services.candidate_token(secret_key, req, now=now)
     mail: OutboxMail = services.candidate_mail(req, link, coord.name)
     mail.next_attempt_at = now
     s.add(mail)

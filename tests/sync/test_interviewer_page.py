@@ -58,7 +58,7 @@ def page(app: Any, db: Database, company: Any) -> str:
         if not alice.link_nonce:
             alice.link_nonce = services.new_nonce()
         s.flush()
-        return f"/i/{services.interviewer_token(app.config['SECRET_KEY'], alice)}"
+        return f"/i/{services.interviewer_token(app.config['SECRET_KEY'], alice, now=NOW)}"
 
 
 def post(client: Any, url: str, form_page: str, data: dict[str, str]) -> Any:

@@ -163,7 +163,7 @@ def test_worker_runs_sync_jobs_and_the_periodic_interval_is_configurable(
     from web.store.settings import load_settings
 
     with db.session() as s:
-        enqueue(s, "sync_interviewer", {"interviewer_id": interviewer_id(db, "alice")})
+        enqueue(s, "sync_interviewer", {"interviewer_id": interviewer_id(db, "alice")}, now=NOW)
     settings = app.extensions["panelslot.settings"]
     worker = Worker(settings, db, MemoryMailer(), clock=lambda: NOW)
     assert worker.run_jobs() == 1

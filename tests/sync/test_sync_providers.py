@@ -162,7 +162,7 @@ def test_google_revoked_asks_to_reconnect_and_keeps_data(
         from web.store.models import Interviewer
 
         alice = s.scalars(select(Interviewer).where(Interviewer.key == "alice")).one()
-        token = services.interviewer_token(app.config["SECRET_KEY"], alice)
+        token = services.interviewer_token(app.config["SECRET_KEY"], alice, now=NOW)
     page = signed_in.get(f"/i/{token}").get_data(as_text=True)
     assert "revoked or has expired" in page and "Connect Google Calendar" in page
 

@@ -82,8 +82,8 @@ def test_gives_up_after_max_attempts(db: Database) -> None:
 
 def test_job_rows_run_once_and_failures_are_recorded(app: Any, db: Database) -> None:
     with db.session() as s:
-        enqueue(s, "expire_requests", requested_by="test")
-        enqueue(s, "sync_interviewer", {"interviewer_id": 99999})
+        enqueue(s, "expire_requests", now=NOW, requested_by="test")
+        enqueue(s, "sync_interviewer", {"interviewer_id": 99999}, now=NOW)
         s.add(JobRequest(kind="bogus", payload={}))
     worker = Worker(app.extensions["panelslot.settings"], db, MemoryMailer(), clock=lambda: NOW)
     assert worker.run_jobs() == 3
@@ -104,7 +104,7 @@ def test_unknown_job_kind_cannot_be_enqueued(db: Database) -> None:
     import pytest
 
     with db.session() as s, pytest.raises(ValueError, match="unknown job kind"):
-        enqueue(s, "launch_rockets")
+        enqueue(s, "launch_rockets", now=NOW)
 
 
 def test_healthz_reports_database_and_worker(app: Any, client: Any, db: Database) -> None:

@@ -332,7 +332,7 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
 
         req = s.get(SchedulingRequest, seeded.request_id)
         assert req is not None
-        link = f"{public}c/{candidate_token(secret, req)}"
+        link = f"{public}c/{candidate_token(secret, req, now=utcnow())}"
     click.echo(f"panelslot demo in {root}")
     click.echo(f"  open        {public}")
     click.echo(f"  sign in as  {seeded.coordinator_email}")

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.store.db import utcnow
 from web.store.models import JobRequest
 
 JOB_KINDS = (
@@ -22,14 +21,18 @@ JOB_KINDS = (
 
 
 def enqueue(
-    s: Session, kind: str, payload: dict[str, Any] | None = None, *, requested_by: str = ""
+    s: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    now: datetime,
+    requested_by: str = "",
 ) -> JobRequest:
-    """Add a pending job row in the caller's transaction (so it exists iff the caller commits)."""
+    """Add a pending job row in the caller's transaction (so it exists iff the caller commits);
+    ``now`` is the caller's clock."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}; expected one of {', '.join(JOB_KINDS)}")
-    row = JobRequest(
-        kind=kind, payload=payload or {}, requested_by=requested_by, created_at=utcnow()
-    )
+    row = JobRequest(kind=kind, payload=payload or {}, requested_by=requested_by, created_at=now)
     s.add(row)
     return row
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -259,12 +259,32 @@ def stored_option(row: OfferedOption) -> Option:
 # ---------------------------------------------------------------- candidate links
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="panelslot.candidate-link")
+INTERVIEWER_SALT = "panelslot.interviewer-link"
 
 
-def candidate_token(secret: str, req: SchedulingRequest) -> str:
-    return _serializer(secret).dumps({"r": req.id, "n": req.token_nonce})
+class ClockedSigner(TimestampSigner):
+    """A timestamp signer that stamps the caller's ``now`` instead of reading the clock."""
+
+    def __init__(self, *args: Any, signed_at: datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.signed_at = signed_at
+
+    def get_timestamp(self) -> int:
+        if self.signed_at is None:
+            raise ValueError("ClockedSigner needs signed_at to sign")
+        return int(self.signed_at.timestamp())
+
+
+def _serializer(
+    secret: str, now: datetime | None = None, salt: str = "panelslot.candidate-link"
+) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        secret, salt=salt, signer=ClockedSigner, signer_kwargs={"signed_at": now}
+    )
+
+
+def candidate_token(secret: str, req: SchedulingRequest, *, now: datetime) -> str:
+    return _serializer(secret, now).dumps({"r": req.id, "n": req.token_nonce})
 
 
 class LinkProblem(ValueError):
@@ -279,9 +299,8 @@ class LinkProblem(ValueError):
 def verify_candidate_token(
     s: Session, secret: str, token: str, *, max_age_days: int, now: datetime
 ) -> SchedulingRequest:
-    ser = _serializer(secret)
     try:
-        data = ser.loads(token, max_age=max_age_days * 86400)
+        data = signed_payload(_serializer(secret), token, timedelta(days=max_age_days), now)
     except SignatureExpired:
         raise LinkProblem("expired") from None
     except BadSignature:
@@ -298,15 +317,28 @@ def verify_candidate_token(
     return req
 
 
-def interviewer_token(secret: str, row: Interviewer) -> str:
-    ser = URLSafeTimedSerializer(secret, salt="panelslot.interviewer-link")
+def signed_payload(
+    ser: URLSafeTimedSerializer, token: str, max_age: timedelta, now: datetime
+) -> Any:
+    """``token``'s payload if its signature holds and it was signed within ``max_age`` of the
+    given ``now`` (not the wall clock); raises ``BadSignature`` / ``SignatureExpired``."""
+    data, signed_at = ser.loads(token, return_timestamp=True)
+    if now - signed_at > max_age:
+        raise SignatureExpired("link expired", payload=data, date_signed=signed_at)
+    return data
+
+
+def interviewer_token(secret: str, row: Interviewer, *, now: datetime) -> str:
+    ser = _serializer(secret, now, salt=INTERVIEWER_SALT)
     return ser.dumps({"i": row.id, "n": row.link_nonce})
 
 
-def verify_interviewer_token(s: Session, secret: str, token: str) -> Interviewer | None:
-    ser = URLSafeTimedSerializer(secret, salt="panelslot.interviewer-link")
+def verify_interviewer_token(
+    s: Session, secret: str, token: str, *, max_age_days: int, now: datetime
+) -> Interviewer | None:
+    ser = _serializer(secret, salt=INTERVIEWER_SALT)
     try:
-        data = ser.loads(token, max_age=90 * 86400)
+        data = signed_payload(ser, token, timedelta(days=max_age_days), now)
     except BadSignature:
         return None
     row = s.get(Interviewer, data.get("i")) if isinstance(data, dict) else None

@@ -165,10 +165,12 @@ class Worker:
     mailer: Mailer
     name: str = field(default_factory=lambda: f"worker@{socket.gethostname()}:{os.getpid()}")
     clock: Callable[[], datetime] = utcnow
-    started: datetime = field(default_factory=utcnow)
+    started: datetime | None = None  # None: the worker's clock at construction
     scheduler: Any = None
 
     def __post_init__(self) -> None:
+        if self.started is None:
+            self.started = self.clock()
         calsync.configure(calsync.SyncConfig.from_settings(self.settings))
 
     def heartbeat(self) -> None:

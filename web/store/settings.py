@@ -94,6 +94,13 @@ SCHEMA: tuple[Opt, ...] = (
         "security", "token_key", str, "", "Fernet key for stored calendar credentials", secret=True
     ),
     Opt("security", "link_max_age_days", int, 14, "candidate links expire after this many days"),
+    Opt(
+        "security",
+        "interviewer_link_max_age_days",
+        int,
+        90,
+        "interviewers' personal page links expire after this many days",
+    ),
     Opt("security", "signin_max_failures", int, 5, "failed sign-ins allowed per window"),
     Opt("security", "signin_window_minutes", int, 15, "sign-in rate-limit window"),
     Opt(

@@ -114,13 +114,13 @@ def request_fresh_options(
     with db.session() as s:
         if _refresh_jobs(s, request_id, now - REFRESH_EVERY):
             return False
-        row = jobs.enqueue(
+        jobs.enqueue(
             s,
             "refresh_options",
             {"request_id": request_id, "holds": policy.holds, "limit": limit},
+            now=now,
             requested_by="candidate",
         )
-        row.created_at = now
         return True
 
 

@@ -275,7 +275,7 @@ def interviewer_detail(iid: int) -> str:
     from web.domain.services import interviewer_token
 
     link = _public_url() + url_for(
-        "interviewer.landing", token=interviewer_token(_secret(), row)
+        "interviewer.landing", token=interviewer_token(_secret(), row, now=now())
     ).lstrip("/")
     return render_template(
         "coord/interviewer_detail.html",
@@ -351,7 +351,7 @@ def interviewer_add_calendar(iid: int) -> str | WResponse | tuple[str, int]:
         )
         row.calendars.append(cal)
         s.flush()
-        enqueue(s, "sync_interviewer", {"interviewer_id": row.id}, requested_by=_actor())
+        enqueue(s, "sync_interviewer", {"interviewer_id": row.id}, now=now(), requested_by=_actor())
         audit(
             s,
             _actor(),
@@ -388,7 +388,7 @@ def interviewer_sync(iid: int) -> WResponse:
     if not ActionForm().validate_on_submit():
         abort(400)
     s = db_session()
-    enqueue(s, "sync_interviewer", {"interviewer_id": row.id}, requested_by=_actor())
+    enqueue(s, "sync_interviewer", {"interviewer_id": row.id}, now=now(), requested_by=_actor())
     s.commit()
     flash("Sync queued; the worker picks it up within seconds.")
     return redirect(url_for("coordinator.interviewer_detail", iid=row.id))
@@ -532,7 +532,7 @@ def _public_url() -> str:
 
 
 def candidate_link(req: SchedulingRequest) -> str:
-    token = services.candidate_token(_secret(), req)
+    token = services.candidate_token(_secret(), req, now=now())
     return _public_url() + url_for("candidate.landing", token=token).lstrip("/")
 
 

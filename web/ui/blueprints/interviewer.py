@@ -129,12 +129,19 @@ class CalendarsForm(FlaskForm):
 # ---------------------------------------------------------------- helpers
 
 
+def _verified(token: str) -> Interviewer | None:
+    days = int(get_settings()["security.interviewer_link_max_age_days"])
+    return services.verify_interviewer_token(
+        db_session(), _secret(), token, max_age_days=days, now=now()
+    )
+
+
 def _secret() -> str:
     return str(current_app.config["SECRET_KEY"])
 
 
 def _who(token: str) -> Interviewer:
-    row = services.verify_interviewer_token(db_session(), _secret(), token)
+    row = _verified(token)
     if row is None:
         abort(404)
     return row
@@ -511,7 +518,7 @@ def sync_now(token: str) -> WResponse:
     who = _who(token)
     _csrf_ok()
     s = db_session()
-    enqueue(s, "sync_interviewer", {"interviewer_id": who.id}, requested_by=_actor(who))
+    enqueue(s, "sync_interviewer", {"interviewer_id": who.id}, now=now(), requested_by=_actor(who))
     s.commit()
     flash("Sync queued; it runs within a few seconds. Reload the page to see the result.")
     return _back(token)
@@ -552,7 +559,7 @@ def google_callback() -> WResponse:
 
     kept = session.pop(OAUTH_SESSION_KEY, None) or {}
     token = str(kept.get("token", ""))
-    who = services.verify_interviewer_token(db_session(), _secret(), token) if token else None
+    who = _verified(token) if token else None
     if who is None:
         abort(404)
     cfg = _cfg()
