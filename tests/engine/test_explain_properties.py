@@ -17,7 +17,13 @@ from scheduler.explain import Hold, Search, explain
 from scheduler.explain_why import CONSTRAINTS
 from scheduler.localtime import parse_range
 from tests.engine import bruteforce
-from tests.engine.test_properties import PROFILE, SCALE, Case, multi_session_cases
+from tests.engine.test_properties import (
+    PROFILE,
+    SCALE,
+    Case,
+    multi_session_cases,
+    single_all_of_cases,
+)
 
 ALWAYS = 10**9  # a limit no search reaches: always explain
 
@@ -91,3 +97,43 @@ def test_suggested_counts_equal_bruteforce(case: Case, held: int) -> None:
         assert reason.session in names and reason.constraint in CONSTRAINTS
         if reason.constraint == "holds":
             assert "req-" in reason.detail
+
+
+def lifted(search: Search, key: str) -> Search:
+    """``search`` with the constraint ``key`` lifted wholly, in the engine's own inputs."""
+    loop = search.loop
+    if key == "busy":
+        return dataclasses.replace(search, busy={})
+    if key == "holds":
+        return dataclasses.replace(search, holds={})
+    if key == "daily_cap":
+        people = {
+            p: dataclasses.replace(i, max_interviews_per_day=None)
+            for p, i in search.interviewers.items()
+        }
+        return dataclasses.replace(search, interviewers=people)
+    if key == "min_notice":
+        quiet = dataclasses.replace(loop.settings, min_notice_hours=0)
+        return dataclasses.replace(search, loop=dataclasses.replace(loop, settings=quiet))
+    if key == "candidate_hours":
+        return dataclasses.replace(search, candidate_hours=(0, 1440))
+    assert key == "pool_size", key
+    specs = tuple(dataclasses.replace(s, required=1) for s in loop.sessions)
+    return dataclasses.replace(search, loop=dataclasses.replace(loop, sessions=specs))
+
+
+def starts(search: Search) -> int:
+    return len({o.start for o in search.options(0)})
+
+
+@settings(PROFILE, max_examples=60 * SCALE)
+@given(single_all_of_cases(), st.integers(0, 1))
+def test_why_names_a_constraint_whose_lifting_adds_starts(case: Case, held: int) -> None:
+    # One session: its candidate starts are the starts of the loop's options. Working
+    # hours are left out: lifted wholly they still cannot span a local midnight.
+    search = to_search(case, held)
+    result = explain(search, ALWAYS)
+    assert len(result.why) <= 1
+    for reason in result.why:
+        if reason.constraint != "working_hours":
+            assert starts(lifted(search, reason.constraint)) > starts(search), reason
