@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from integrations.configfile import LoadedConfig, load_config, read_all_busy, read_calendar
-from scheduler.engine import find_options
 from scheduler.errors import ConfigError
+from scheduler.explain import LATER_DAYS, Explanation, Search, Suggestion, explain
 from scheduler.intervals import clip
 from scheduler.localtime import local_instant, parse_range
 from scheduler.model import Interval, Interviewer, Loop, Option, WorkingHours
@@ -112,6 +112,12 @@ def parse_hours_option(text: str) -> tuple[int, int]:
 @click.option("--now", "now_text", default=None, help="Pretend it is this instant (ISO 8601).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="0 = all.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--explain",
+    "with_reasons",
+    is_flag=True,
+    help="With too few options: why, per session, and which one change would give more.",
+)
 @friendly_errors
 def slots_command(
     config: str,
@@ -123,6 +129,7 @@ def slots_command(
     now_text: str | None,
     limit: int,
     as_json: bool,
+    with_reasons: bool,
 ) -> None:
     """Find the ranked options of a loop from CONFIG (a panelslot TOML file)."""
     first, last = parse_date("--from", date_from), parse_date("--to", date_to)
@@ -133,24 +140,56 @@ def slots_command(
     now = parse_now(now_text)
     loaded = load_config(config)
     loop = pick_loop(loaded, loop_id)
-    window = date_window(first - timedelta(days=1), last + timedelta(days=1), tz)
+    reach = LATER_DAYS if with_reasons else 0  # a later --to is looked for that far
+    window = date_window(first - timedelta(days=1), last + timedelta(days=1 + reach), tz)
     busy = read_all_busy(loaded, window)
     people = loaded.config.interviewer_map()
-    options = find_options(
-        loop,
-        people,
-        busy,
-        candidate_tz=tz,
-        date_from=first,
-        date_to=last,
-        now=now,
-        candidate_hours=hours,
-        limit=limit,
-    )
+    search = Search(loop, people, busy, tz, first, last, now, hours)
+    options = search.options(limit)
+    reasons = None
+    if with_reasons:
+        reasons = explain(search, limit, len(options) if limit == 0 else None)
     if as_json:
-        emit_json({"options": [option_json(o) for o in options]})
+        emit_json(slots_json(options, reasons))
     else:
         print_table(loop, options, tz, people)
+        if reasons is not None:
+            print_explanation(reasons)
+
+
+def slots_json(options: list[Option], reasons: Explanation | None) -> dict[str, object]:
+    result: dict[str, object] = {"options": [option_json(o) for o in options]}
+    if reasons is not None:
+        result["why"] = [w.as_json() for w in reasons.why]
+        result["suggestions"] = [s.as_json() for s in reasons.suggestions]
+    return result
+
+
+def suggestion_line(item: Suggestion) -> str:
+    where = {
+        "to": f"--to {item.value}",
+        "candidate_hours": f"--candidate-hours {item.value}",
+        "max_gap_minutes": f"max_gap_minutes = {item.value} in the loop",
+        "required": f'required = {item.value} in session "{item.session}"',
+        "order": f'order = "{item.value}" in the loop',
+    }[item.parameter]
+    return f"  {where}: {item.options} option(s)"
+
+
+def print_explanation(reasons: Explanation) -> None:
+    if not reasons.why and not reasons.suggestions:
+        return
+    click.echo("")
+    click.echo(f"Why only {reasons.found} option(s):")
+    for reason in reasons.why:
+        click.echo(f"  {reason.session}: {reason.constraint}: {reason.detail}")
+    if not reasons.why:
+        click.echo("  every session has start times; they do not combine into a whole loop")
+    click.echo("What would work (one change each; counts as with --limit 0):")
+    for item in reasons.suggestions:
+        click.echo(suggestion_line(item))
+    if not reasons.suggestions:
+        click.echo("  no single change within reach gives more options")
 
 
 @click.command("busy")

@@ -1,0 +1,240 @@
+"""Why a loop has too few options, and which single relaxations would give more.
+
+Every suggestion is verified: its ``options`` is the number of options
+``find_options(..., limit=0)`` returns with that one change applied. The
+``value`` of a suggestion has the form the parameter takes on the command line
+or in the configuration file: ``to`` a ``YYYY-MM-DD`` date, ``candidate_hours``
+an ``HH:MM-HH:MM`` range, ``max_gap_minutes`` and ``required`` integers and
+``order`` the string ``"any"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from scheduler.engine import MAX_DAYS, find_options
+from scheduler.localtime import format_minutes, zone
+from scheduler.model import Interval, Interviewer, Loop, Option
+
+LATER_DAYS = 14  # how far past ``to`` a later end date is looked for
+WIDEN_MINUTES = 120  # candidate hours are widened by at most this much at either end
+GAP_REACH_MINUTES = 240  # a larger max gap is looked for up to this much above the current
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Time another request holds for an interviewer; ``request`` names that request."""
+
+    interval: Interval
+    request: str
+
+
+@dataclass(frozen=True)
+class Search:
+    """Everything one ``find_options`` call takes, plus other requests' holds."""
+
+    loop: Loop
+    interviewers: Mapping[str, Interviewer]
+    busy: Mapping[str, Sequence[Interval]]
+    candidate_tz: str
+    date_from: date
+    date_to: date
+    now: datetime
+    candidate_hours: tuple[int, int] = (8 * 60, 20 * 60)
+    booked: Mapping[str, Sequence[Interval]] = field(default_factory=dict)
+    holds: Mapping[str, Sequence[Hold]] = field(default_factory=dict)
+
+    def all_busy(self) -> dict[str, list[Interval]]:
+        """Busy time with the holds added: what the engine must avoid."""
+        merged = {person: list(spans) for person, spans in self.busy.items()}
+        for person, holds in self.holds.items():
+            merged.setdefault(person, []).extend(h.interval for h in holds)
+        return merged
+
+    def options(self, limit: int = 0) -> list[Option]:
+        return find_options(
+            self.loop,
+            self.interviewers,
+            self.all_busy(),
+            candidate_tz=self.candidate_tz,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            now=self.now,
+            candidate_hours=self.candidate_hours,
+            limit=limit,
+            booked=self.booked,
+        )
+
+    def count(self) -> int:
+        """The number of options ``limit=0`` gives."""
+        return len(self.options(0))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    parameter: str  # "to", "candidate_hours", "max_gap_minutes", "required" or "order"
+    session: str | None
+    value: str | int
+    options: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "parameter": self.parameter,
+            "session": self.session,
+            "value": self.value,
+            "options": self.options,
+        }
+
+
+@dataclass(frozen=True)
+class Why:
+    session: str
+    constraint: str  # a key of scheduler.explain_why.CONSTRAINTS
+    detail: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"session": self.session, "constraint": self.constraint, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    found: int
+    why: tuple[Why, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+def needs_explaining(found: int, limit: int) -> bool:
+    """Whether ``found`` options fall short of what ``limit`` asked (0 = all)."""
+    return found == 0 or (limit > 0 and found < limit)
+
+
+def hours_text(hours: tuple[int, int]) -> str:
+    return f"{format_minutes(hours[0])}-{format_minutes(hours[1])}"
+
+
+# --- the relaxations -------------------------------------------------------------------
+
+
+def suggest_to(search: Search, found: int) -> list[Suggestion]:
+    """The earliest later ``to`` date that adds options, one cheap day at a time."""
+    furthest = search.date_from + timedelta(days=MAX_DAYS - 1)
+    last = min(search.date_to + timedelta(days=LATER_DAYS), furthest)
+    day = search.date_to + timedelta(days=1)
+    while day <= last:
+        if replace(search, date_from=day, date_to=day).options(limit=1):
+            count = replace(search, date_to=day).count()
+            if count > found:
+                return [Suggestion("to", None, day.isoformat(), count)]
+        day += timedelta(days=1)
+    return []
+
+
+def _local_minutes(option: Option, tz_name: str) -> tuple[int, int]:
+    """Candidate-local start and end of ``option`` in minutes after its day's midnight."""
+    tz = zone(tz_name)
+    start, end = option.start.astimezone(tz), option.end.astimezone(tz)
+    days = (end.date() - start.date()).days
+    return start.hour * 60 + start.minute, days * 1440 + end.hour * 60 + end.minute
+
+
+def _widened(search: Search, hours: tuple[int, int], found: int) -> Suggestion | None:
+    if hours == search.candidate_hours:
+        return None
+    count = replace(search, candidate_hours=hours).count()
+    if count <= found:
+        return None
+    return Suggestion("candidate_hours", None, hours_text(hours), count)
+
+
+def suggest_hours(search: Search, found: int) -> list[Suggestion]:
+    """Candidate hours starting earlier, or ending later, by the least that adds options."""
+    low, high = search.candidate_hours
+    earliest, latest = max(0, low - WIDEN_MINUTES), min(1440, high + WIDEN_MINUTES)
+    result: list[Suggestion] = []
+    for hours in ((earliest, high), (low, latest)):
+        if hours == search.candidate_hours:
+            continue
+        wide = replace(search, candidate_hours=hours).options(0)
+        spans = [_local_minutes(o, search.candidate_tz) for o in wide]
+        if hours[0] < low:
+            needed = [s for s, _ in spans if s < low]
+            tight = (max(needed), high) if needed else None
+        else:
+            needed = [e for _, e in spans if e > high]
+            tight = (low, min(needed)) if needed else None
+        chosen = _widened(search, tight, found) if tight else None
+        chosen = chosen or _widened(search, hours, found)
+        if chosen is not None:
+            result.append(chosen)
+    if not result:
+        both = _widened(search, (earliest, latest), found)
+        result.extend([both] if both else [])
+    return result
+
+
+def _widest_gap(option: Option) -> int:
+    pairs = zip(option.sessions, option.sessions[1:], strict=False)
+    return max(int((b.start - a.end).total_seconds()) // 60 for a, b in pairs)
+
+
+def suggest_gap(search: Search, found: int) -> list[Suggestion]:
+    """The smallest larger ``max_gap_minutes`` that adds options."""
+    loop = search.loop
+    if len(loop.sessions) < 2 or loop.max_gap_minutes >= 1440:
+        return []
+    reach = min(1440, loop.max_gap_minutes + GAP_REACH_MINUTES)
+    wide = replace(search, loop=replace(loop, max_gap_minutes=reach)).options(0)
+    gaps = sorted({_widest_gap(o) for o in wide if _widest_gap(o) > loop.max_gap_minutes})
+    for gap in gaps[:2]:  # the least; the next one if DST made the least one miss
+        count = replace(search, loop=replace(loop, max_gap_minutes=gap)).count()
+        if count > found:
+            return [Suggestion("max_gap_minutes", None, gap, count)]
+    return []
+
+
+def suggest_required(search: Search, found: int) -> list[Suggestion]:
+    """One fewer interviewer in a session, for each session that needs more than one."""
+    loop = search.loop
+    result = []
+    for index, spec in enumerate(loop.sessions):
+        if spec.required <= 1:
+            continue
+        sessions = list(loop.sessions)
+        sessions[index] = replace(spec, required=spec.required - 1)
+        count = replace(search, loop=replace(loop, sessions=tuple(sessions))).count()
+        if count > found:
+            result.append(Suggestion("required", spec.name, spec.required - 1, count))
+    return result
+
+
+def suggest_order(search: Search, found: int) -> list[Suggestion]:
+    loop = search.loop
+    if loop.order != "fixed" or len(loop.sessions) < 2:
+        return []
+    count = replace(search, loop=replace(loop, order="any")).count()
+    return [Suggestion("order", None, "any", count)] if count > found else []
+
+
+def suggestions(search: Search, found: int) -> list[Suggestion]:
+    """Every single relaxation that gives more than ``found`` options, with its count."""
+    result: list[Suggestion] = []
+    for finder in (suggest_to, suggest_hours, suggest_gap, suggest_required, suggest_order):
+        result.extend(finder(search, found))
+    return result
+
+
+def explain(search: Search, limit: int, found: int | None = None) -> Explanation:
+    """Why ``search`` gives fewer options than ``limit`` asks (0 = all) and what would
+    give more; an empty explanation when it gives enough. ``found`` is the count
+    ``limit=0`` gives, when the caller already has it."""
+    from scheduler.explain_why import why  # the per-session half, kept in its own module
+
+    count = search.count() if found is None else found
+    if not needs_explaining(count, limit):
+        return Explanation(count)
+    return Explanation(count, tuple(why(search)), tuple(suggestions(search, count)))
+
+
+__all__ = ["Explanation", "Hold", "Search", "Suggestion", "Why", "explain", "needs_explaining"]
