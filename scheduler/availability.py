@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
+from scheduler.busy import Busy, busy_between
+from scheduler.intervals import Span, from_seconds, to_seconds
 from scheduler.localtime import working_instants, zone
 from scheduler.model import Interval, Interviewer
 
@@ -109,30 +110,26 @@ class Person:
 
 def prepare_person(
     interviewer: Interviewer,
-    busy: Sequence[Interval],
+    busy: Busy,
     booked: Sequence[Interval],
     horizon: Interval,
     pad: Span,
 ) -> Person:
+    """``interviewer`` for a search over ``horizon``: working spans that overlap it and
+    the busy time that can touch them (with the buffers ``pad``), in seconds."""
     tz = zone(interviewer.timezone)
     work = [
         (to_seconds(lo), to_seconds(hi))
         for lo, hi in working_instants(interviewer.working_hours, tz, horizon.start, horizon.end)
     ]
-    low, high = horizon.start, horizon.end
-    spans = merge_spans(
-        (to_seconds(b.start), _ceil(b.end)) for b in busy if b.end > low and b.start < high
-    )
+    low, high = to_seconds(horizon.start), to_seconds(horizon.end)
+    if work:
+        low, high = min(low, work[0][0] - pad[0]), max(high, max(e for _, e in work) + pad[1])
     days: dict[date, int] = {}
     for item in booked:
         day = item.start.astimezone(tz).date()
         days[day] = days.get(day, 0) + 1
-    return Person(interviewer, tz, work, spans, pad, days)
-
-
-def _ceil(moment: datetime) -> int:
-    whole = to_seconds(moment)
-    return whole if whole == moment.timestamp() else whole + 1
+    return Person(interviewer, tz, work, busy_between(busy, low, high), pad, days)
 
 
 def busy_fraction(person: Person, span: Span) -> float:

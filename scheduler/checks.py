@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.availability import allowed_starts, contains, prepare_person
+from scheduler.busy import Busy
 from scheduler.grid import on_grid
 from scheduler.intervals import to_seconds
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot, SessionSpec
@@ -17,7 +18,7 @@ def check_option(
     option: Option,
     loop: Loop,
     interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
+    busy: Mapping[str, Busy],
     *,
     now: datetime,
     booked: Mapping[str, Sequence[Interval]] | None = None,
@@ -64,7 +65,7 @@ class _Checker:
 
     loop: Loop
     interviewers: Mapping[str, Interviewer]
-    busy: Mapping[str, Sequence[Interval]]
+    busy: Mapping[str, Busy]
     booked: Mapping[str, Sequence[Interval]]
     seen: set[str] = field(default_factory=set)
 

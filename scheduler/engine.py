@@ -21,6 +21,7 @@ from scheduler.availability import (
     covered,
     prepare_person,
 )
+from scheduler.busy import Busy
 from scheduler.checks import check_option
 from scheduler.errors import SearchError
 from scheduler.grid import grid_points
@@ -154,7 +155,7 @@ def _days(request: _Request) -> list[Day]:
 def _problem(
     loop: Loop,
     interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
+    busy: Mapping[str, Busy],
     booked: Mapping[str, Sequence[Interval]],
     request: _Request,
 ) -> Problem:
@@ -301,7 +302,7 @@ def _option(
 def find_options(
     loop: Loop,
     interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
+    busy: Mapping[str, Busy],
     *,
     candidate_tz: str,
     date_from: date,
@@ -313,7 +314,9 @@ def find_options(
 ) -> list[Option]:
     """Ranked options of ``loop``; ``limit=0`` returns every valid option.
 
-    ``busy`` maps interviewer id -> busy intervals (any order, may overlap).
+    ``busy`` maps interviewer id -> busy intervals (any order, may overlap), or
+    the :class:`~scheduler.busy.BusyIndex` of :func:`~scheduler.busy.prepare_busy`
+    for them (the same results; only the spans near the window are read).
     ``booked`` maps interviewer id -> interviews already booked, counted
     against ``max_interviews_per_day`` (they should also be in ``busy``).
     ``candidate_hours`` are minutes after local midnight in ``candidate_tz``;
