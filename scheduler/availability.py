@@ -5,15 +5,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from scheduler.busy import Busy, busy_between
-from scheduler.intervals import Span, from_seconds, to_seconds
-from scheduler.localtime import working_instants, zone
+from scheduler.clock import LocalClock, working_spans
+from scheduler.intervals import Span, to_seconds
+from scheduler.localtime import zone
 from scheduler.model import Interval, Interviewer
-
-DAY_SECONDS = 86400
 
 
 def allowed_starts(work: Sequence[Span], busy: Sequence[Span], need: int, pad: Span) -> list[Span]:
@@ -79,11 +76,11 @@ class Person:
     """One interviewer prepared for a search: spans in seconds, caches per duration."""
 
     interviewer: Interviewer
-    tz: ZoneInfo
+    clock: LocalClock
     work: list[Span]
     busy: list[Span]
     pad: Span
-    booked_days: dict[date, int]
+    booked_days: dict[int, int]  # local day number -> interviews booked that day
     _starts: dict[int, list[Span]] = field(default_factory=dict)
     _fractions: dict[Span, float] = field(default_factory=dict)
 
@@ -92,14 +89,11 @@ class Person:
             self._starts[need] = allowed_starts(self.work, self.busy, need, self.pad)
         return self._starts[need]
 
-    def local_date(self, moment: int) -> date:
-        return datetime.fromtimestamp(moment, tz=UTC).astimezone(self.tz).date()
-
     def under_cap(self, moment: int) -> bool:
         cap = self.interviewer.max_interviews_per_day
         if cap is None:
             return True
-        return self.booked_days.get(self.local_date(moment), 0) + 1 <= cap
+        return self.booked_days.get(self.clock.day(moment), 0) + 1 <= cap
 
     def working_span(self, start: int, end: int) -> Span | None:
         index = bisect_right(self.work, (start, 2**62)) - 1
@@ -112,24 +106,21 @@ def prepare_person(
     interviewer: Interviewer,
     busy: Busy,
     booked: Sequence[Interval],
-    horizon: Interval,
+    horizon: Span,
     pad: Span,
 ) -> Person:
     """``interviewer`` for a search over ``horizon``: working spans that overlap it and
     the busy time that can touch them (with the buffers ``pad``), in seconds."""
-    tz = zone(interviewer.timezone)
-    work = [
-        (to_seconds(lo), to_seconds(hi))
-        for lo, hi in working_instants(interviewer.working_hours, tz, horizon.start, horizon.end)
-    ]
-    low, high = to_seconds(horizon.start), to_seconds(horizon.end)
+    clock = LocalClock(zone(interviewer.timezone))
+    low, high = horizon
+    work = working_spans(interviewer.working_hours, clock, low, high)
     if work:
         low, high = min(low, work[0][0] - pad[0]), max(high, max(e for _, e in work) + pad[1])
-    days: dict[date, int] = {}
+    days: dict[int, int] = {}
     for item in booked:
-        day = item.start.astimezone(tz).date()
+        day = clock.day(to_seconds(item.start))
         days[day] = days.get(day, 0) + 1
-    return Person(interviewer, tz, work, busy_between(busy, low, high), pad, days)
+    return Person(interviewer, clock, work, busy_between(busy, low, high), pad, days)
 
 
 def busy_fraction(person: Person, span: Span) -> float:
@@ -150,7 +141,3 @@ def _fraction(busy: Sequence[Span], span: Span) -> float:
             break
         taken += max(0, min(end, span[1]) - max(start, span[0]))
     return min(1.0, taken / total)
-
-
-def as_datetime(seconds: int) -> datetime:
-    return from_seconds(seconds)

@@ -65,6 +65,8 @@ def busy_between(busy: Busy, low: int, high: int) -> list[Span]:
 
 
 def _clipped(spans: list[Span], low: int, high: int) -> list[Span]:
+    if low >= high:
+        return []
     if spans and spans[0][0] < low:
         spans[0] = (low, spans[0][1])
     if spans and spans[-1][1] > high:

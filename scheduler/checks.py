@@ -96,7 +96,7 @@ class _Checker:
         self.seen.add(person)
         settings = self.loop.settings
         pad = (settings.buffer_before_minutes * 60, settings.buffer_after_minutes * 60)
-        horizon = Interval(slot.start - timedelta(days=2), slot.end + timedelta(days=2))
+        horizon = (to_seconds(slot.start) - 2 * 86400, to_seconds(slot.end) + 2 * 86400)
         who = prepare_person(
             self.interviewers[person],
             self.busy.get(person, ()),

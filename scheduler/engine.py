@@ -23,10 +23,11 @@ from scheduler.availability import (
 )
 from scheduler.busy import Busy
 from scheduler.checks import check_option
+from scheduler.clock import DAY, LocalClock, day_number
 from scheduler.errors import SearchError
 from scheduler.grid import grid_points
 from scheduler.intervals import from_seconds, to_seconds
-from scheduler.localtime import local_instant, zone
+from scheduler.localtime import zone
 from scheduler.matching import Candidates, all_assignments, best_assignment, feasible
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot, SessionSpec
 from scheduler.ranking import (
@@ -46,7 +47,6 @@ MAX_DAYS = 366
 @dataclass(frozen=True)
 class Day:
     index: int
-    date: date
     start: int  # candidate's hours on this date, POSIX seconds
     end: int
 
@@ -57,9 +57,10 @@ class Problem:
     people: dict[str, Person]
     days: list[Day]
     earliest: int
-    candidate_tz: str
+    candidate: LocalClock
     durations: list[int]
     _avail: dict[tuple[int, int], Candidates] = field(default_factory=dict)
+    _parts: dict[tuple[str, int, int], tuple[float, float]] = field(default_factory=dict)
     _covered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     _feasible: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], bool] = field(
         default_factory=dict
@@ -140,16 +141,14 @@ class _Request:
     limit: int
 
 
-def _days(request: _Request) -> list[Day]:
-    tz = zone(request.candidate_tz)
+def _days(request: _Request, clock: LocalClock) -> list[Day]:
+    first = day_number(request.date_from)
     count = (request.date_to - request.date_from).days + 1
-    days = []
-    for index in range(count):
-        day = request.date_from + timedelta(days=index)
-        start = to_seconds(local_instant(day, request.hours[0], tz))
-        end = to_seconds(local_instant(day, request.hours[1], tz))
-        days.append(Day(index, day, start, end))
-    return days
+    low, high = request.hours
+    return [
+        Day(index, clock.instant(first + index, low), clock.instant(first + index, high))
+        for index in range(count)
+    ]
 
 
 def _problem(
@@ -159,8 +158,9 @@ def _problem(
     booked: Mapping[str, Sequence[Interval]],
     request: _Request,
 ) -> Problem:
-    days = _days(request)
-    horizon = Interval(from_seconds(days[0].start - 86400), from_seconds(days[-1].end + 86400))
+    candidate = LocalClock(zone(request.candidate_tz))
+    days = _days(request, candidate)
+    horizon = (days[0].start - DAY, days[-1].end + DAY)
     pad = (loop.settings.buffer_before_minutes * 60, loop.settings.buffer_after_minutes * 60)
     members = {m for spec in loop.sessions for m in spec.pool}
     people = {
@@ -170,7 +170,7 @@ def _problem(
     notice = timedelta(hours=loop.settings.min_notice_hours)
     earliest = -(-int((request.now + notice).timestamp() * 1_000_000) // 1_000_000)
     durations = [s.duration_minutes * 60 for s in loop.sessions]
-    return Problem(loop, people, days, earliest, request.candidate_tz, durations)
+    return Problem(loop, people, days, earliest, candidate, durations)
 
 
 def _orders(loop: Loop) -> list[tuple[int, ...]]:
@@ -240,27 +240,31 @@ def _grid_in(spans: list[tuple[int, int]], low: int, high: int, step: int) -> It
             yield point
 
 
-def _seat(problem: Problem, person: str, start: int, end: int) -> Seat:
-    who = problem.people[person]
-    span = who.working_span(start, end) or (start, end)
-    return Seat(who.tz, start, end, span[0], span[1])
-
-
-def _load(problem: Problem, person: str, start: int, end: int) -> float:
-    who = problem.people[person]
-    span = who.working_span(start, end) or (start, end)
-    booked = who.booked_days.get(who.local_date(start), 0)
-    return min(1.0, busy_fraction(who, span) + 0.25 * booked)
+def _parts(problem: Problem, person: str, start: int, end: int) -> tuple[float, float]:
+    """``person``'s seat comfort and load for a session ``[start, end)`` (cached)."""
+    key = (person, start, end)
+    parts = problem._parts.get(key)
+    if parts is None:
+        who = problem.people[person]
+        span = who.working_span(start, end) or (start, end)
+        seat = seat_comfort(Seat(who.clock.minute(start), start, end, span[0], span[1]))
+        booked = who.booked_days.get(who.clock.day(start), 0)
+        parts = problem._parts[key] = (seat, min(1.0, busy_fraction(who, span) + 0.25 * booked))
+    return parts
 
 
 def _cost(problem: Problem, timing: Timing, position: int, person: str) -> float:
     start = timing.starts[position]
-    end = start + problem.durations[timing.order[position]]
-    return _load(problem, person, start, end) - seat_comfort(_seat(problem, person, start, end))
+    seat, load = _parts(problem, person, start, start + problem.durations[timing.order[position]])
+    return load - seat
 
 
-def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tuple[Ranked, Option]]:
-    """Options for one timing: the best staffing, or every staffing when ``every``."""
+# One way to hold the loop, before it becomes an Option: its day, timing and staffing.
+Plan = tuple[Day, Timing, tuple[Candidates, ...]]
+
+
+def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tuple[Ranked, Plan]]:
+    """Plans for one timing: the best staffing, or every staffing when ``every``."""
     required = [problem.sessions[k].required for k in timing.order]
     if every:
         staffings = list(all_assignments(timing.avail, required))
@@ -269,24 +273,24 @@ def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tupl
             timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p)
         )
         staffings = [best] if best is not None else []
-    return [_option(problem, day, timing, chosen) for chosen in staffings]
+    return [(_rank(problem, day, timing, chosen), (day, timing, chosen)) for chosen in staffings]
 
 
-def _option(
-    problem: Problem, day: Day, timing: Timing, chosen: tuple[Candidates, ...]
-) -> tuple[Ranked, Option]:
-    slots = []
-    seats: list[Seat] = []
+def _rank(problem: Problem, day: Day, timing: Timing, chosen: tuple[Candidates, ...]) -> Ranked:
+    seats: list[float] = []
     loads: list[float] = []
     for position, people in enumerate(chosen):
-        spec = problem.sessions[timing.order[position]]
         start = timing.starts[position]
         end = start + problem.durations[timing.order[position]]
-        slots.append(SessionSlot(spec.name, from_seconds(start), from_seconds(end), people))
-        seats.extend(_seat(problem, p, start, end) for p in people)
-        loads.extend(_load(problem, p, start, end) for p in people)
-    first, last = timing.starts[0], to_seconds(slots[-1].end)
-    seats.append(Seat(zone(problem.candidate_tz), first, last, day.start, day.end))
+        for person in people:
+            seat, load = _parts(problem, person, start, end)
+            seats.append(seat)
+            loads.append(load)
+    first = timing.starts[0]
+    last = timing.starts[-1] + problem.durations[timing.order[-1]]
+    seats.append(
+        seat_comfort(Seat(problem.candidate.minute(first), first, last, day.start, day.end))
+    )
     score = combine(
         {
             "comfort": comfort(seats),
@@ -295,8 +299,19 @@ def _option(
             "soon": soonness(day.index, len(problem.days)),
         }
     )
-    key = tuple((s.name, s.interviewers) for s in slots)
-    return Ranked(score, day.index, first, last, key), Option(score, tuple(slots))
+    names = [problem.sessions[k].name for k in timing.order]
+    return Ranked(score, day.index, first, last, tuple(zip(names, chosen, strict=True)))
+
+
+def _option(problem: Problem, ranked: Ranked, plan: Plan) -> Option:
+    _, timing, chosen = plan
+    slots = []
+    for position, people in enumerate(chosen):
+        spec = problem.sessions[timing.order[position]]
+        start = timing.starts[position]
+        end = start + problem.durations[timing.order[position]]
+        slots.append(SessionSlot(spec.name, from_seconds(start), from_seconds(end), people))
+    return Option(ranked.score, tuple(slots))
 
 
 def find_options(
@@ -326,8 +341,8 @@ def find_options(
     _validate(loop, interviewers, request)
     problem = _problem(loop, interviewers, busy, booked or {}, request)
     built = list(_generate(problem, Mode.EVERY)) if limit == 0 else _enough(problem, limit)
-    options = {id(ranked): option for ranked, option in built}
-    return [options[id(r)] for r in select([r for r, _ in built], limit)]
+    plans = {id(ranked): plan for ranked, plan in built}
+    return [_option(problem, r, plans[id(r)]) for r in select([r for r, _ in built], limit)]
 
 
 class Mode:
@@ -338,7 +353,7 @@ class Mode:
     EVERY = "every"  # every order, timing and staffing
 
 
-def _generate(problem: Problem, mode: str) -> Iterator[tuple[Ranked, Option]]:
+def _generate(problem: Problem, mode: str) -> Iterator[tuple[Ranked, Plan]]:
     for day in problem.days:
         for group in _timings(problem, day, first_only=mode == Mode.BEST):
             results = [r for t in group for r in _build(problem, day, t, mode == Mode.EVERY)]
@@ -347,8 +362,9 @@ def _generate(problem: Problem, mode: str) -> Iterator[tuple[Ranked, Option]]:
             yield from results
 
 
-def _identity(option: Option) -> tuple[object, ...]:
-    return tuple((s.name, s.start, s.interviewers) for s in option.sessions)
+def _identity(plan: Plan) -> tuple[object, ...]:
+    _, timing, chosen = plan
+    return (timing.order, timing.starts, chosen)
 
 
 def _widening_modes(loop: Loop) -> list[str]:
@@ -361,18 +377,18 @@ def _widening_modes(loop: Loop) -> list[str]:
     return modes
 
 
-def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Option]]:
+def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Plan]]:
     """The best option of each (day, first start); when that gives fewer than ``limit``,
     more orders and timings, then more staffings, until there are ``limit`` or no more."""
     built = list(_generate(problem, Mode.BEST))
-    seen = {_identity(option) for _, option in built}
+    seen = {_identity(plan) for _, plan in built}
     for mode in _widening_modes(problem.loop):
         if len(built) >= limit:
             break
-        for ranked, option in _generate(problem, mode):
-            if _identity(option) not in seen:
-                seen.add(_identity(option))
-                built.append((ranked, option))
+        for ranked, plan in _generate(problem, mode):
+            if _identity(plan) not in seen:
+                seen.add(_identity(plan))
+                built.append((ranked, plan))
                 if len(built) >= limit and mode == Mode.EVERY:
                     break
     return built
@@ -382,10 +398,10 @@ def pick_diverse(options: Sequence[Option], limit: int, candidate_tz: str) -> li
     """The ``limit`` options to show first out of ``options``, chosen as the engine
     chooses its own list: every candidate-local day gets a turn before any gets a
     second, and picks on one day are spaced; the result is ordered best first."""
-    tz = zone(candidate_tz)
+    clock = LocalClock(zone(candidate_tz))
     by_item = {}
     for index, option in enumerate(options):
-        day = option.start.astimezone(tz).date().toordinal()
+        day = clock.day(to_seconds(option.start))
         start, end = to_seconds(option.start), to_seconds(option.end)
         by_item[Ranked(option.score, day, start, end, (index,))] = option
     return [by_item[item] for item in select(list(by_item), limit)]
