@@ -28,7 +28,7 @@ from scheduler.errors import SearchError
 from scheduler.grid import grid_points
 from scheduler.intervals import from_seconds, to_seconds
 from scheduler.localtime import zone
-from scheduler.matching import Candidates, all_assignments, best_assignment, feasible
+from scheduler.matching import Candidates, Matching, all_assignments, best_assignment, matching
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot, SessionSpec
 from scheduler.ranking import (
     Ranked,
@@ -62,7 +62,7 @@ class Problem:
     _avail: dict[tuple[int, int], Candidates] = field(default_factory=dict)
     _parts: dict[tuple[str, int, int], tuple[float, float]] = field(default_factory=dict)
     _covered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    _feasible: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], bool] = field(
+    _staffings: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], Matching | None] = field(
         default_factory=dict
     )
 
@@ -98,11 +98,17 @@ class Problem:
             self._covered[session] = covered(lists, spec.required)
         return self._covered[session]
 
-    def staffable(self, avail: tuple[Candidates, ...], required: tuple[int, ...]) -> bool:
+    def staffing(self, avail: tuple[Candidates, ...], required: tuple[int, ...]) -> Matching | None:
+        """A complete matching of the sessions so far, or None (cached). A longer loop
+        extends the matching of its prefix, which ``_extend`` has always asked for."""
         key = (avail, required)
-        if key not in self._feasible:
-            self._feasible[key] = feasible(avail, required)
-        return self._feasible[key]
+        if key not in self._staffings:
+            prefix = self._staffings.get((avail[:-1], required[:-1])) if len(avail) > 1 else None
+            if len(avail) > 1 and prefix is None:
+                self._staffings[key] = None
+            else:
+                self._staffings[key] = matching(avail, required, prefix)
+        return self._staffings[key]
 
 
 def _validate(loop: Loop, interviewers: Mapping[str, Interviewer], request: _Request) -> None:
@@ -185,6 +191,7 @@ class Timing:
     order: tuple[int, ...]
     starts: tuple[int, ...]
     avail: tuple[Candidates, ...]
+    staffing: Matching  # one complete matching of the sessions
 
 
 def _extend(
@@ -197,10 +204,13 @@ def _extend(
     depth = len(starts)
     session = order[depth - 1]
     required = tuple(problem.sessions[k].required for k in order[:depth])
-    if len(avail[-1]) < required[-1] or not problem.staffable(avail, required):
+    if len(avail[-1]) < required[-1]:
+        return
+    staffing = problem.staffing(avail, required)
+    if staffing is None:
         return
     if depth == len(order):
-        yield Timing(order, starts, avail)
+        yield Timing(order, starts, avail, staffing)
         return
     low_gap, high_gap = problem.gaps
     end = starts[-1] + problem.durations[session]
@@ -270,7 +280,7 @@ def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tupl
         staffings = list(all_assignments(timing.avail, required))
     else:
         best = best_assignment(
-            timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p)
+            timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p), timing.staffing
         )
         staffings = [best] if best is not None else []
     return [(_rank(problem, day, timing, chosen), (day, timing, chosen)) for chosen in staffings]
