@@ -89,6 +89,16 @@ class Person:
             self._starts[need] = allowed_starts(self.work, self.busy, need, self.pad)
         return self._starts[need]
 
+    @property
+    def capped(self) -> bool:
+        return self.interviewer.max_interviews_per_day is not None
+
+    def load(self, span: Span, day: int) -> float:
+        """How full the working ``span`` on local ``day`` already is: its busy share,
+        + 0.25 per interview already booked that day."""
+        booked = self.booked_days.get(day, 0)
+        return min(1.0, busy_fraction(self, span) + 0.25 * booked)
+
     def under_cap(self, moment: int) -> bool:
         cap = self.interviewer.max_interviews_per_day
         if cap is None:

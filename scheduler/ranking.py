@@ -30,13 +30,21 @@ class Seat:
 
 
 def seat_comfort(seat: Seat) -> float:
-    margin = min(seat.start - seat.range_start, seat.range_end - seat.end) / 60
-    edge = max(0.0, min(1.0, margin / EDGE_MINUTES))
-    begin = seat.begin
-    finish = begin + (seat.end - seat.start) // 60
-    outside = max(0, CORE_START - begin) + max(0, finish - CORE_END)
-    clock = max(0.0, 1 - outside / CLOCK_MINUTES)
-    return 0.5 * edge + 0.5 * clock
+    return comfort_at(seat.begin, seat.start, seat.end, seat.range_start, seat.range_end)
+
+
+def comfort_at(begin: int, start: int, end: int, range_start: int, range_end: int) -> float:
+    """The comfort of a seat: half its distance from the range's edges, half its local
+    clock (``begin``, minutes after local midnight) against the core day."""
+    before, after = start - range_start, range_end - end
+    ratio = (before if before <= after else after) / 60 / EDGE_MINUTES
+    edge = 1.0 if ratio >= 1.0 else (ratio if ratio > 0.0 else 0.0)
+    finish = begin + (end - start) // 60
+    outside = (CORE_START - begin if begin < CORE_START else 0) + (
+        finish - CORE_END if finish > CORE_END else 0
+    )
+    clock = 1 - outside / CLOCK_MINUTES
+    return 0.5 * edge + 0.5 * (clock if clock > 0.0 else 0.0)
 
 
 def comfort(values: Sequence[float]) -> float:
