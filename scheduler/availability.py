@@ -118,10 +118,12 @@ def prepare_person(
     booked: Sequence[Interval],
     horizon: Span,
     pad: Span,
+    clock: LocalClock | None = None,
 ) -> Person:
     """``interviewer`` for a search over ``horizon``: working spans that overlap it and
-    the busy time that can touch them (with the buffers ``pad``), in seconds."""
-    clock = LocalClock(zone(interviewer.timezone))
+    the busy time that can touch them (with the buffers ``pad``), in seconds.
+    ``clock`` is their zone's clock when the caller shares one among people."""
+    clock = clock or LocalClock(zone(interviewer.timezone))
     low, high = horizon
     work = working_spans(interviewer.working_hours, clock, low, high)
     if work:

@@ -76,7 +76,7 @@ class LocalClock:
         the offset before the gap; an ambiguous one means its first occurrence.
         """
         wall = day * DAY + minute * 60
-        steady = self._steady_offset(day)
+        steady = self.steady_offset(day)
         if steady is not None:
             return wall - steady
         changes = self._changes(wall - REACH, wall + REACH)
@@ -89,8 +89,9 @@ class LocalClock:
             return wall - piece.before
         return wall - piece.after
 
-    def _steady_offset(self, day: int) -> int | None:
-        """The one offset of local ``day`` and the hours around it, or None near a change."""
+    def steady_offset(self, day: int) -> int | None:
+        """The one offset of local ``day`` and the hours around it, or None near a change
+        (then wall times of ``day`` are ``day * DAY + minute * 60 - offset``)."""
         if day not in self._steady:
             low, high = day * DAY - REACH, (day + 1) * DAY + REACH
             self._steady[day] = None if self._changes(low, high) else self.offset(low)
@@ -157,8 +158,15 @@ def working_spans(hours: WorkingHours, clock: LocalClock, low: int, high: int) -
     """
     found = []
     for day in range(clock.day(low) - 1, clock.day(high) + 2):
-        for start, end in hours.on(weekday(day)):
-            lo, hi = clock.instant(day, start), clock.instant(day, end)
+        ranges = hours.on(weekday(day))
+        if not ranges:
+            continue
+        steady = clock.steady_offset(day)
+        for start, end in ranges:
+            if steady is None:
+                lo, hi = clock.instant(day, start), clock.instant(day, end)
+            else:
+                lo, hi = day * DAY + start * 60 - steady, day * DAY + end * 60 - steady
             if lo < hi and lo < high and hi > low:
                 found.append((lo, hi))
     return sorted(found)

@@ -184,19 +184,24 @@ def make_problem(
     booked: Mapping[str, Sequence[Interval]],
     request: Request,
 ) -> Problem:
-    candidate = LocalClock(zone(request.candidate_tz))
-    days = _days(request, candidate)
-    horizon = (days[0].start - DAY, days[-1].end + DAY)
-    pad = (loop.settings.buffer_before_minutes * 60, loop.settings.buffer_after_minutes * 60)
-    members = {m for spec in loop.sessions for m in spec.pool}
-    people = {
-        m: prepare_person(interviewers[m], busy.get(m, ()), booked.get(m, ()), horizon, pad)
-        for m in sorted(members)
-    }
+    clocks = {request.candidate_tz: LocalClock(zone(request.candidate_tz))}
+    days = _days(request, clocks[request.candidate_tz])
     notice = timedelta(hours=loop.settings.min_notice_hours)
     earliest = -(-int((request.now + notice).timestamp() * 1_000_000) // 1_000_000)
+    # A session lies inside the candidate's hours of one day, and starts after ``earliest``:
+    # only working spans that overlap these hours matter.
+    horizon = (max(days[0].start, earliest), max(days[-1].end, earliest))
+    pad = (loop.settings.buffer_before_minutes * 60, loop.settings.buffer_after_minutes * 60)
+    people = {}
+    for member in sorted({m for spec in loop.sessions for m in spec.pool}):
+        who = interviewers[member]
+        if who.timezone not in clocks:
+            clocks[who.timezone] = LocalClock(zone(who.timezone))
+        clock = clocks[who.timezone]
+        mine, booked_here = busy.get(member, ()), booked.get(member, ())
+        people[member] = prepare_person(who, mine, booked_here, horizon, pad, clock)
     durations = [s.duration_minutes * 60 for s in loop.sessions]
-    return Problem(loop, people, days, earliest, candidate, durations)
+    return Problem(loop, people, days, earliest, clocks[request.candidate_tz], durations)
 
 
 __all__ = ["Day", "Problem", "Request", "make_problem", "validate"]
