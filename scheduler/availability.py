@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from scheduler.busy import Busy, busy_between
 from scheduler.clock import LocalClock, working_spans
@@ -83,6 +84,16 @@ class Person:
     booked_days: dict[int, int]  # local day number -> interviews booked that day
     _starts: dict[int, list[Span]] = field(default_factory=dict)
     _fractions: dict[Span, float] = field(default_factory=dict)
+    _work_starts: list[int] = field(init=False)
+    _busy_starts: list[int] = field(init=False)
+    _busy_ends: list[int] = field(init=False)
+    _busy_before: list[int] = field(init=False)  # busy seconds before each busy span
+
+    def __post_init__(self) -> None:
+        self._work_starts = [start for start, _ in self.work]
+        self._busy_starts = [start for start, _ in self.busy]
+        self._busy_ends = [end for _, end in self.busy]
+        self._busy_before = list(accumulate((e - s for s, e in self.busy), initial=0))
 
     def starts(self, need: int) -> list[Span]:
         if need not in self._starts:
@@ -106,10 +117,23 @@ class Person:
         return self.booked_days.get(self.clock.day(moment), 0) + 1 <= cap
 
     def working_span(self, start: int, end: int) -> Span | None:
-        index = bisect_right(self.work, (start, 2**62)) - 1
-        if index >= 0 and self.work[index][0] <= start and end <= self.work[index][1]:
+        index = bisect_right(self._work_starts, start) - 1
+        if index >= 0 and end <= self.work[index][1]:
             return self.work[index]
         return None
+
+    def busy_seconds(self, low: int, high: int) -> int:
+        """How much of ``[low, high)`` is busy (the busy spans are merged)."""
+        first = bisect_right(self._busy_ends, low)
+        last = bisect_left(self._busy_starts, high, first)
+        if first >= last:
+            return 0
+        taken = self._busy_before[last] - self._busy_before[first]
+        if self._busy_starts[first] < low:
+            taken -= low - self._busy_starts[first]
+        if self._busy_ends[last - 1] > high:
+            taken -= self._busy_ends[last - 1] - high
+        return taken
 
 
 def prepare_person(
@@ -137,19 +161,9 @@ def prepare_person(
 
 def busy_fraction(person: Person, span: Span) -> float:
     """Share of the working span ``span`` that is already busy."""
-    if span not in person._fractions:
-        person._fractions[span] = _fraction(person.busy, span)
-    return person._fractions[span]
-
-
-def _fraction(busy: Sequence[Span], span: Span) -> float:
-    total = span[1] - span[0]
-    if total <= 0:
-        return 0.0
-    first = max(0, bisect_right(busy, (span[0], 2**62)) - 1)
-    taken = 0
-    for start, end in busy[first:]:
-        if start >= span[1]:
-            break
-        taken += max(0, min(end, span[1]) - max(start, span[0]))
-    return min(1.0, taken / total)
+    found = person._fractions.get(span)
+    if found is None:
+        total = span[1] - span[0]
+        found = min(1.0, person.busy_seconds(*span) / total) if total > 0 else 0.0
+        person._fractions[span] = found
+    return found

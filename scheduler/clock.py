@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from scheduler.intervals import Span
@@ -42,15 +43,11 @@ class LocalClock:
 
     tz: ZoneInfo
     _pieces: dict[int, Piece] = field(default_factory=dict)
-    _edges: dict[int, int] = field(default_factory=dict)
     _steady: dict[int, int | None] = field(default_factory=dict)
 
     def offset(self, moment: int) -> int:
         """The UTC offset in seconds at POSIX second ``moment``."""
-        day = moment // DAY
-        piece = self._pieces.get(day)
-        if piece is None:
-            piece = self._pieces[day] = self._piece(day)
+        piece = self._pieces.get(moment // DAY) or self._piece_of(moment // DAY)
         return piece.before if moment < piece.change else piece.after
 
     def local(self, moment: int) -> int:
@@ -93,38 +90,59 @@ class LocalClock:
         """The one offset of local ``day`` and the hours around it, or None near a change
         (then wall times of ``day`` are ``day * DAY + minute * 60 - offset``)."""
         if day not in self._steady:
-            low, high = day * DAY - REACH, (day + 1) * DAY + REACH
-            self._steady[day] = None if self._changes(low, high) else self.offset(low)
+            self._steady[day] = _steady_offset(self.tz, day)
         return self._steady[day]
+
+    def _piece_of(self, day: int) -> Piece:
+        piece = self._pieces.get(day)
+        if piece is None:
+            piece = self._pieces[day] = _day_piece(self.tz, day)
+        return piece
 
     def _changes(self, low: int, high: int) -> list[Piece]:
         """The days with an offset change in ``(low, high]``."""
         found = []
         for day in range(low // DAY, high // DAY + 1):
-            self.offset(day * DAY)
-            piece = self._pieces[day]
+            piece = self._piece_of(day)
             if piece.before != piece.after and low < piece.change <= high:
                 found.append(piece)
         return found
 
-    def _piece(self, day: int) -> Piece:
-        start, end = day * DAY, (day + 1) * DAY
-        before, after = self._edge(start), self._edge(end)
-        if before == after:
-            return Piece(before, end, after)
-        low, high = start, end  # offset(low) == before, offset(high) == after
-        while high - low > 1:
-            middle = (low + high) // 2
-            if _zone_offset(middle, self.tz) == before:
-                low = middle
-            else:
-                high = middle
-        return Piece(before, high, after)
 
-    def _edge(self, moment: int) -> int:
-        if moment not in self._edges:
-            self._edges[moment] = _zone_offset(moment, self.tz)
-        return self._edges[moment]
+# The zone database as pieces of UTC days: a pure function of the zone and the day,
+# memoised (bounded) for the life of the process like :func:`scheduler.localtime.zone`.
+@lru_cache(maxsize=32768)
+def _day_piece(tz: ZoneInfo, day: int) -> Piece:
+    start, end = day * DAY, (day + 1) * DAY
+    before, after = _midnight_offset(tz, day), _midnight_offset(tz, day + 1)
+    if before == after:
+        return Piece(before, end, after)
+    low, high = start, end  # offset(low) == before, offset(high) == after
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _zone_offset(middle, tz) == before:
+            low = middle
+        else:
+            high = middle
+    return Piece(before, high, after)
+
+
+@lru_cache(maxsize=32768)
+def _midnight_offset(tz: ZoneInfo, day: int) -> int:
+    return _zone_offset(day * DAY, tz)
+
+
+@lru_cache(maxsize=32768)
+def _steady_offset(tz: ZoneInfo, day: int) -> int | None:
+    # Local day ``day`` lies within UTC days day - 1 .. day + 1 (offsets are < 15 h).
+    pieces = [_day_piece(tz, utc) for utc in (day - 1, day, day + 1)]
+    return pieces[0].before if all(p.before == p.after for p in pieces) else None
+
+
+def clear_memo() -> None:
+    """Forget the memoised zone pieces (for cold-start measurements)."""
+    for memo in (_day_piece, _midnight_offset, _steady_offset):
+        memo.cache_clear()
 
 
 def _zone_offset(moment: int, tz: ZoneInfo) -> int:
