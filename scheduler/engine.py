@@ -11,9 +11,10 @@ returns every valid option. Only the options returned become
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from scheduler.busy import Busy
 from scheduler.checks import check_option
@@ -25,10 +26,10 @@ from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot
 from scheduler.problem import Day, Problem, Request, make_problem, validate
 from scheduler.ranking import (
     Ranked,
-    combine,
     comfort,
     comfort_at,
     compactness,
+    score,
     select,
     soonness,
 )
@@ -67,8 +68,7 @@ def _routes(problem: Problem) -> list[Route]:
     return routes
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     order: tuple[int, ...]
     starts: tuple[int, ...]
     avail: tuple[Candidates, ...]
@@ -83,14 +83,15 @@ def _walk(
     avail: tuple[Candidates, ...],
     found: list[Timing],
     first_only: bool,
+    prefix: Matching | None = None,
 ) -> bool:
     """Every staffable timing of ``route`` that begins with ``starts`` into ``found``;
-    True once one is found when ``first_only``."""
+    True once one is found when ``first_only``. ``prefix`` staffs all but the last start."""
     depth = len(starts) - 1
     required = route.required[depth]
     if len(avail[-1]) < required[-1]:
         return False
-    staffing = problem.staffing(avail, required)
+    staffing = problem.staffing(avail, required, prefix)
     if staffing is None:
         return False
     if depth + 1 == len(route.order):
@@ -101,7 +102,7 @@ def _walk(
     nxt = route.order[depth + 1]
     for start in problem.grid(end + low_gap, min(end + high_gap, day.end - route.rest[depth])):
         more = (*avail, problem.available(nxt, start))
-        if _walk(problem, day, route, (*starts, start), more, found, first_only):
+        if _walk(problem, day, route, (*starts, start), more, found, first_only, staffing):
             return True
     return False
 
@@ -135,10 +136,15 @@ def _grid_in(problem: Problem, spans: list[tuple[int, int]], low: int, high: int
             yield point
 
 
-def _cost(problem: Problem, timing: Timing, position: int, person: str) -> float:
-    start = timing.starts[position]
-    seat, load = problem.parts(person, start, start + problem.durations[timing.order[position]])
-    return load - seat
+def _costs(problem: Problem, timing: Timing) -> Callable[[int, str], float]:
+    """The staffing cost of a person in a position: their load less their seat comfort."""
+    ends = [s + problem.durations[k] for s, k in zip(timing.starts, timing.order, strict=True)]
+
+    def cost(position: int, person: str) -> float:
+        seat, load = problem.parts(person, timing.starts[position], ends[position])
+        return load - seat
+
+    return cost
 
 
 # One way to hold the loop, before it becomes an Option: its day, timing and staffing.
@@ -151,9 +157,7 @@ def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tupl
     if every:
         staffings = list(all_assignments(timing.avail, required))
     else:
-        best = best_assignment(
-            timing.avail, required, lambda pos, p: _cost(problem, timing, pos, p), timing.staffing
-        )
+        best = best_assignment(timing.avail, required, _costs(problem, timing), timing.staffing)
         staffings = [best] if best is not None else []
     return [(_rank(problem, day, timing, chosen), (day, timing, chosen)) for chosen in staffings]
 
@@ -171,16 +175,14 @@ def _rank(problem: Problem, day: Day, timing: Timing, chosen: tuple[Candidates, 
     first = timing.starts[0]
     last = timing.starts[-1] + problem.durations[timing.order[-1]]
     seats.append(comfort_at(problem.candidate.minute(first), first, last, day.start, day.end))
-    score = combine(
-        {
-            "comfort": comfort(seats),
-            "compact": compactness(sum(problem.durations), last - first),
-            "load": 1 - sum(loads) / len(loads) if loads else 1.0,
-            "soon": soonness(day.index, len(problem.days)),
-        }
+    value = score(
+        comfort(seats),
+        compactness(sum(problem.durations), last - first),
+        1 - sum(loads) / len(loads) if loads else 1.0,
+        soonness(day.index, len(problem.days)),
     )
     names = [problem.sessions[k].name for k in timing.order]
-    return Ranked(score, day.index, first, last, tuple(zip(names, chosen, strict=True)))
+    return Ranked(value, day.index, first, last, tuple(zip(names, chosen, strict=True)))
 
 
 def _option(problem: Problem, ranked: Ranked, plan: Plan) -> Option:

@@ -116,16 +116,17 @@ class Problem:
             self._covered[session] = covered(lists, spec.required)
         return self._covered[session]
 
-    def staffing(self, avail: tuple[Candidates, ...], required: tuple[int, ...]) -> Matching | None:
-        """A complete matching of the sessions so far, or None (cached). A longer loop
-        extends the matching of its prefix, which the search has always asked for."""
+    def staffing(
+        self,
+        avail: tuple[Candidates, ...],
+        required: tuple[int, ...],
+        prefix: Matching | None = None,
+    ) -> Matching | None:
+        """A complete matching of the sessions so far, or None (cached). With more than
+        one session, ``prefix`` is the (complete) matching of all but the last."""
         key = (avail, required)
         if key not in self._staffings:
-            prefix = self._staffings.get((avail[:-1], required[:-1])) if len(avail) > 1 else None
-            if len(avail) > 1 and prefix is None:
-                self._staffings[key] = None
-            else:
-                self._staffings[key] = matching(avail, required, prefix)
+            self._staffings[key] = matching(avail, required, prefix)
         return self._staffings[key]
 
     def parts(self, person: str, start: int, end: int) -> tuple[float, float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 WEIGHTS = {"comfort": 0.45, "compact": 0.20, "load": 0.20, "soon": 0.15}
 CORE_START = 9 * 60  # the comfortable part of anyone's day, local clock
@@ -64,8 +65,13 @@ def combine(parts: dict[str, float]) -> float:
     return round(sum(WEIGHTS[name] * value for name, value in parts.items()), 4)
 
 
-@dataclass(frozen=True)
-class Ranked:
+def score(comfort: float, compact: float, load: float, soon: float) -> float:
+    """:func:`combine` of the four parts, in its order (the same float, bit for bit)."""
+    total = WEIGHTS["comfort"] * comfort + WEIGHTS["compact"] * compact
+    return round(total + WEIGHTS["load"] * load + WEIGHTS["soon"] * soon, 4)
+
+
+class Ranked(NamedTuple):
     """An option with what selection needs: score, candidate-local day, start."""
 
     score: float
