@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from scheduler.busy import Busy, busy_between
-from scheduler.clock import LocalClock, working_spans
+from scheduler.clock import DAY, LocalClock, week_of_day, working_spans
 from scheduler.intervals import Span, to_seconds
 from scheduler.localtime import zone
 from scheduler.model import Interval, Interviewer
@@ -82,6 +82,7 @@ class Person:
     busy: list[Span]
     pad: Span
     booked_days: dict[int, int]  # local day number -> interviews booked that day
+    booked_weeks: dict[int, int]  # local ISO week number -> interviews booked that week
     _starts: dict[int, list[Span]] = field(default_factory=dict)
     _fractions: dict[Span, float] = field(default_factory=dict)
     _work_starts: list[int] = field(init=False)
@@ -102,19 +103,35 @@ class Person:
 
     @property
     def capped(self) -> bool:
-        return self.interviewer.max_interviews_per_day is not None
+        who = self.interviewer
+        return who.max_interviews_per_day is not None or who.max_interviews_per_week is not None
 
     def load(self, span: Span, day: int) -> float:
         """How full the working ``span`` on local ``day`` already is: its busy share,
-        + 0.25 per interview already booked that day."""
+        + 0.25 per interview already booked that day, + 0.05 per interview already
+        booked that local ISO week (that day's included)."""
+        if not self.booked_days:
+            return min(1.0, busy_fraction(self, span))
         booked = self.booked_days.get(day, 0)
-        return min(1.0, busy_fraction(self, span) + 0.25 * booked)
+        week = self.booked_weeks.get(week_of_day(day), 0)
+        return min(1.0, busy_fraction(self, span) + 0.25 * booked + 0.05 * week)
 
     def under_cap(self, moment: int) -> bool:
-        cap = self.interviewer.max_interviews_per_day
-        if cap is None:
-            return True
-        return self.booked_days.get(self.clock.day(moment), 0) + 1 <= cap
+        """Whether one more interview starting at ``moment`` stays within the daily and
+        weekly caps (interviews already booked that local day / ISO week, + 1)."""
+        return not self.cap_problems(moment)
+
+    def cap_problems(self, moment: int) -> list[str]:
+        """The caps one more interview at ``moment`` would break: "day", "week"."""
+        who = self.interviewer
+        local = self.clock.local(moment)
+        found = []
+        daily, weekly = who.max_interviews_per_day, who.max_interviews_per_week
+        if daily is not None and self.booked_days.get(local // DAY, 0) + 1 > daily:
+            found.append("day")
+        if weekly is not None and self.booked_weeks.get(week_of_day(local // DAY), 0) + 1 > weekly:
+            found.append("week")
+        return found
 
     def working_span(self, start: int, end: int) -> Span | None:
         index = bisect_right(self._work_starts, start) - 1
@@ -153,10 +170,12 @@ def prepare_person(
     if work:
         low, high = min(low, work[0][0] - pad[0]), max(high, max(e for _, e in work) + pad[1])
     days: dict[int, int] = {}
+    weeks: dict[int, int] = {}
     for item in booked:
         day = clock.day(to_seconds(item.start))
         days[day] = days.get(day, 0) + 1
-    return Person(interviewer, clock, work, busy_between(busy, low, high), pad, days)
+        weeks[week_of_day(day)] = weeks.get(week_of_day(day), 0) + 1
+    return Person(interviewer, clock, work, busy_between(busy, low, high), pad, days, weeks)
 
 
 def busy_fraction(person: Person, span: Span) -> float:

@@ -108,6 +108,7 @@ class _Checker:
         problems = []
         if not contains(allowed_starts(who.work, who.busy, end - start, pad), start):
             problems.append(f"{person!r} is busy or outside working hours for {slot.name!r}")
-        if not who.under_cap(start):
-            problems.append(f"{person!r} is at their daily interview limit")
+        for cap in who.cap_problems(start):
+            word = "daily" if cap == "day" else "weekly"
+            problems.append(f"{person!r} is at their {word} interview limit")
         return problems

@@ -64,7 +64,7 @@ class LocalClock:
 
     def week(self, moment: int) -> int:
         """The local ISO week (from Monday 00:00 local) as a week number."""
-        return (self.local(moment) // DAY + 3) // 7
+        return week_of_day(self.local(moment) // DAY)
 
     def instant(self, day: int, minute: int) -> int:
         """POSIX second of wall time ``minute`` (0..1440) after local midnight of ``day``.
@@ -161,6 +161,12 @@ def day_number(day: date) -> int:
 
 def day_date(number: int) -> date:
     return date.fromordinal(number + EPOCH_ORDINAL)
+
+
+def week_of_day(number: int) -> int:
+    """The ISO week (Monday to Sunday) of a day number, as a week number (1970-01-01,
+    a Thursday, is in week 0, which began on Monday 1969-12-29)."""
+    return (number + 3) // 7
 
 
 def weekday(number: int) -> int:

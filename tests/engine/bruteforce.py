@@ -18,6 +18,9 @@ The rules, as checked here:
 * Per-day cap: the number of ``booked`` intervals that start on the interviewer's
   local date of the session start, plus this session, is at most
   ``max_interviews_per_day``.
+* Per-week cap: the number of ``booked`` intervals that start in the interviewer's
+  local ISO week (``date.isocalendar()``: Monday to Sunday) of the session start,
+  plus this session, is at most ``max_interviews_per_week``.
 * Each session: exactly ``required`` distinct interviewers from its pool; nobody in
   two sessions; gaps between consecutive sessions (chronological) within
   ``[min_gap, max_gap]``; ``order="fixed"`` means the written order, ``"any"`` any
@@ -102,6 +105,19 @@ def under_daily_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime
     return already + 1 <= iv.max_interviews_per_day
 
 
+def iso_week(tz: str, instant: datetime) -> tuple[int, int]:
+    year, week, _ = local_date(tz, instant).isocalendar()
+    return year, week
+
+
+def under_weekly_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
+    if iv.max_interviews_per_week is None:
+        return True
+    week = iso_week(iv.timezone, start)
+    already = sum(1 for b in booked if iso_week(iv.timezone, b.start) == week)
+    return already + 1 <= iv.max_interviews_per_week
+
+
 def why_cannot_sit(
     iv: Interviewer,
     start: datetime,
@@ -120,6 +136,9 @@ def why_cannot_sit(
         problems.append(f"{iv.id}: busy around {start:%Y-%m-%d %H:%M}Z (with buffers)")
     if not under_daily_cap(iv, (booked or {}).get(iv.id, ()), start):
         problems.append(f"{iv.id}: over max_interviews_per_day on {local_date(iv.timezone, start)}")
+    if not under_weekly_cap(iv, (booked or {}).get(iv.id, ()), start):
+        week = iso_week(iv.timezone, start)
+        problems.append(f"{iv.id}: over max_interviews_per_week in week {week}")
     return problems
 
 
