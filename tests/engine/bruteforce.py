@@ -33,7 +33,7 @@ The rules, as checked here:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations, permutations
 from zoneinfo import ZoneInfo
@@ -97,12 +97,22 @@ def free_of_busy(
     return not any(b.start < hi and lo < b.end for b in busy)
 
 
-def under_daily_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
-    if iv.max_interviews_per_day is None:
+def _under_cap(
+    cap: int | None,
+    booked: Sequence[Interval],
+    start: datetime,
+    period: Callable[[datetime], object],
+) -> bool:
+    """Whether the booked interviews starting in ``start``'s period, + 1, stay within ``cap``."""
+    if cap is None:
         return True
-    day = local_date(iv.timezone, start)
-    already = sum(1 for b in booked if local_date(iv.timezone, b.start) == day)
-    return already + 1 <= iv.max_interviews_per_day
+    mine = period(start)
+    return sum(1 for b in booked if period(b.start) == mine) + 1 <= cap
+
+
+def under_daily_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
+    day = functools.partial(local_date, iv.timezone)
+    return _under_cap(iv.max_interviews_per_day, booked, start, day)
 
 
 def iso_week(tz: str, instant: datetime) -> tuple[int, int]:
@@ -111,11 +121,8 @@ def iso_week(tz: str, instant: datetime) -> tuple[int, int]:
 
 
 def under_weekly_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
-    if iv.max_interviews_per_week is None:
-        return True
-    week = iso_week(iv.timezone, start)
-    already = sum(1 for b in booked if iso_week(iv.timezone, b.start) == week)
-    return already + 1 <= iv.max_interviews_per_week
+    week = functools.partial(iso_week, iv.timezone)
+    return _under_cap(iv.max_interviews_per_week, booked, start, week)
 
 
 def why_cannot_sit(
