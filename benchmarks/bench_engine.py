@@ -1,24 +1,29 @@
-"""Slot-engine benchmark: prints a table of timings (not a test).
+"""Slot-engine benchmark: prints a table of timings and ratios, all from one run (not a test).
 
-    python benchmarks/bench_engine.py            # full table
+    python benchmarks/bench_engine.py            # the table (numpy: pip install '.[bench]')
     python benchmarks/bench_engine.py --quick    # fewer repeats
+    python benchmarks/bench_engine.py --ics      # also Panel A read from ICS files
 
-Problems:
-  A. 8 interviewers in 6 zones, a year of calendar each (~2,000 events,
-     recurring series included), 14-day window, one 60-minute session with
-     everyone required, 15-minute grid; from busy intervals in memory and from
-     ICS files (parse + expand + engine).
-  B. 4 sessions, pools of 6 drawn from 30 interviewers, 10 working days,
-     top 20 options; then doubling pools, sessions and days.
-  C. Problem A and a small B solved by the brute-force checker from the tests,
-     as the ratio engine / brute force.
+Every time is the best of interleaved rounds (each contender once per round), as
+``timeit`` advises: on a shared machine the minimum is the stable figure, and
+interleaving exposes the contenders to the same load.
+
+  A. 8 interviewers in 6 zones, a year of calendar each (~2,000 events, recurring
+     series included), 14-day window, one 60-minute session with everyone required,
+     15-minute grid, every valid start (``limit=0``): a numpy minute-bitmap solver
+     (``reference_engine/bitmap.py``) against the engine from plain busy intervals
+     and from ``scheduler.prepare_busy`` indexes; all three must find the same starts.
+  B. 4 sessions, pools of 6 drawn from 30 interviewers, 10 working days, top 20:
+     today's engine against the engine as it was before issue 9
+     (``reference_engine/``, a frozen copy); both must return the same options,
+     scores and order included. Then pools, sessions and days doubled (growth).
+  C. Problem A and a small B solved by the brute-force checker from the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -29,17 +34,29 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import reference_engine  # noqa: E402
+
+from scheduler import prepare_busy  # noqa: E402
 from scheduler.engine import find_options  # noqa: E402
 from scheduler.intervals import merge  # noqa: E402
 from scheduler.model import (  # noqa: E402
     Interval,
     Interviewer,
     Loop,
+    Option,
     SessionSpec,
     Settings,
     WorkingHours,
 )
+
+try:
+    from reference_engine.bitmap import bitmap_starts
+except ImportError:  # numpy is a benchmark-only extra
+    bitmap_starts = None
+
+Row = tuple[str, str, str]
 
 ZONES = [
     "America/New_York",
@@ -115,16 +132,6 @@ def _vevent(uid: str, start: datetime, length: timedelta, tz: str, fmt: str, *ex
     ]
 
 
-def timed(func: Callable[[], object], repeats: int) -> tuple[float, object]:
-    samples = []
-    result: object = None
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        result = func()
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples) * 1000, result
-
-
 def problem_a(rng: random.Random):
     people = [
         person(f"p{n}", ZONES[n % len(ZONES)], weekday_hours(7 * 60, 20 * 60)) for n in range(8)
@@ -141,18 +148,179 @@ def problem_a(rng: random.Random):
     return people, raw, busy, loop
 
 
-def run_a(people, busy, loop, limit: int = 20):
-    return find_options(
+def interleaved(contenders: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Best milliseconds of each contender, run once each per round."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, func in contenders.items():
+            begin = time.perf_counter()
+            func()
+            samples[name].append(time.perf_counter() - begin)
+    return {name: min(values) * 1000 for name, values in samples.items()}
+
+
+def timed(func: Callable[[], object], repeats: int) -> tuple[float, object]:
+    result = func()
+    return interleaved({"one": func}, repeats)["one"], result
+
+
+def target(ratio: float, wanted: float) -> str:
+    return f"{ratio:.1f}x (target >= {wanted:g}x: {'met' if ratio >= wanted else 'NOT MET'})"
+
+
+A_REQUEST = dict(
+    candidate_tz="Europe/London",
+    date_from=FIRST,
+    date_to=FIRST + timedelta(days=13),
+    now=NOW,
+    candidate_hours=(0, 1440),
+)
+
+
+def run_a(people, busy, loop, limit: int = 0, engine=find_options):
+    return engine(loop, {p.id: p for p in people}, busy, limit=limit, **A_REQUEST)
+
+
+def panel_a(repeats: int) -> tuple[list[Row], tuple]:
+    rng = random.Random(1)  # a seed whose panel has options (most leave none: 8 busy people)
+    people, raw, busy, loop = problem_a(rng)
+    events = sum(len(s) + len(r) for s, r in raw.values()) // len(raw)
+    prepare_ms, prepared = timed(lambda: {k: prepare_busy(v) for k, v in busy.items()}, repeats)
+    plain_starts = {o.start for o in run_a(people, busy, loop)}
+    assert plain_starts == {o.start for o in run_a(people, prepared, loop)}, "prepared differs"
+    contenders = {
+        "plain": lambda: run_a(people, busy, loop),
+        "prepared": lambda: run_a(people, prepared, loop),
+        "reference": lambda: run_a(people, busy, loop, engine=reference_engine.find_options),
+    }
+    index = {p.id: p for p in people}
+    if bitmap_starts is not None:
+        found = bitmap_starts(loop, index, busy, **A_REQUEST)
+        assert found == plain_starts, "the numpy solver and the engine disagree"
+        contenders["numpy"] = lambda: bitmap_starts(loop, index, busy, **A_REQUEST)
+    ms = interleaved(contenders, repeats * 5)
+    name = f"A  8 people/6 zones, ~{events} events each, 14 d, all-of, limit=0"
+    rows: list[Row] = [
+        (
+            name + ": engine, plain intervals",
+            f"{ms['plain']:.2f} ms",
+            f"{len(plain_starts)} starts",
+        ),
+        ("A  same: engine, prepared indexes", f"{ms['prepared']:.2f} ms", ""),
+        ("A  same: engine before issue 9 (reference)", f"{ms['reference']:.2f} ms", ""),
+        (
+            "A  prepare_busy for the 8 calendars (once per calendar change)",
+            f"{prepare_ms:.2f} ms",
+            "",
+        ),
+    ]
+    if "numpy" in ms:
+        numpy_ms = ms["numpy"]
+        rows += [
+            ("A  numpy minute-bitmap solver", f"{numpy_ms:.2f} ms", "same starts"),
+            ("A  ratio numpy / engine from plain intervals", "", target(numpy_ms / ms["plain"], 2)),
+            (
+                "A  ratio numpy / engine from prepared indexes",
+                "",
+                target(numpy_ms / ms["prepared"], 5),
+            ),
+        ]
+    else:
+        rows.append(
+            ("A  numpy minute-bitmap solver", "n/a", "numpy missing: pip install '.[bench]'")
+        )
+    return rows, (people, raw, busy, loop)
+
+
+def run_b(people, busy, loop, last, limit=20, engine=find_options):
+    return engine(
         loop,
         {p.id: p for p in people},
         busy,
         candidate_tz="Europe/London",
         date_from=FIRST,
-        date_to=FIRST + timedelta(days=13),
+        date_to=last,
         now=NOW,
-        candidate_hours=(0, 1440),
+        candidate_hours=(6 * 60, 22 * 60),
         limit=limit,
     )
+
+
+def same_options(ours: list[Option], theirs: list) -> bool:
+    def shape(options: list) -> list:
+        return [
+            (o.score, [(s.name, s.start, s.end, s.interviewers) for s in o.sessions])
+            for o in options
+        ]
+
+    return shape(ours) == shape(theirs)
+
+
+B_CASES = [
+    ("B  4 sessions, pools of 6 of 30, 10 working days, top 20", 4, 6, 10),
+    ("B  pools doubled (12 of 30)", 4, 12, 10),
+    ("B  sessions doubled (8)", 8, 6, 10),
+    ("B  days doubled (20)", 4, 6, 20),
+    ("B  all doubled (8 sessions, pools 12, 20 days)", 8, 12, 20),
+]
+
+
+def loop_b(repeats: int) -> list[Row]:
+    rows: list[Row] = []
+    base = 0.0
+    for number, (label, sessions, pool, days) in enumerate(B_CASES):
+        case = problem_b(random.Random(7), sessions, pool, days)
+        ours = run_b(*case)
+        theirs = run_b(*case, engine=reference_engine.find_options)
+        assert same_options(ours, theirs), f"{label}: not the same options as the reference"
+        ms = interleaved(
+            {
+                "new": lambda case=case: run_b(*case),
+                "reference": lambda case=case: run_b(*case, engine=reference_engine.find_options),
+            },
+            repeats,
+        )
+        ratio = ms["reference"] / ms["new"]
+        if number == 0:
+            base, note = ms["new"], "vs reference " + target(ratio, 3)
+        else:
+            linear = 8 if number == len(B_CASES) - 1 else 2  # three doublings, or one
+            grown = ms["new"] / base
+            verdict = "at or below linear" if grown <= linear else "ABOVE LINEAR"
+            note = f"vs reference {ratio:.1f}x; {grown:.1f}x the first row ({verdict})"
+        rows.append((label, f"{ms['new']:.1f} ms", f"{len(ours)} same options; " + note))
+        rows.append(("B  same, engine before issue 9 (reference)", f"{ms['reference']:.1f} ms", ""))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--ics", action="store_true", help="also Panel A from ICS files")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 9
+    rows, (people, raw, busy, loop) = panel_a(repeats)
+    if args.ics:
+        rows.extend(ics_rows(people, raw, busy, loop, repeats))
+    brute = brute_force_a(people, busy, loop)
+    if brute is not None:
+        every = run_a(people, busy, loop)
+        engine_ms = interleaved({"e": lambda: run_a(people, busy, loop)}, repeats)["e"]
+        bms, found = timed(brute, 1)
+        same = "same set" if found == {o.start for o in every} else "DIFFERENT SET"
+        rows.append(
+            (
+                "A  brute-force checker (tests/engine/bruteforce.py)",
+                f"{bms:.1f} ms",
+                f"ratio engine/brute {engine_ms / bms:.4f}, {same}",
+            )
+        )
+    rows.extend(loop_b(repeats))
+    rows.extend(brute_force_b(repeats))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'problem':<{width}}  {'best':>10}  note")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>10}  {note}")
 
 
 def problem_b(rng: random.Random, sessions: int, pool: int, days: int):
@@ -180,20 +348,6 @@ def problem_b(rng: random.Random, sessions: int, pool: int, days: int):
     return people, busy, loop, last - timedelta(days=1)
 
 
-def run_b(people, busy, loop, last, limit=20):
-    return find_options(
-        loop,
-        {p.id: p for p in people},
-        busy,
-        candidate_tz="Europe/London",
-        date_from=FIRST,
-        date_to=last,
-        now=NOW,
-        candidate_hours=(6 * 60, 22 * 60),
-        limit=limit,
-    )
-
-
 def brute_force_a(people, busy, loop):
     sys.path.insert(0, str(ROOT / "tests"))
     try:
@@ -212,63 +366,6 @@ def brute_force_a(people, busy, loop):
     )
     kwargs = {k: v for k, v in kwargs.items() if k in params}
     return lambda: valid_starts_single_all_of(loop, {p.id: p for p in people}, busy, **kwargs)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    repeats = 3 if args.quick else 7
-    rng = random.Random(1)  # a seed whose panel has options (most seeds leave none: 8 busy people)
-    rows: list[tuple[str, str, str]] = []
-
-    people, raw, busy, loop = problem_a(rng)
-    events = sum(len(s) + len(r) for s, r in raw.values()) // len(raw)
-    ms, options = timed(lambda: run_a(people, busy, loop), repeats)
-    rows.append(
-        (
-            f"A  8 people/6 zones, ~{events} events each, 14 d, all-of, in memory",
-            f"{ms:.2f} ms",
-            "< 5 ms",
-        )
-    )
-    ms_all, every = timed(lambda: run_a(people, busy, loop, 0), repeats)
-    rows.append(
-        ("A  same, every valid start (--limit 0)", f"{ms_all:.2f} ms", f"{len(every)} starts")
-    )
-    rows.extend(ics_rows(people, raw, busy, loop, repeats))
-    brute = brute_force_a(people, busy, loop)
-    if brute is not None:
-        bms, found = timed(brute, 1)
-        same = "same set" if found == {o.start for o in every} else "DIFFERENT SET"
-        rows.append(
-            (
-                "A  brute-force checker (tests/engine/bruteforce.py)",
-                f"{bms:.1f} ms",
-                f"ratio engine/brute {ms_all / bms:.4f}, {same}",
-            )
-        )
-
-    for label, sessions, pool, days in [
-        ("B  4 sessions, pools of 6 of 30, 10 working days", 4, 6, 10),
-        ("B  pools doubled (12 of 30)", 4, 12, 10),
-        ("B  sessions doubled (8)", 8, 6, 10),
-        ("B  days doubled (20)", 4, 6, 20),
-        ("B  all doubled (8 sessions, pools 12, 20 days)", 8, 12, 20),
-    ]:
-        case = problem_b(random.Random(7), sessions, pool, days)
-        ms, options = timed(lambda case=case: run_b(*case), repeats)
-        target = "< 200 ms" if label.endswith("10 working days") else ""
-        rows.append(
-            (label + ", top 20", f"{ms:.1f} ms", f"{len(options)} options {target}".strip())
-        )
-
-    rows.extend(brute_force_b(repeats))
-
-    width = max(len(r[0]) for r in rows)
-    print(f"{'problem':<{width}}  {'median':>10}  note")
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>10}  {note}")
 
 
 def brute_force_b(repeats: int) -> list[tuple[str, str, str]]:

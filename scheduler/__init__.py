@@ -4,6 +4,7 @@ Instants are aware UTC datetimes; wall-clock rules (working hours, candidate
 hours) become instants per local date through :mod:`zoneinfo`.
 """
 
+from scheduler.busy import BusyIndex, prepare_busy
 from scheduler.engine import check_option, find_options, pick_diverse
 from scheduler.errors import ConfigError, SchedulerError
 from scheduler.model import (
@@ -19,6 +20,7 @@ from scheduler.model import (
 )
 
 __all__ = [
+    "BusyIndex",
     "Config",
     "ConfigError",
     "Interval",
@@ -33,4 +35,5 @@ __all__ = [
     "check_option",
     "find_options",
     "pick_diverse",
+    "prepare_busy",
 ]

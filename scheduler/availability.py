@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from itertools import accumulate
 
-from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
-from scheduler.localtime import working_instants, zone
+from scheduler.busy import Busy, busy_between
+from scheduler.clock import DAY, LocalClock, week_of_day, working_spans
+from scheduler.intervals import Span, to_seconds
+from scheduler.localtime import zone
 from scheduler.model import Interval, Interviewer
-
-DAY_SECONDS = 86400
 
 
 def allowed_starts(work: Sequence[Span], busy: Sequence[Span], need: int, pad: Span) -> list[Span]:
@@ -78,82 +77,112 @@ class Person:
     """One interviewer prepared for a search: spans in seconds, caches per duration."""
 
     interviewer: Interviewer
-    tz: ZoneInfo
+    clock: LocalClock
     work: list[Span]
     busy: list[Span]
     pad: Span
-    booked_days: dict[date, int]
+    booked_days: dict[int, int]  # local day number -> interviews booked that day
+    booked_weeks: dict[int, int]  # local ISO week number -> interviews booked that week
     _starts: dict[int, list[Span]] = field(default_factory=dict)
     _fractions: dict[Span, float] = field(default_factory=dict)
+    _work_starts: list[int] = field(init=False)
+    _busy_starts: list[int] = field(init=False)
+    _busy_ends: list[int] = field(init=False)
+    _busy_before: list[int] = field(init=False)  # busy seconds before each busy span
+
+    def __post_init__(self) -> None:
+        self._work_starts = [start for start, _ in self.work]
+        self._busy_starts = [start for start, _ in self.busy]
+        self._busy_ends = [end for _, end in self.busy]
+        self._busy_before = list(accumulate((e - s for s, e in self.busy), initial=0))
 
     def starts(self, need: int) -> list[Span]:
         if need not in self._starts:
             self._starts[need] = allowed_starts(self.work, self.busy, need, self.pad)
         return self._starts[need]
 
-    def local_date(self, moment: int) -> date:
-        return datetime.fromtimestamp(moment, tz=UTC).astimezone(self.tz).date()
+    @property
+    def capped(self) -> bool:
+        who = self.interviewer
+        return who.max_interviews_per_day is not None or who.max_interviews_per_week is not None
+
+    def load(self, span: Span, day: int) -> float:
+        """How full the working ``span`` on local ``day`` already is: its busy share,
+        + 0.25 per interview already booked that day, + 0.05 per interview already
+        booked that local ISO week (that day's included)."""
+        if not self.booked_days:
+            return min(1.0, busy_fraction(self, span))
+        booked = self.booked_days.get(day, 0)
+        week = self.booked_weeks.get(week_of_day(day), 0)
+        return min(1.0, busy_fraction(self, span) + 0.25 * booked + 0.05 * week)
 
     def under_cap(self, moment: int) -> bool:
-        cap = self.interviewer.max_interviews_per_day
-        if cap is None:
-            return True
-        return self.booked_days.get(self.local_date(moment), 0) + 1 <= cap
+        """Whether one more interview starting at ``moment`` stays within the daily and
+        weekly caps (interviews already booked that local day / ISO week, + 1)."""
+        return not self.cap_problems(moment)
+
+    def cap_problems(self, moment: int) -> list[str]:
+        """The caps one more interview at ``moment`` would break: "day", "week"."""
+        who = self.interviewer
+        local = self.clock.local(moment)
+        found = []
+        daily, weekly = who.max_interviews_per_day, who.max_interviews_per_week
+        if daily is not None and self.booked_days.get(local // DAY, 0) + 1 > daily:
+            found.append("day")
+        if weekly is not None and self.booked_weeks.get(week_of_day(local // DAY), 0) + 1 > weekly:
+            found.append("week")
+        return found
 
     def working_span(self, start: int, end: int) -> Span | None:
-        index = bisect_right(self.work, (start, 2**62)) - 1
-        if index >= 0 and self.work[index][0] <= start and end <= self.work[index][1]:
+        index = bisect_right(self._work_starts, start) - 1
+        if index >= 0 and end <= self.work[index][1]:
             return self.work[index]
         return None
+
+    def busy_seconds(self, low: int, high: int) -> int:
+        """How much of ``[low, high)`` is busy (the busy spans are merged)."""
+        first = bisect_right(self._busy_ends, low)
+        last = bisect_left(self._busy_starts, high, first)
+        if first >= last:
+            return 0
+        taken = self._busy_before[last] - self._busy_before[first]
+        if self._busy_starts[first] < low:
+            taken -= low - self._busy_starts[first]
+        if self._busy_ends[last - 1] > high:
+            taken -= self._busy_ends[last - 1] - high
+        return taken
 
 
 def prepare_person(
     interviewer: Interviewer,
-    busy: Sequence[Interval],
+    busy: Busy,
     booked: Sequence[Interval],
-    horizon: Interval,
+    horizon: Span,
     pad: Span,
+    clock: LocalClock | None = None,
 ) -> Person:
-    tz = zone(interviewer.timezone)
-    work = [
-        (to_seconds(lo), to_seconds(hi))
-        for lo, hi in working_instants(interviewer.working_hours, tz, horizon.start, horizon.end)
-    ]
-    low, high = horizon.start, horizon.end
-    spans = merge_spans(
-        (to_seconds(b.start), _ceil(b.end)) for b in busy if b.end > low and b.start < high
-    )
-    days: dict[date, int] = {}
+    """``interviewer`` for a search over ``horizon``: working spans that overlap it and
+    the busy time that can touch them (with the buffers ``pad``), in seconds.
+    ``clock`` is their zone's clock when the caller shares one among people."""
+    clock = clock or LocalClock(zone(interviewer.timezone))
+    low, high = horizon
+    work = working_spans(interviewer.working_hours, clock, low, high)
+    if work:
+        low, high = min(low, work[0][0] - pad[0]), max(high, max(e for _, e in work) + pad[1])
+    days: dict[int, int] = {}
+    weeks: dict[int, int] = {}
     for item in booked:
-        day = item.start.astimezone(tz).date()
+        day = clock.day(to_seconds(item.start))
         days[day] = days.get(day, 0) + 1
-    return Person(interviewer, tz, work, spans, pad, days)
-
-
-def _ceil(moment: datetime) -> int:
-    whole = to_seconds(moment)
-    return whole if whole == moment.timestamp() else whole + 1
+        weeks[week_of_day(day)] = weeks.get(week_of_day(day), 0) + 1
+    return Person(interviewer, clock, work, busy_between(busy, low, high), pad, days, weeks)
 
 
 def busy_fraction(person: Person, span: Span) -> float:
     """Share of the working span ``span`` that is already busy."""
-    if span not in person._fractions:
-        person._fractions[span] = _fraction(person.busy, span)
-    return person._fractions[span]
-
-
-def _fraction(busy: Sequence[Span], span: Span) -> float:
-    total = span[1] - span[0]
-    if total <= 0:
-        return 0.0
-    first = max(0, bisect_right(busy, (span[0], 2**62)) - 1)
-    taken = 0
-    for start, end in busy[first:]:
-        if start >= span[1]:
-            break
-        taken += max(0, min(end, span[1]) - max(start, span[0]))
-    return min(1.0, taken / total)
-
-
-def as_datetime(seconds: int) -> datetime:
-    return from_seconds(seconds)
+    found = person._fractions.get(span)
+    if found is None:
+        total = span[1] - span[0]
+        found = min(1.0, person.busy_seconds(*span) / total) if total > 0 else 0.0
+        person._fractions[span] = found
+    return found

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.availability import allowed_starts, contains, prepare_person
+from scheduler.busy import Busy
 from scheduler.grid import on_grid
 from scheduler.intervals import to_seconds
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot, SessionSpec
@@ -17,7 +18,7 @@ def check_option(
     option: Option,
     loop: Loop,
     interviewers: Mapping[str, Interviewer],
-    busy: Mapping[str, Sequence[Interval]],
+    busy: Mapping[str, Busy],
     *,
     now: datetime,
     booked: Mapping[str, Sequence[Interval]] | None = None,
@@ -64,7 +65,7 @@ class _Checker:
 
     loop: Loop
     interviewers: Mapping[str, Interviewer]
-    busy: Mapping[str, Sequence[Interval]]
+    busy: Mapping[str, Busy]
     booked: Mapping[str, Sequence[Interval]]
     seen: set[str] = field(default_factory=set)
 
@@ -95,7 +96,7 @@ class _Checker:
         self.seen.add(person)
         settings = self.loop.settings
         pad = (settings.buffer_before_minutes * 60, settings.buffer_after_minutes * 60)
-        horizon = Interval(slot.start - timedelta(days=2), slot.end + timedelta(days=2))
+        horizon = (to_seconds(slot.start) - 2 * 86400, to_seconds(slot.end) + 2 * 86400)
         who = prepare_person(
             self.interviewers[person],
             self.busy.get(person, ()),
@@ -107,6 +108,7 @@ class _Checker:
         problems = []
         if not contains(allowed_starts(who.work, who.busy, end - start, pad), start):
             problems.append(f"{person!r} is busy or outside working hours for {slot.name!r}")
-        if not who.under_cap(start):
-            problems.append(f"{person!r} is at their daily interview limit")
+        for cap in who.cap_problems(start):
+            word = "daily" if cap == "day" else "weekly"
+            problems.append(f"{person!r} is at their {word} interview limit")
         return problems

@@ -38,6 +38,7 @@ INTERVIEWER_FIELDS = (
     "timezone",
     "calendars",
     "max_interviews_per_day",
+    "max_interviews_per_week",
     "working_hours",
 )
 LOOP_FIELDS = (
@@ -186,18 +187,21 @@ def parse_interviewer(source: str, index: int, table: Any) -> Interviewer:
     email = reader.text("email")
     if "@" not in email:
         raise reader.error(reader.field("email"), email, "expected an e-mail address")
-    cap = reader.table.get("max_interviews_per_day")
     return Interviewer(
         id=ident,
         name=reader.text("name", ident),
         email=email,
         timezone=check_timezone(reader, "timezone"),
         working_hours=parse_working_hours(reader),
-        max_interviews_per_day=None
-        if cap is None
-        else reader.integer("max_interviews_per_day", None, 0),
+        max_interviews_per_day=_cap(reader, "max_interviews_per_day"),
         calendars=parse_calendars(reader),
+        max_interviews_per_week=_cap(reader, "max_interviews_per_week"),
     )
+
+
+def _cap(reader: _Reader, name: str) -> int | None:
+    """An optional limit on interviews (per local day or week): absent means none."""
+    return None if reader.table.get(name) is None else reader.integer(name, None, 0)
 
 
 def parse_calendars(reader: _Reader) -> tuple[str, ...]:

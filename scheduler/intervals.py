@@ -71,10 +71,11 @@ def intersect_spans(left: Sequence[Span], right: Sequence[Span]) -> list[Span]:
 
 
 def _spans(intervals: Iterable[Interval]) -> list[Span]:
-    return [(to_seconds(i.start), _ceil_seconds(i.end)) for i in intervals]
+    return [(to_seconds(i.start), ceil_seconds(i.end)) for i in intervals]
 
 
-def _ceil_seconds(moment: datetime) -> int:
+def ceil_seconds(moment: datetime) -> int:
+    """POSIX seconds of an aware datetime, rounded up."""
     seconds = moment.timestamp()
     whole = int(seconds // 1)
     return whole if whole == seconds else whole + 1

@@ -13,7 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 Candidates = tuple[str, ...]
 
 
-def _augment(slot: int, slots: Sequence[Candidates], owner: dict[str, int], seen: set[str]) -> bool:
+# A complete matching: person -> index of the slot they fill, in the order of
+# ``_expand`` (session 0's ``required[0]`` slots first, then session 1's, ...).
+Matching = dict[str, int]
+
+
+def _augment(slot: int, slots: Sequence[Candidates], owner: Matching, seen: set[str]) -> bool:
     for person in slots[slot]:
         if person in seen:
             continue
@@ -32,53 +37,94 @@ def _expand(available: Sequence[Candidates], required: Sequence[int]) -> list[Ca
 def feasible(available: Sequence[Candidates], required: Sequence[int]) -> bool:
     """Whether each session ``k`` can get ``required[k]`` distinct people from
     ``available[k]`` with nobody in two sessions."""
+    return matching(available, required) is not None
+
+
+def matching(
+    available: Sequence[Candidates], required: Sequence[int], prefix: Matching | None = None
+) -> Matching | None:
+    """A complete matching of the sessions, or None when there is none.
+
+    ``prefix``, when given, is a complete matching of all sessions but the last
+    (as returned for them): only the last session's slots are then added to it.
+    """
+    if len(available) == 1:  # one session: enough people is enough
+        if len(available[0]) < required[0]:
+            return None
+        return {person: n for n, person in enumerate(available[0][: required[0]])}
     slots = _expand(available, required)
-    owner: dict[str, int] = {}
-    return all(_augment(n, slots, owner, set()) for n in range(len(slots)))
+    owner: Matching = dict(prefix) if prefix is not None else {}
+    first = len(slots) - required[-1] if prefix is not None else 0
+    for slot in range(first, len(slots)):
+        if not _augment(slot, slots, owner, set()):
+            return None
+    return owner
 
 
 def best_assignment(
     available: Sequence[Candidates],
     required: Sequence[int],
     cost: Callable[[int, str], float],
+    found: Matching | None = None,
 ) -> tuple[Candidates, ...] | None:
     """A feasible assignment chosen greedily by ascending ``cost(session, person)``.
 
     Each pick is kept only if the rest can still be completed, so the result
-    is always feasible when any assignment is.
+    is always feasible when any assignment is. ``found`` is a complete matching
+    of these sessions if the caller has one; the greedy picks repair it rather
+    than test each pick from scratch.
     """
-    if not feasible(available, required):
+    owner = found if found is not None else matching(available, required)
+    if owner is None:
         return None
     if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
         return tuple(tuple(sorted(avail)) for avail in available)  # no choice to make
-    chosen: list[list[str]] = [[] for _ in available]
+    greedy = _Greedy(_expand(available, required), required, dict(owner))
     pairs = sorted((cost(k, p), k, p) for k, avail in enumerate(available) for p in avail)
-    taken: set[str] = set()
     for _, k, person in pairs:
-        if person in taken or len(chosen[k]) == required[k]:
-            continue
-        if _completes(available, required, chosen, k, person, taken):
-            chosen[k].append(person)
-            taken.add(person)
-    return tuple(tuple(sorted(c)) for c in chosen)
+        greedy.offer(k, person)
+    return tuple(tuple(sorted(c)) for c in greedy.chosen)
 
 
-def _completes(
-    available: Sequence[Candidates],
-    required: Sequence[int],
-    chosen: list[list[str]],
-    session: int,
-    person: str,
-    taken: set[str],
-) -> bool:
-    blocked = taken | {person}
-    rest = []
-    need = []
-    for k, avail in enumerate(available):
-        extra = 1 if k == session else 0
-        rest.append(tuple(p for p in avail if p not in blocked))
-        need.append(required[k] - len(chosen[k]) - extra)
-    return feasible(rest, need)
+class _Greedy:
+    """Picks kept one by one, each only while a complete matching with it exists."""
+
+    def __init__(self, slots: list[Candidates], required: Sequence[int], owner: Matching) -> None:
+        self.slots = slots
+        self.owner = owner
+        self.chosen: list[list[str]] = [[] for _ in required]
+        self.free: list[list[int]] = []  # per session, its slots not yet fixed to a pick
+        first = 0
+        for need in required:
+            self.free.append(list(range(first, first + need)))
+            first += need
+        self.fixed: set[str] = set()
+
+    def offer(self, session: int, person: str) -> None:
+        free = self.free[session]
+        if person in self.fixed or not free:
+            return
+        current = self.owner.get(person)
+        if current is not None and current in free:
+            slot = current
+        elif not self._moved(person, free[-1], current):
+            return
+        else:
+            slot = free[-1]
+        free.remove(slot)
+        self.fixed.add(person)
+        self.chosen[session].append(person)
+
+    def _moved(self, person: str, slot: int, current: int | None) -> bool:
+        """Seat ``person`` in ``slot``; re-seat whoever it displaces (False: impossible)."""
+        holder = next(p for p, s in self.owner.items() if s == slot)
+        del self.owner[holder]
+        self.owner[person] = slot
+        if current is None or _augment(current, self.slots, self.owner, {*self.fixed, person}):
+            return True
+        self.owner[holder] = slot
+        self.owner[person] = current
+        return False
 
 
 def all_assignments(

@@ -51,6 +51,7 @@ class Interviewer:
     working_hours: WorkingHours
     max_interviews_per_day: int | None = None
     calendars: tuple[str, ...] = ()
+    max_interviews_per_week: int | None = None  # per local ISO week, from Monday 00:00
 
 
 @dataclass(frozen=True)

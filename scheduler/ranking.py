@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import NamedTuple
 
 WEIGHTS = {"comfort": 0.45, "compact": 0.20, "load": 0.20, "soon": 0.15}
 CORE_START = 9 * 60  # the comfortable part of anyone's day, local clock
@@ -21,32 +20,36 @@ CLOCK_MINUTES = 180  # this far outside the core day, the clock part reaches zer
 
 @dataclass(frozen=True)
 class Seat:
-    """One person in one span of the option: their zone and their range's edges."""
+    """One person in one span of the option: their local clock at its start (minutes
+    after local midnight) and their range's edges, in POSIX seconds."""
 
-    tz: ZoneInfo
+    begin: int
     start: int
     end: int
     range_start: int
     range_end: int
 
 
-def local_minute(moment: int, tz: ZoneInfo) -> int:
-    local = datetime.fromtimestamp(moment, tz=UTC).astimezone(tz)
-    return local.hour * 60 + local.minute
-
-
 def seat_comfort(seat: Seat) -> float:
-    margin = min(seat.start - seat.range_start, seat.range_end - seat.end) / 60
-    edge = max(0.0, min(1.0, margin / EDGE_MINUTES))
-    begin = local_minute(seat.start, seat.tz)
-    finish = begin + (seat.end - seat.start) // 60
-    outside = max(0, CORE_START - begin) + max(0, finish - CORE_END)
-    clock = max(0.0, 1 - outside / CLOCK_MINUTES)
-    return 0.5 * edge + 0.5 * clock
+    return comfort_at(seat.begin, seat.start, seat.end, seat.range_start, seat.range_end)
 
 
-def comfort(seats: Sequence[Seat]) -> float:
-    values = [seat_comfort(s) for s in seats]
+def comfort_at(begin: int, start: int, end: int, range_start: int, range_end: int) -> float:
+    """The comfort of a seat: half its distance from the range's edges, half its local
+    clock (``begin``, minutes after local midnight) against the core day."""
+    before, after = start - range_start, range_end - end
+    ratio = (before if before <= after else after) / 60 / EDGE_MINUTES
+    edge = 1.0 if ratio >= 1.0 else (ratio if ratio > 0.0 else 0.0)
+    finish = begin + (end - start) // 60
+    outside = (CORE_START - begin if begin < CORE_START else 0) + (
+        finish - CORE_END if finish > CORE_END else 0
+    )
+    clock = 1 - outside / CLOCK_MINUTES
+    return 0.5 * edge + 0.5 * (clock if clock > 0.0 else 0.0)
+
+
+def comfort(values: Sequence[float]) -> float:
+    """The comfort part from every seat's :func:`seat_comfort`."""
     return 0.5 * sum(values) / len(values) + 0.5 * min(values)
 
 
@@ -62,8 +65,13 @@ def combine(parts: dict[str, float]) -> float:
     return round(sum(WEIGHTS[name] * value for name, value in parts.items()), 4)
 
 
-@dataclass(frozen=True)
-class Ranked:
+def score(comfort: float, compact: float, load: float, soon: float) -> float:
+    """:func:`combine` of the four parts, in its order (the same float, bit for bit)."""
+    total = WEIGHTS["comfort"] * comfort + WEIGHTS["compact"] * compact
+    return round(total + WEIGHTS["load"] * load + WEIGHTS["soon"] * soon, 4)
+
+
+class Ranked(NamedTuple):
     """An option with what selection needs: score, candidate-local day, start."""
 
     score: float

@@ -18,6 +18,9 @@ The rules, as checked here:
 * Per-day cap: the number of ``booked`` intervals that start on the interviewer's
   local date of the session start, plus this session, is at most
   ``max_interviews_per_day``.
+* Per-week cap: the number of ``booked`` intervals that start in the interviewer's
+  local ISO week (``date.isocalendar()``: Monday to Sunday) of the session start,
+  plus this session, is at most ``max_interviews_per_week``.
 * Each session: exactly ``required`` distinct interviewers from its pool; nobody in
   two sessions; gaps between consecutive sessions (chronological) within
   ``[min_gap, max_gap]``; ``order="fixed"`` means the written order, ``"any"`` any
@@ -30,7 +33,7 @@ The rules, as checked here:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations, permutations
 from zoneinfo import ZoneInfo
@@ -94,12 +97,32 @@ def free_of_busy(
     return not any(b.start < hi and lo < b.end for b in busy)
 
 
-def under_daily_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
-    if iv.max_interviews_per_day is None:
+def _under_cap(
+    cap: int | None,
+    booked: Sequence[Interval],
+    start: datetime,
+    period: Callable[[datetime], object],
+) -> bool:
+    """Whether the booked interviews starting in ``start``'s period, + 1, stay within ``cap``."""
+    if cap is None:
         return True
-    day = local_date(iv.timezone, start)
-    already = sum(1 for b in booked if local_date(iv.timezone, b.start) == day)
-    return already + 1 <= iv.max_interviews_per_day
+    mine = period(start)
+    return sum(1 for b in booked if period(b.start) == mine) + 1 <= cap
+
+
+def under_daily_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
+    day = functools.partial(local_date, iv.timezone)
+    return _under_cap(iv.max_interviews_per_day, booked, start, day)
+
+
+def iso_week(tz: str, instant: datetime) -> tuple[int, int]:
+    year, week, _ = local_date(tz, instant).isocalendar()
+    return year, week
+
+
+def under_weekly_cap(iv: Interviewer, booked: Sequence[Interval], start: datetime) -> bool:
+    week = functools.partial(iso_week, iv.timezone)
+    return _under_cap(iv.max_interviews_per_week, booked, start, week)
 
 
 def why_cannot_sit(
@@ -120,6 +143,9 @@ def why_cannot_sit(
         problems.append(f"{iv.id}: busy around {start:%Y-%m-%d %H:%M}Z (with buffers)")
     if not under_daily_cap(iv, (booked or {}).get(iv.id, ()), start):
         problems.append(f"{iv.id}: over max_interviews_per_day on {local_date(iv.timezone, start)}")
+    if not under_weekly_cap(iv, (booked or {}).get(iv.id, ()), start):
+        week = iso_week(iv.timezone, start)
+        problems.append(f"{iv.id}: over max_interviews_per_week in week {week}")
     return problems
 
 

@@ -1,0 +1,86 @@
+"""Wall-clock rules to instants, one local date at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from .model import LocalRange, WorkingHours
+
+DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """UTC instant of wall-clock ``minute`` after local midnight of ``day``.
+
+    ``minute`` may be 1440 (``24:00``, the next local midnight). A wall time
+    in a DST gap is read with the offset before the gap (``fold=0``), as
+    RFC 5545 prescribes; an ambiguous one means its first occurrence.
+    """
+    wall = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
+    return wall.astimezone(UTC)
+
+
+def local_dates(start: datetime, end: datetime, tz: ZoneInfo) -> Iterator[date]:
+    """Every local date in ``tz`` that the span ``[start, end)`` touches, plus one each side."""
+    day = start.astimezone(tz).date() - DAY
+    last = end.astimezone(tz).date() + DAY
+    while day <= last:
+        yield day
+        day += DAY
+
+
+def range_instants(day: date, rng: LocalRange, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return local_instant(day, rng[0], tz), local_instant(day, rng[1], tz)
+
+
+def working_instants(
+    hours: WorkingHours, tz: ZoneInfo, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Working ranges as UTC instant pairs overlapping ``[start, end)``, in order.
+
+    Each range stays separate (a session must fit wholly inside one range);
+    ranges that DST makes empty are dropped.
+    """
+    found = []
+    for day in local_dates(start, end, tz):
+        for rng in hours.on(day.weekday()):
+            lo, hi = range_instants(day, rng, tz)
+            if lo < hi and lo < end and hi > start:
+                found.append((lo, hi))
+    return sorted(found)
+
+
+def parse_hhmm(text: str) -> int:
+    """Minutes after midnight of ``HH:MM`` (``24:00`` allowed); ValueError otherwise."""
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
+        raise ValueError(f"{text!r} is not HH:MM")
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 1440:
+        raise ValueError(f"{text!r} is not a time of day between 00:00 and 24:00")
+    return value
+
+
+def parse_range(text: str) -> LocalRange:
+    """``"09:00-17:00"`` -> ``(540, 1020)``; ValueError when malformed or empty."""
+    first, sep, second = text.partition("-")
+    if not sep:
+        raise ValueError(f"{text!r} is not a range HH:MM-HH:MM")
+    start, end = parse_hhmm(first), parse_hhmm(second)
+    if start == 1440:
+        raise ValueError(f"{text!r} starts at 24:00; 24:00 may only end a range")
+    if end <= start:
+        raise ValueError(f"{text!r} ends before it starts; split ranges at midnight")
+    return start, end
+
+
+def format_minutes(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
