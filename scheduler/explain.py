@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from scheduler.engine import MAX_DAYS, find_options
+from scheduler.engine import find_options
 from scheduler.localtime import format_minutes, zone
 from scheduler.model import Interval, Interviewer, Loop, Option
+from scheduler.problem import MAX_DAYS
 
 LATER_DAYS = 14  # how far past ``to`` a later end date is looked for
 WIDEN_MINUTES = 120  # candidate hours are widened by at most this much at either end

@@ -18,7 +18,7 @@ from datetime import timedelta
 from scheduler.availability import allowed_starts, contains, prepare_person
 from scheduler.explain import Search, Why, hours_text
 from scheduler.grid import grid_points
-from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
+from scheduler.intervals import Span, merge_spans, to_seconds
 from scheduler.localtime import local_instant, zone
 from scheduler.model import Interval, SessionSpec
 
@@ -76,11 +76,10 @@ class _Pool:
         self.search = search
         self.pad = (settings.buffer_before_minutes * 60, settings.buffer_after_minutes * 60)
         self.horizon = horizon
-        window = Interval(from_seconds(horizon[0]), from_seconds(horizon[1]))
         members = {m for spec in search.loop.sessions for m in spec.pool}
         self.people = {
             m: prepare_person(
-                search.interviewers[m], (), search.booked.get(m, ()), window, self.pad
+                search.interviewers[m], (), search.booked.get(m, ()), horizon, self.pad
             )
             for m in members
         }
