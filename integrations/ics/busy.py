@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings as pywarnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -14,14 +15,12 @@ import x_wr_timezone
 
 from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError
+from integrations.ics.limits import PAD, Recurring, check_found, check_rules, naive, rule_shape
 from integrations.ics.lines import short
 from integrations.ics.zones import attach_zones, resolve_tzid, to_utc
 from scheduler.model import Interval
 
 BUSY_FBTYPES = frozenset({"BUSY", "BUSY-UNAVAILABLE", "BUSY-TENTATIVE"})
-# Expansion looks this far beyond the window so that floating and all-day
-# events (placed in a zone only afterwards) are never missed.
-PAD = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -127,6 +126,7 @@ def _expand(
     notes: list[str] = []
     standard = apply_x_wr_timezone(cal, notes)
     unknown = attach_zones(standard)
+    check_rules(recurring_events(standard), span, source)
     found: list[Occurrence] = []
     for start, end, comp in _occurrences(standard, span, source):
         a, b = to_utc(start, zone), to_utc(end, zone)
@@ -135,10 +135,39 @@ def _expand(
     for interval in _freebusy_periods(standard, zone):
         if interval.overlaps(span):
             found.append(Occurrence(interval.start, interval.end, True))
+    check_found(len(found), span, source)
     for tzid in unknown:
         notes.append(f"unknown TZID {tzid!r}: its times were read in {timezone}")
     found.sort(key=lambda o: (o.start, o.end))
     return Expansion(span, tuple(found), unknown, tuple(dict.fromkeys(notes)))
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def recurring_events(cal: icalendar.Calendar) -> list[Recurring]:
+    """The recurring VEVENTs of ``cal`` as the expansion limits see them."""
+    events = cal.walk("VEVENT")
+    overrides = Counter(str(e.get("UID", "")) for e in events if "RECURRENCE-ID" in e)
+    found = []
+    for event in events:
+        rules = _as_list(event.get("RRULE"))
+        if not rules or "DTSTART" not in event:
+            continue
+        uid = str(event.get("UID", ""))
+        exdates = sum(len(getattr(x, "dts", ())) for x in _as_list(event.get("EXDATE")))
+        shapes = tuple(
+            rule_shape({str(k).upper(): list(v) for k, v in rule.items()}, _rule_text(rule))
+            for rule in rules
+        )
+        found.append(Recurring(uid, naive(event["DTSTART"].dt), shapes, exdates + overrides[uid]))
+    return found
+
+
+def _rule_text(rule: object) -> str:
+    text = rule.to_ical() if isinstance(rule, icalendar.vRecur) else str(rule)
+    return text.decode() if isinstance(text, bytes) else str(text)
 
 
 def apply_x_wr_timezone(cal: icalendar.Calendar, notes: list[str]) -> icalendar.Calendar:
