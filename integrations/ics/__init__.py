@@ -33,21 +33,36 @@ from integrations.ics.busy import (
     BUSY_FBTYPES,
     Expansion,
     ICSRead,
-    Occurrence,
     busy_from_calendar,
     expand_calendar,
 )
 from integrations.ics.checks import FREQS, SINGLE_PROPS, TIME_PROPS
+from integrations.ics.limits import (
+    MAX_INSTANCES,
+    MAX_RECURRENCE_STEPS,
+    ExpansionRefused,
+    RecurrenceTooLarge,
+    TooManyInstances,
+)
+from integrations.ics.model import Occurrence
 from integrations.ics.parse import parse_calendar, parse_calendar_with_warnings
-from integrations.ics.read import read_ics_file
+from integrations.ics.read import read_ics_bytes, read_ics_file
 from integrations.ics.structure import RRULE_PARTS
+from integrations.ics.window import READER_ENV, READERS, expand_ics_bytes, reader_mode
 from integrations.ics.zones import DATE_PROPS, local_to_utc, resolve_tzid, to_utc
 
 __all__ = [
     "BUSY_FBTYPES",
+    "MAX_INSTANCES",
+    "MAX_RECURRENCE_STEPS",
+    "ExpansionRefused",
+    "RecurrenceTooLarge",
+    "TooManyInstances",
     "DATE_PROPS",
     "FREQS",
     "RRULE_PARTS",
+    "READERS",
+    "READER_ENV",
     "SINGLE_PROPS",
     "TIME_PROPS",
     "Expansion",
@@ -55,9 +70,12 @@ __all__ = [
     "Occurrence",
     "busy_from_calendar",
     "expand_calendar",
+    "expand_ics_bytes",
     "local_to_utc",
     "parse_calendar",
     "parse_calendar_with_warnings",
+    "reader_mode",
+    "read_ics_bytes",
     "read_ics_file",
     "resolve_tzid",
     "to_utc",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings as pywarnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,8 +15,11 @@ import x_wr_timezone
 
 from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError
+from integrations.ics import fast
+from integrations.ics.blocks import CleanEvent
 from integrations.ics.limits import PAD, Recurring, check_found, check_rules, naive, rule_shape
 from integrations.ics.lines import short
+from integrations.ics.model import Occurrence, Reading, address, in_span
 from integrations.ics.zones import attach_zones, resolve_tzid, to_utc
 from scheduler.model import Interval
 
@@ -29,20 +32,6 @@ class ICSRead(BusyRead):
 
     unknown_tzids: tuple[str, ...] = ()  # read in the interviewer's zone instead
     warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One event occurrence (or free/busy period) in aware UTC; ``busy`` says if it counts."""
-
-    start: datetime
-    end: datetime
-    busy: bool
-
-
-def in_span(start: datetime, end: datetime, span: Interval) -> bool:
-    """Whether an occurrence overlaps ``span`` (an instant at its start counts)."""
-    return start < span.end and (span.start < end or span.start <= start == end)
 
 
 @dataclass(frozen=True)
@@ -104,11 +93,16 @@ def expand_calendar(
     timezone: str,
     span: Interval,
     email: str | None = None,
+    clean: Sequence[CleanEvent] = (),
 ) -> Expansion:
-    """Every occurrence overlapping ``span`` with its busy flag (see ``busy_from_calendar``)."""
+    """Every occurrence overlapping ``span`` with its busy flag (see ``busy_from_calendar``).
+
+    ``clean`` are events of the same file that the fast path read instead of
+    icalendar (``cal`` holds the rest); they are expanded with the calendar.
+    """
     zone = reading_zone(timezone, source)
     try:
-        return _expand(cal, source, timezone, zone, span, email)
+        return _expand(cal, source, timezone, zone, span, email, list(clean))
     except CalendarError:
         raise
     except Exception as exc:  # a defect no check foresaw: still one clear line
@@ -122,12 +116,13 @@ def _expand(
     zone: ZoneInfo,
     span: Interval,
     email: str | None,
+    clean: list[CleanEvent],
 ) -> Expansion:
     notes: list[str] = []
-    standard = apply_x_wr_timezone(cal, notes)
+    standard, floating = apply_x_wr_timezone(cal, notes)
     unknown = attach_zones(standard)
-    check_rules(recurring_events(standard), span, source)
-    found: list[Occurrence] = []
+    check_rules([*recurring_events(standard), *fast.recurring(clean)], span, source)
+    found = fast.occurrences(clean, span, Reading(zone, floating or zone, email))
     for start, end, comp in _occurrences(standard, span, source):
         a, b = to_utc(start, zone), to_utc(end, zone)
         if in_span(a, b, span):  # else found only because the search window is padded
@@ -170,13 +165,16 @@ def _rule_text(rule: object) -> str:
     return text.decode() if isinstance(text, bytes) else str(text)
 
 
-def apply_x_wr_timezone(cal: icalendar.Calendar, notes: list[str]) -> icalendar.Calendar:
+def apply_x_wr_timezone(
+    cal: icalendar.Calendar, notes: list[str]
+) -> tuple[icalendar.Calendar, tzinfo | None]:
     """Google's X-WR-TIMEZONE: UTC and floating times become times in that zone
     (so a weekly series follows its zone across DST). The result has no
-    X-WR-TIMEZONE left, so the recurrence library does not convert again."""
+    X-WR-TIMEZONE left, so the recurrence library does not convert again; the
+    zone is returned when it was applied."""
     value = cal.get("X-WR-TIMEZONE")
     if value is None:
-        return cal
+        return cal, None
     zone = resolve_tzid(str(value))
     standard = cal
     if zone is None:
@@ -186,10 +184,11 @@ def apply_x_wr_timezone(cal: icalendar.Calendar, notes: list[str]) -> icalendar.
             standard = x_wr_timezone.to_standard(cal, timezone=zone)
         except Exception as exc:  # the library failed on this calendar
             notes.append(f"X-WR-TIMEZONE {str(value)!r} ignored: {short(exc)}")
+            zone = None
     shallow = standard.copy()
     shallow.subcomponents = standard.subcomponents
     del shallow["X-WR-TIMEZONE"]
-    return shallow
+    return shallow, zone
 
 
 def reading_zone(timezone: str, source: str) -> ZoneInfo:
@@ -235,13 +234,6 @@ def _declined(event: icalendar.Event, email: str) -> bool:
             if partstat == "DECLINED":
                 return True
     return False
-
-
-def address(value: str) -> str:
-    value = value.strip()
-    if value.lower().startswith("mailto:"):
-        value = value[7:]
-    return value.strip().casefold()
 
 
 def _interval(start: date | datetime, end: date | datetime, zone: tzinfo) -> Interval | None:
