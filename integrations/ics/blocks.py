@@ -87,6 +87,7 @@ def shared_uids(segments: list[Segment]) -> set[str]:
 Stamp = date | datetime  # a date, or a naive wall-clock time
 _RULE_KEYS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY"})
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_FREQS = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY")
 _INTERVAL = re.compile(r"^[1-9][0-9]{0,3}$")
 _COUNT = re.compile(r"^[1-9][0-9]{0,5}$")
 
@@ -104,7 +105,8 @@ class When:
 
 @dataclass(frozen=True)
 class SimpleRule:
-    """A DAILY or WEEKLY RRULE of the few parts the fast path expands itself."""
+    """A rule with a fixed period (SECONDLY to WEEKLY) and at most BYDAY (WEEKLY):
+    the few parts the fast path expands itself."""
 
     text: str
     parts: dict[str, list[object]]
@@ -276,7 +278,7 @@ def read_rule(value: str, start: When) -> SimpleRule | None:
         parts[key] = list(raw.split(","))
     freq = str(parts.get("FREQ", [""])[0])
     interval, count = (str(parts.get(k, ["1"])[0]) for k in ("INTERVAL", "COUNT"))
-    if freq not in ("DAILY", "WEEKLY") or not _INTERVAL.match(interval):
+    if freq not in _FREQS or not _INTERVAL.match(interval):
         return None
     if ("COUNT" in parts and ("UNTIL" in parts or not _COUNT.match(count))) or (
         "BYDAY" in parts and freq != "WEEKLY"

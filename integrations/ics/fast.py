@@ -1,6 +1,6 @@
 """The fast path: busy time of clean events without icalendar.
 
-Single events and simple DAILY/WEEKLY rules (``blocks.SimpleRule``) read by
+Single events and simple fixed-period rules (``blocks.SimpleRule``) read by
 the strict reader are turned into occurrences here, with ``dateutil.rrule``
 for the rules, following what the full path (icalendar +
 recurring-ical-events) does with them:
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
-from dateutil.rrule import DAILY, WEEKLY, rrule
+from dateutil.rrule import DAILY, HOURLY, MINUTELY, SECONDLY, WEEKLY, rrule
 
 from integrations.ics.blocks import CleanEvent, SimpleRule, Stamp, When
 from integrations.ics.limits import Recurring, naive, rule_shape
@@ -105,7 +105,7 @@ def _starts(event: CleanEvent, span: Interval) -> Iterator[Stamp]:
     lo = naive(span.start) - _MARGIN - max(length, timedelta(0))
     hi = naive(span.end) + _MARGIN
     excluded = _exdate_ids(event.exdates)
-    for wall in _walk(rule, _as_datetime(event.start.value), hi):
+    for wall in _walk(rule, _as_datetime(event.start.value), lo, hi):
         if wall < lo or _ids(event.start, wall) & excluded:
             continue
         if rule.until is not None and _after_until(event.start, wall, rule.until):
@@ -113,11 +113,30 @@ def _starts(event: CleanEvent, span: Interval) -> Iterator[Stamp]:
         yield wall.date() if event.start.kind == "date" else wall
 
 
-def _walk(rule: SimpleRule, start: datetime, hi: datetime) -> Iterator[datetime]:
-    freq = WEEKLY if rule.freq == "WEEKLY" else DAILY
-    days = rule.days or None
+_FREQ = {"SECONDLY": SECONDLY, "MINUTELY": MINUTELY, "HOURLY": HOURLY, "DAILY": DAILY}
+_PERIOD = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": _DAY,
+    "WEEKLY": timedelta(weeks=1),
+}
+
+
+def _walk(rule: SimpleRule, start: datetime, lo: datetime, hi: datetime) -> Iterator[datetime]:
+    """The rule's wall-clock starts up to ``hi``. Without COUNT the walk begins at the
+    last whole number of periods before ``lo`` (the same instances from there on)."""
+    period = _PERIOD[rule.freq] * rule.interval
+    if rule.count is None and lo - start > 2 * period:
+        start += period * ((lo - start) // period - 1)
     limit = hi if rule.until is None else min(hi, _as_datetime(rule.until) + _DAY)
-    walker = rrule(freq, dtstart=start, interval=rule.interval, count=rule.count, byweekday=days)
+    walker = rrule(
+        _FREQ.get(rule.freq, WEEKLY),
+        dtstart=start,
+        interval=rule.interval,
+        count=rule.count,
+        byweekday=rule.days or None,
+    )
     for wall in walker:
         if wall > limit:
             return

@@ -9,7 +9,7 @@ Two limits, the same on every path (full, windowed, fast):
   widened by ``PAD`` (two days each side, which expansion searches) count.
   A real calendar has at most a few thousand in a sync horizon; 20,000 is
   one every 7 minutes, day and night, for 100 days.
-* ``MAX_RECURRENCE_STEPS`` (1,000,000): the repetitions the recurrence rules
+* ``MAX_RECURRENCE_STEPS`` (500,000): the repetitions the recurrence rules
   of one calendar would generate from their DTSTART up to the end of the span
   (the recurrence library walks every rule from its start). Counted as an
   upper bound, without generating anything: periods times the values of the
@@ -38,7 +38,7 @@ from integrations.errors import CalendarError
 from scheduler.model import Interval
 
 MAX_INSTANCES = 20_000
-MAX_RECURRENCE_STEPS = 1_000_000
+MAX_RECURRENCE_STEPS = 500_000
 
 # A wall-clock time is within this of its UTC instant in every zone.
 ZONE_MARGIN = timedelta(hours=14)
@@ -76,8 +76,8 @@ class TooManyInstances(ExpansionRefused):
 
 
 class RecurrenceTooLarge(ExpansionRefused):
-    """The rules up to and including the one of ``uid`` would repeat more than ``budget``
-    times (``steps``, an upper bound) between their starts and ``until``."""
+    """The calendar's rules would repeat more than ``budget`` times (``steps``, an upper
+    bound) between their starts and ``until``; ``uid`` has the rule repeating most."""
 
     def __init__(
         self, source: str, *, uid: str, freq: str, steps: int, budget: int, until: datetime
@@ -248,27 +248,29 @@ def count_between(
 def check_rules(
     recurring: Iterable[Recurring], span: Interval, source: str, *, cap: int = MAX_INSTANCES
 ) -> None:
-    """Refuse, before expanding anything, a calendar whose rules go past a limit."""
+    """Refuse, before expanding anything, a calendar whose rules go past a limit.
+
+    The outcome does not depend on the order of ``recurring`` (the fast and the
+    full path list the rules in different orders).
+    """
     hi = naive(span.end) + _SEARCH
-    steps = 0
-    wide: list[tuple[Recurring, RuleShape]] = []
-    upper = 0
-    for event in recurring:
-        for shape in event.rules:
-            steps += steps_until(shape, event.start, hi)
-            if steps > MAX_RECURRENCE_STEPS:
-                raise RecurrenceTooLarge(
-                    source,
-                    uid=event.uid,
-                    freq=shape.freq,
-                    steps=steps,
-                    budget=MAX_RECURRENCE_STEPS,
-                    until=span.end,
-                )
-            upper += instances_between(shape, event.start, naive(span.start) - _SEARCH, hi)
-            wide.append((event, shape))
-    if upper > cap:
-        _check_count(wide, span, source, cap)
+    rules = [(event, shape) for event in recurring for shape in event.rules]
+    steps = [steps_until(shape, event.start, hi) for event, shape in rules]
+    if sum(steps) > MAX_RECURRENCE_STEPS:
+        _, (event, shape) = max(
+            zip(steps, rules, strict=True), key=lambda x: (x[0], x[1][0].uid, x[1][1].freq)
+        )
+        raise RecurrenceTooLarge(
+            source,
+            uid=event.uid,
+            freq=shape.freq,
+            steps=sum(steps),
+            budget=MAX_RECURRENCE_STEPS,
+            until=span.end,
+        )
+    lo = naive(span.start) - _SEARCH
+    if sum(instances_between(shape, event.start, lo, hi) for event, shape in rules) > cap:
+        _check_count(rules, span, source, cap)
 
 
 def _check_count(
