@@ -294,7 +294,7 @@ def read_rule(value: str, start: When) -> SimpleRule | None:
         return None  # DTSTART off the rule: the library adds it anyway
     if until is not None:
         parts["UNTIL"] = [until]
-    parts = {k: [int(str(v))] if k in ("INTERVAL", "COUNT") else v for k, v in parts.items()}
+    parts = {k: [int(str(v[0]))] if k in ("INTERVAL", "COUNT") else v for k, v in parts.items()}
     return SimpleRule(value, parts, freq, int(interval), _int(count, parts), until, days)
 
 

@@ -23,6 +23,7 @@ error, and its line, are exactly the reference's.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from integrations.ics.parse import parse_calendar_with_warnings, parse_lines
 from integrations.ics.zones import clean_tzid
 from scheduler.model import Interval
 
+log = logging.getLogger(__name__)
 READERS = ("fast", "windowed", "full")
 READER_ENV = "PANELSLOT_ICS_READER"
 _MARGIN = timedelta(hours=16)
@@ -133,17 +135,20 @@ def expand_ics_bytes(
     events itself. All three give the same busy time, errors and warnings.
     """
     mode = reader_mode(reader)
+    failed: CalendarError | None = None
     if mode != "full":
         try:
             found = _read_windowed(data, source, timezone, span, email, fast=mode == "fast")
         except ExpansionRefused:
             raise
-        except CalendarError:
-            found = None  # the reference reports it, exactly
+        except CalendarError as exc:
+            found, failed = None, exc  # the reference reports it, exactly
         if found is not None:
             return found
     cal, notes = parse_calendar_with_warnings(data, source)
     expansion = expand_calendar(cal, source=source, timezone=timezone, span=span, email=email)
+    if failed is not None:  # a defect of the windowed reader: the reference read the file
+        log.warning("ICS %s reader failed where the full path did not: %s", mode, failed)
     return expansion, notes
 
 
