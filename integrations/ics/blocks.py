@@ -290,6 +290,8 @@ def read_rule(value: str, start: When) -> SimpleRule | None:
     days = tuple(_WEEKDAYS.index(str(d)) for d in parts.get("BYDAY", []) if d in _WEEKDAYS)
     if len(days) != len(parts.get("BYDAY", [])) or len(set(days)) != len(days):
         return None
+    if start.kind == "date" and freq not in ("DAILY", "WEEKLY"):
+        return None  # the library makes dates of finer steps: left to it
     if days and start.value.weekday() not in days:
         return None  # DTSTART off the rule: the library adds it anyway
     if until is not None:
