@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,48 @@ def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
     in a DST gap is read with the offset before the gap (``fold=0``), as
     RFC 5545 prescribes; an ambiguous one means its first occurrence.
     """
-    wall = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute)
-    return wall.astimezone(UTC)
+    return wall_to_utc(datetime.combine(day, time(0)) + timedelta(minutes=minute), tz)
+
+
+def wall_to_utc(wall: datetime, zone: tzinfo) -> datetime:
+    """The UTC instant of the wall-clock time ``wall`` (naive) in ``zone``.
+
+    The one DST rule of panelslot (the engine and the calendar reader both use
+    it): a time that occurs twice (DST end) is its first occurrence; a time
+    that does not exist (DST gap) is read with the offset in force before the
+    gap (RFC 5545 3.3.5), whatever the tzinfo implementation does by itself.
+    ``zoneinfo`` with ``fold=0`` is exactly this rule (PEP 495), so it is used
+    directly; any other tzinfo (a VTIMEZONE read by icalendar) is probed.
+    """
+    if type(zone) is ZoneInfo:
+        return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return probe_wall_to_utc(wall, zone)
+
+
+def probe_wall_to_utc(wall: datetime, zone: tzinfo) -> datetime:
+    """``wall_to_utc`` for any tzinfo, from the offsets in force around ``wall``."""
+    offsets = {
+        off
+        for probe in (
+            wall.replace(tzinfo=zone, fold=0),
+            wall.replace(tzinfo=zone, fold=1),
+            (wall - DAY).replace(tzinfo=zone),
+            (wall + DAY).replace(tzinfo=zone),
+        )
+        if (off := probe.utcoffset()) is not None
+    }
+    valid = [
+        instant
+        for off in offsets
+        if (instant := (wall - off).replace(tzinfo=UTC))
+        .astimezone(zone)
+        .replace(tzinfo=None, fold=0)
+        == wall
+    ]
+    if valid:
+        return min(valid)
+    before = (wall - DAY).replace(tzinfo=zone).utcoffset() or timedelta(0)
+    return (wall - before).replace(tzinfo=UTC)
 
 
 def local_dates(start: datetime, end: datetime, tz: ZoneInfo) -> Iterator[date]:

@@ -1,0 +1,82 @@
+"""Read iCalendar data into busy intervals.
+
+Parsing (``parse_calendar``) is strict about what decides busy time and
+forgiving about what cannot change it:
+
+* errors (``CalendarError`` naming the source and the 1-based line): not an
+  iCalendar object, binary data, a truncated file (a BEGIN without its END),
+  text after the last END:VCALENDAR, vCalendar 1.0, a content line that cannot
+  be parsed, a VEVENT without DTSTART, an unreadable date, time, duration or
+  RRULE, an end before the start, a negative duration;
+* repaired, with a warning: a byte-order mark, UTF-16, bytes that are not
+  UTF-8 (text is replaced; times are ASCII), mixed line endings, lower-case
+  component names, several VCALENDARs in one stream (RFC 5545 3.4), and a few
+  known producer quirks (empty ``RRULE:``, spaces in RRULE lists, ``PT1W``,
+  ``20131210Z`` dates, a quoted TZID that swallowed its value, a VTIMEZONE
+  with two TZIDs).
+
+Busy time (``busy_from_calendar``) expands recurrence with
+``recurring-ical-events`` and converts everything to aware UTC datetimes.
+
+Modules, by concern:
+
+* ``lines``: bytes to logical content lines, and the repairs;
+* ``structure``, ``checks``, ``parse``: the component structure, the checks
+  and the full parse with icalendar;
+* ``zones``: TZID resolution and local times to UTC (the DST rule itself is
+  ``scheduler.localtime.wall_to_utc``, shared with the engine);
+* ``busy``: busy expansion of a parsed calendar;
+* ``read``: files and bytes to busy time.
+"""
+
+from integrations.ics.busy import (
+    BUSY_FBTYPES,
+    Expansion,
+    ICSRead,
+    busy_from_calendar,
+    expand_calendar,
+)
+from integrations.ics.checks import FREQS, SINGLE_PROPS, TIME_PROPS
+from integrations.ics.limits import (
+    MAX_INSTANCES,
+    MAX_RECURRENCE_STEPS,
+    ExpansionRefused,
+    RecurrenceTooLarge,
+    TooManyInstances,
+)
+from integrations.ics.model import Occurrence
+from integrations.ics.parse import parse_calendar, parse_calendar_with_warnings
+from integrations.ics.read import read_ics_bytes, read_ics_file
+from integrations.ics.structure import RRULE_PARTS
+from integrations.ics.window import READER_ENV, READERS, expand_ics_bytes, reader_mode
+from integrations.ics.zones import DATE_PROPS, local_to_utc, resolve_tzid, to_utc
+
+__all__ = [
+    "BUSY_FBTYPES",
+    "MAX_INSTANCES",
+    "MAX_RECURRENCE_STEPS",
+    "ExpansionRefused",
+    "RecurrenceTooLarge",
+    "TooManyInstances",
+    "DATE_PROPS",
+    "FREQS",
+    "RRULE_PARTS",
+    "READERS",
+    "READER_ENV",
+    "SINGLE_PROPS",
+    "TIME_PROPS",
+    "Expansion",
+    "ICSRead",
+    "Occurrence",
+    "busy_from_calendar",
+    "expand_calendar",
+    "expand_ics_bytes",
+    "local_to_utc",
+    "parse_calendar",
+    "parse_calendar_with_warnings",
+    "reader_mode",
+    "read_ics_bytes",
+    "read_ics_file",
+    "resolve_tzid",
+    "to_utc",
+]
