@@ -27,7 +27,7 @@ from web.store.db import Base, UTCDateTime, utcnow
 from web.store.statuses import BookingStatus, JobStatus, MailStatus, RequestStatus, check_sql
 
 REQUEST_STATUSES = tuple(RequestStatus)
-CALENDAR_KINDS = ("ics", "caldav", "google")
+CALENDAR_KINDS = ("ics", "caldav", "google", "msgraph")
 
 
 class Coordinator(Base):
