@@ -59,9 +59,23 @@ def _google_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | N
     return backend
 
 
-# CalDAV and Google calendars are writable; ICS feeds are read-only.
+def _msgraph_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+    """Microsoft 365: writable unless write-back is off or the account was connected
+    read-only (Calendars.Read)."""
+    from web.domain import calsync
+    from web.domain.calsync_msgraph import msgraph_backend
+
+    cfg = calsync.default_config()
+    if not cfg.microsoft_write_back or not src.credentials or src.needs_reconnect:
+        return None
+    backend = msgraph_backend(src, who, cfg)
+    return backend if getattr(backend.credentials, "can_write", False) else None
+
+
+# CalDAV, Google and Microsoft 365 calendars are writable; ICS feeds are read-only.
 register_writer("caldav", _caldav_writer)
 register_writer("google", _google_writer)
+register_writer("msgraph", _msgraph_writer)
 
 
 def _event_ids(bs: BookingSession) -> dict[str, str]:
