@@ -128,3 +128,24 @@ def test_not_configured_says_what_to_set(
     assert not result.ok
     assert result.error and "PANELSLOT_MICROSOFT_CLIENT_ID" in result.error
     assert not source(db, alice).needs_reconnect
+
+
+def test_settings_build_the_microsoft_client(tmp_path: Any) -> None:
+    from web.store.settings import SettingsError, load_settings
+
+    env = {"PANELSLOT_MICROSOFT_CLIENT_ID": "app-id", "PANELSLOT_MICROSOFT_CLIENT_SECRET": "s"}
+    settings = load_settings({"microsoft.mode": "sync", "microsoft.write_back": False}, environ=env)
+    cfg = calsync.SyncConfig.from_settings(
+        settings, microsoft_redirect_uri="https://p.example/i/oauth/microsoft/callback", environ={}
+    )
+    assert cfg.microsoft.client_id == "app-id" and cfg.microsoft.instance_discovery
+    assert cfg.microsoft.redirect_uri == "https://p.example/i/oauth/microsoft/callback"
+    assert cfg.microsoft.authority == "https://login.microsoftonline.com/organizations"
+    assert cfg.microsoft_mode == "sync" and not cfg.microsoft_write_back
+    assert calsync.SyncConfig.from_settings(load_settings(environ={}), environ={}).microsoft is None
+
+    toml = tmp_path / "c.toml"
+    toml.write_text('[microsoft]\nclient_secret = "x"\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as err:
+        load_settings(environ={}, config_path=str(toml))
+    assert err.value.key == "microsoft.client_secret"
