@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.webapp",
     "tests.fixtures.booking",
     "tests.fixtures.sync",
+    "tests.fixtures.msgraph",
 ]

@@ -54,12 +54,14 @@ def prepare(emulator: MicrosoftEmulator, **mailbox: Any) -> None:
     emulator.sign_in(USER)
 
 
-def browser_callback(emulator: MicrosoftEmulator, url: str) -> dict[str, str]:
+def browser_callback(
+    emulator: MicrosoftEmulator, url: str, redirect: str = REDIRECT
+) -> dict[str, str]:
     """What a browser does: open the consent URL, follow it to our redirect URI."""
     answer = requests.get(url, allow_redirects=False, verify=emulator.ca_path, timeout=10)
     assert answer.status_code == 302, answer.text
     location = answer.headers["Location"]
-    assert location.startswith(REDIRECT + "?"), location
+    assert location.startswith(redirect + "?"), location
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 

@@ -1,7 +1,7 @@
 """Keep interviewers' calendars in the database: sync, staleness, live re-check.
 
 * :func:`sync_all` / :func:`sync_interviewer` read every ``CalendarSource``
-  (ICS file or URL, CalDAV, Google) and store its busy time as ``BusyBlock``
+  (ICS file or URL, CalDAV, Google, Microsoft 365) and store its busy time as ``BusyBlock``
   rows per interviewer and source. Network reads happen outside write
   transactions; with ``commit=True`` each source is committed on its own.
 * A source that fails keeps its last good blocks; ``last_error`` says why and
@@ -63,13 +63,25 @@ class SyncConfig:
     google_mode: str = "freebusy"
     google_api_endpoint: str | None = None
     google_backoff: Any = None  # integrations.backoff.Backoff; None = its defaults
+    microsoft: Any = None  # integrations.msgraph_auth.MicrosoftClientConfig; None = not set up
+    microsoft_mode: str = "freebusy"
+    microsoft_api_endpoint: str | None = None
+    microsoft_write_back: bool = True
+    microsoft_backoff: Any = None  # integrations.backoff.Backoff; None = its defaults
     # where PANELSLOT_TOKEN_KEY is read from (None: the process environment)
     token_environ: Mapping[str, str] | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: Any, *, redirect_uri: str = "", environ: Mapping[str, str] | None = None
+        cls,
+        settings: Any,
+        *,
+        redirect_uri: str = "",
+        microsoft_redirect_uri: str = "",
+        environ: Mapping[str, str] | None = None,
     ) -> SyncConfig:
+        from web.domain.calsync_msgraph import microsoft_config
+
         env = os.environ if environ is None else environ
         google = None
         if settings["google.client_id"] and settings["google.client_secret"]:
@@ -96,6 +108,10 @@ class SyncConfig:
             google=google,
             google_mode=settings["google.mode"],
             google_api_endpoint=settings["google.api_endpoint"] or None,
+            microsoft=microsoft_config(settings, microsoft_redirect_uri),
+            microsoft_mode=settings["microsoft.mode"],
+            microsoft_api_endpoint=settings["microsoft.api_endpoint"] or None,
+            microsoft_write_back=bool(settings["microsoft.write_back"]),
             token_environ=token_env,
         )
 
@@ -406,11 +422,18 @@ def _google_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> _G
     return _GoogleReader(backend, backend.credentials.token, cfg)
 
 
+def _msgraph_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> Reader:
+    from web.domain.calsync_msgraph import msgraph_reader
+
+    return msgraph_reader(src, who, cfg)
+
+
 ReaderFactory = Callable[[CalendarSource, Interviewer, SyncConfig], Reader]
 BACKENDS: dict[str, ReaderFactory] = {
     "ics": _ics_reader,
     "caldav": _caldav_reader,
     "google": _google_reader,
+    "msgraph": _msgraph_reader,
 }
 
 

@@ -27,7 +27,7 @@ from web.store.db import Base, UTCDateTime, utcnow
 from web.store.statuses import BookingStatus, JobStatus, MailStatus, RequestStatus, check_sql
 
 REQUEST_STATUSES = tuple(RequestStatus)
-CALENDAR_KINDS = ("ics", "caldav", "google")
+CALENDAR_KINDS = ("ics", "caldav", "google", "msgraph")
 
 
 class Coordinator(Base):
@@ -133,6 +133,7 @@ class Loop(Base):
     buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=10)
     video_url_template: Mapped[str] = mapped_column(Text, default="")
     # Issue 5: "template" (video_url_template) | "google_meet" (organiser's Google Calendar)
+    # | "teams" (organiser's Microsoft 365 calendar)
     video: Mapped[str] = mapped_column(String(16), default="template", server_default="template")
     show_interviewer_names: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -134,6 +134,26 @@ SCHEMA: tuple[Opt, ...] = (
     Opt("google", "auth_uri", str, "https://accounts.google.com/o/oauth2/auth", "OAuth URL"),
     Opt("google", "token_uri", str, "https://oauth2.googleapis.com/token", "token URL"),
     Opt("google", "api_endpoint", str, "", "Calendar API base (empty: Google's; tests)"),
+    Opt("microsoft", "client_id", str, "", "Entra app (client) id for Microsoft 365 calendars"),
+    Opt("microsoft", "client_secret", str, "", "Entra app client secret", secret=True),
+    Opt(
+        "microsoft",
+        "authority",
+        str,
+        "https://login.microsoftonline.com/organizations",
+        "sign-in authority: https://login.microsoftonline.com/<tenant id|organizations>",
+    ),
+    Opt("microsoft", "mode", str, "freebusy", "read busy time by", choices=("freebusy", "sync")),
+    Opt("microsoft", "api_endpoint", str, "", "Graph base URL (empty: Graph v1.0; tests)"),
+    Opt("microsoft", "write_back", bool, True, "ask for Calendars.ReadWrite and write interviews"),
+    Opt("microsoft", "ca_bundle", str, "", "PEM file to trust for sign-in and Graph (tests)"),
+    Opt(
+        "microsoft",
+        "instance_discovery",
+        bool,
+        True,
+        "check the authority is a Microsoft host (false only for a test emulator)",
+    ),
 )
 
 _BY_KEY = {o.key: o for o in SCHEMA}
@@ -246,7 +266,16 @@ def load_settings(
             raise SettingsError("PANELSLOT_CONFIG", "file", path, "no such file") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(path, "file", path, f"not valid TOML ({exc})") from None
-        for section in ("server", "database", "mail", "security", "booking", "sync", "google"):
+        for section in (
+            "server",
+            "database",
+            "mail",
+            "security",
+            "booking",
+            "sync",
+            "google",
+            "microsoft",
+        ):
             table = data.get(section)
             if table is None:
                 continue

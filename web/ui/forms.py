@@ -157,6 +157,9 @@ class LoopForm(FlaskForm):
             SelectChoice(
                 "google_meet", "Google Meet (organiser's Google Calendar; else the template)"
             ),
+            SelectChoice(
+                "teams", "Microsoft Teams (organiser's Microsoft 365 calendar; else the template)"
+            ),
         ],
         default="template",
     )

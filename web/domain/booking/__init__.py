@@ -12,7 +12,7 @@ The package is split by concern; this module re-exports the names other code use
 - :mod:`.invites`, :mod:`.outbox`, :mod:`.reminders`: invites and mails through the outbox
 - :mod:`.refresh`: fresh options for stale requests, holds, "none of these work"
 - :mod:`.calendar_events`: interview events in interviewers' calendars (creating the Meet)
-- :mod:`.video`: the video link (URL template or Google Meet) and whose calendar makes it
+- :mod:`.video`: the video link (URL template, Google Meet or Teams) and whose calendar makes it
 """
 
 from web.domain.booking.calendar_events import (
@@ -68,10 +68,12 @@ from web.domain.booking.service import book, cancel, cancel_in_session, reschedu
 from web.domain.booking.transactions import write_transaction
 from web.domain.booking.video import (
     GOOGLE_MEET,
+    TEAMS,
     TEMPLATE,
     VIDEO_CHOICES,
     meet_organiser,
     meet_pending,
+    pending_name,
     template_url,
     video_note,
     video_url,
@@ -84,6 +86,7 @@ __all__ = [
     "OPEN",
     "PICTURE_TTL",
     "REFRESH_EVERY",
+    "TEAMS",
     "TEMPLATE",
     "VIDEO_CHOICES",
     "WRITERS",
@@ -119,6 +122,7 @@ __all__ = [
     "meet_organiser",
     "meet_pending",
     "none_work",
+    "pending_name",
     "parse_reminders",
     "recheck",
     "refresh_pending",

@@ -19,8 +19,10 @@ from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import (
     MeetOrganiser,
     meet_organiser,
+    no_organiser_note,
     policy_from_payload,
     template_url,
+    video_provider,
     video_url,
     wants_meet,
 )
@@ -59,9 +61,23 @@ def _google_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | N
     return backend
 
 
-# CalDAV and Google calendars are writable; ICS feeds are read-only.
+def _msgraph_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+    """Microsoft 365: writable unless write-back is off or the account was connected
+    read-only (Calendars.Read)."""
+    from web.domain import calsync
+    from web.domain.calsync_msgraph import msgraph_backend
+
+    cfg = calsync.default_config()
+    if not cfg.microsoft_write_back or not src.credentials or src.needs_reconnect:
+        return None
+    backend = msgraph_backend(src, who, cfg)
+    return backend if getattr(backend.credentials, "can_write", False) else None
+
+
+# CalDAV, Google and Microsoft 365 calendars are writable; ICS feeds are read-only.
 register_writer("caldav", _caldav_writer)
 register_writer("google", _google_writer)
+register_writer("msgraph", _msgraph_writer)
 
 
 def _event_ids(bs: BookingSession) -> dict[str, str]:
@@ -87,7 +103,7 @@ def writeback(
     link: str = "",
 ) -> str:
     """Write, update or delete the interview events in interviewers' writable calendars
-    (creating the Google Meet first where the loop asks for it)."""
+    (creating the Google Meet or Teams meeting first where the loop asks for it)."""
     notes: list[str] = []
     for bid in booking_ids:
         b = _load_booking(s, bid)
@@ -168,19 +184,17 @@ def _write_one(
 def _decide_video(
     s: Session, b: Booking, now: datetime, policy: BookingPolicy, link: str, notes: list[str]
 ) -> None:
-    """Create the Google Meet in the organiser's calendar (else fall back to the template),
-    store the link and send everyone the updated invitation."""
+    """Create the online meeting in the organiser's calendar (else fall back to the
+    template), store the link and send everyone the updated invitation."""
     req = b.request
     organiser = meet_organiser(b)
     url, note = None, ""
     if organiser is not None:
         url, note = _create_meet(b, organiser, notes)
     if url is None:
+        provider = video_provider(req)
         url = template_url(req, b)
-        note = note or (
-            "Video: Google Meet was chosen for this loop, but no interviewer of this booking "
-            "has a connected Google Calendar, so the loop's link template is used."
-        )
+        note = note or (no_organiser_note(provider) + "." if provider else "")
         if organiser is None:
             return  # the invitations already carry the template (see video.video_note)
     b.video_link = url
@@ -190,37 +204,37 @@ def _decide_video(
 
 
 def _create_meet(b: Booking, organiser: MeetOrganiser, notes: list[str]) -> tuple[str | None, str]:
-    """(Meet URL or None, a line for the coordinator): the organiser's event is written with
-    conference data and its id kept, so the later pass updates it instead of writing again."""
-    bs, src = organiser.session, organiser.source
+    """(join URL or None, a line for the coordinator): the organiser's event is written as an
+    online meeting and its id kept, so the later pass updates it instead of writing again."""
+    bs, src, p = organiser.session, organiser.source, organiser.provider
     who = bs.interviewer
-    where = src.label or "Google Calendar"
+    where = src.label or p.calendar
     try:
         factory = WRITERS.get(src.kind)
         backend = factory(src, who) if factory else None
         if backend is None:
             raise CalendarError(where, "the calendar is not writable")
-        backend.options = replace(backend.options, create_meet=True)  # type: ignore[attr-defined]
+        backend.options = replace(backend.options, **{p.option: True})  # type: ignore[attr-defined]
         ids = _event_ids(bs)
         event_id = ids.get(str(src.id)) or backend.write_event(_event(b, bs))
         ids[str(src.id)] = event_id
         _store_ids(bs, ids)
         link = backend.conference_link(event_id)  # type: ignore[attr-defined]
     except CalendarError as exc:
-        log.warning("Google Meet in %s failed: %s", where, exc)
-        notes.append(f"Google Meet: {exc}")
+        log.warning("%s in %s failed: %s", p.name, where, exc)
+        notes.append(f"{p.name}: {exc}")
         return None, (
-            f"Video: the Google Meet could not be created in {who.name}'s Google Calendar "
+            f"Video: the {p.name} could not be created in {who.name}'s {p.calendar} "
             f"({exc}); the loop's link template is used instead."
         )
     if not link:
-        notes.append("Google Meet: no link returned")
+        notes.append(f"{p.name}: no link returned")
         return None, (
-            f"Video: Google gave no Meet link for {who.name}'s calendar; "
+            f"Video: {p.vendor} gave no {p.name} link for {who.name}'s calendar; "
             "the loop's link template is used instead."
         )
-    notes.append(f"Google Meet created in {where}")
-    return link, f"Video: Google Meet created in {who.name}'s Google Calendar: {link}"
+    notes.append(f"{p.name} created in {where}")
+    return link, f"Video: {p.name} created in {who.name}'s {p.calendar}: {link}"
 
 
 def job_writeback(s: Session, job: Any, now: datetime) -> str:

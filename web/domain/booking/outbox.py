@@ -27,7 +27,7 @@ from web.domain.booking.invites import (
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.reminders import add_reminders, cancel_reminders
 from web.domain.booking.transactions import audit
-from web.domain.booking.video import meet_pending, video_note, video_url
+from web.domain.booking.video import pending_name, video_note, video_url
 from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
@@ -117,8 +117,9 @@ def join_text(req: SchedulingRequest, b: Booking) -> str:
     url = video_url(req, b)
     if url:
         return f"\n\nJoin: {url}"
-    if meet_pending(req, b):
-        return "\n\nThe Google Meet link follows in an updated invitation."
+    pending = pending_name(req, b)
+    if pending:
+        return f"\n\nThe {pending} link follows in an updated invitation."
     return ""
 
 

@@ -280,7 +280,7 @@ def _booked_page(
                 "candidate.landing", token=request.view_args["token"] if request.view_args else ""
             ),
             video=service.video_url(req, b),
-            video_pending=service.meet_pending(req, b),
+            video_pending=service.pending_name(req, b),
             coordinator=req.coordinator,
         ),
         code,

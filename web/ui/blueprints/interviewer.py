@@ -154,7 +154,9 @@ def _public(path: str) -> str:
 
 def _cfg() -> calsync.SyncConfig:
     return calsync.SyncConfig.from_settings(
-        get_settings(), redirect_uri=_public(url_for("interviewer.google_callback"))
+        get_settings(),
+        redirect_uri=_public(url_for("interviewer.google_callback")),
+        microsoft_redirect_uri=_public(url_for("interviewer.microsoft_callback")),
     )
 
 
@@ -184,6 +186,8 @@ def _shown_url(src: CalendarSource) -> str:
     """Where a calendar lives, without secrets (feed URLs often embed one in the path)."""
     if src.kind == "google":
         return "Google Calendar"
+    if src.kind == "msgraph":
+        return "Microsoft 365"
     parts = urlsplit(src.url)
     if not parts.scheme:
         return src.url
@@ -311,6 +315,8 @@ def _page(
         preview=preview or _week_preview(who.timezone, who.working_hours, at),
         action=ActionForm(),
         google_ready=cfg.google is not None,
+        microsoft_ready=cfg.microsoft is not None,
+        microsoft_write=cfg.microsoft_write_back,
         feed_url=_feed_url(who),
     )
     return html, code
@@ -557,11 +563,7 @@ def google_callback() -> WResponse:
         scopes_for,
     )
 
-    kept = session.pop(OAUTH_SESSION_KEY, None) or {}
-    token = str(kept.get("token", ""))
-    who = _verified(token) if token else None
-    if who is None:
-        abort(404)
+    kept, token, who = oauth_return(OAUTH_SESSION_KEY)
     cfg = _cfg()
     if cfg.google is None:
         abort(404)
@@ -581,20 +583,36 @@ def google_callback() -> WResponse:
         log.warning("Google connection failed: %s", type(exc).__name__)
         flash("Google Calendar could not be connected; try again later or tell your coordinator.")
         return _back(token)
+    store_connected(who, "google", "Google Calendar", ciphertext)
+    return _back(token)
+
+
+def oauth_return(key: str) -> tuple[dict[str, Any], str, Interviewer]:
+    """(what the session kept, the page token, the interviewer) at an OAuth callback; 404
+    when the session holds no flow for a valid page."""
+    kept = session.pop(key, None) or {}
+    token = str(kept.get("token", ""))
+    who = _verified(token) if token else None
+    if who is None:
+        abort(404)
+    return kept, token, who
+
+
+def store_connected(who: Interviewer, kind: str, label: str, ciphertext: str) -> None:
+    """Keep the new credentials on the interviewer's source of ``kind``, audit, test it."""
     s = db_session()
-    src = next((c for c in who.calendars if c.kind == "google"), None)
+    src = next((c for c in who.calendars if c.kind == kind), None)
     if src is None:
-        src = CalendarSource(kind="google", label="Google Calendar", url="")
+        src = CalendarSource(kind=kind, label=label, url="")
         who.calendars.append(src)
     src.credentials = ciphertext
     src.needs_reconnect = False
     src.sync_state = None
     src.last_error = None
     s.flush()
-    audit(s, _actor(who), "calendar_connected", "interviewer", who.id, kind="google")
+    audit(s, _actor(who), "calendar_connected", "interviewer", who.id, kind=kind)
     s.commit()
     _test_now(s, who, src)
-    return _back(token)
 
 
 # ---------------------------------------------------------------- private ICS feed
@@ -681,3 +699,7 @@ def feed(feed_token: str) -> Response:
             "X-Robots-Tag": "noindex",
         },
     )
+
+
+# Microsoft 365's connect and callback routes live in their own module, on this blueprint
+from web.ui.blueprints import interviewer_microsoft  # noqa: E402, F401
