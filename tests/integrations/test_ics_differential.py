@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 import pytest
-from ics_differential import EVERYTHING, ZONES, assert_same, windows_around
 
 from integrations.ics import reader_mode
+from tests.integrations.ics_differential import EVERYTHING, ZONES, assert_same, windows_around
 
 CORPUS = Path(
     os.environ.get("PANELSLOT_ICS_CORPUS")

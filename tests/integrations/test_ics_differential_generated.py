@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ics_differential import assert_same
 
 from scheduler.model import Interval
+from tests.integrations.ics_differential import assert_same
 
 TZIDS = [
     "America/St_Johns",  # -03:30, DST
