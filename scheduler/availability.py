@@ -12,6 +12,7 @@ from scheduler.clock import DAY, LocalClock, week_of_day, working_spans
 from scheduler.intervals import Span, to_seconds
 from scheduler.localtime import zone
 from scheduler.model import Interval, Interviewer
+from scheduler.ranking import comfort_at
 
 
 def allowed_starts(work: Sequence[Span], busy: Sequence[Span], need: int, pad: Span) -> list[Span]:
@@ -111,7 +112,8 @@ class Person:
         + 0.25 per interview already booked that day, + 0.05 per interview already
         booked that local ISO week (that day's included)."""
         if not self.booked_days:
-            return min(1.0, busy_fraction(self, span))
+            found = self._fractions.get(span)
+            return min(1.0, busy_fraction(self, span) if found is None else found)
         booked = self.booked_days.get(day, 0)
         week = self.booked_weeks.get(week_of_day(day), 0)
         return min(1.0, busy_fraction(self, span) + 0.25 * booked + 0.05 * week)
@@ -132,6 +134,15 @@ class Person:
         if weekly is not None and self.booked_weeks.get(week_of_day(local // DAY), 0) + 1 > weekly:
             found.append("week")
         return found
+
+    def parts(self, start: int, end: int) -> tuple[float, float]:
+        """Seat comfort and load of a session ``[start, end)``: their local clock and the
+        edges of the working span holding it, and how full that span already is."""
+        index = bisect_right(self._work_starts, start) - 1
+        span = self.work[index] if index >= 0 and end <= self.work[index][1] else (start, end)
+        local = self.clock.local(start)
+        seat = comfort_at(local % DAY // 60, start, end, span[0], span[1])
+        return seat, self.load(span, local // DAY)
 
     def working_span(self, start: int, end: int) -> Span | None:
         index = bisect_right(self._work_starts, start) - 1

@@ -11,7 +11,7 @@ returns every valid option. Only the options returned become
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
@@ -44,6 +44,7 @@ class Route:
     required: tuple[tuple[int, ...], ...]  # the first d + 1 sessions' demands
     lengths: tuple[int, ...]  # the duration of the d-th session placed
     rest: tuple[int, ...]  # time the sessions after the d-th need, with their least gaps
+    gaps: tuple[int, int]  # least and most seconds between sessions
 
 
 def _routes(problem: Problem) -> list[Route]:
@@ -63,6 +64,7 @@ def _routes(problem: Problem) -> list[Route]:
                     sum(lengths[d + 1 :]) + low_gap * max(0, len(order) - d - 2)
                     for d in range(len(order))
                 ),
+                problem.gaps,
             )
         )
     return routes
@@ -91,13 +93,14 @@ def _walk(
     required = route.required[depth]
     if len(avail[-1]) < required[-1]:
         return False
-    staffing = problem.staffing(avail, required, prefix)
+    key, cache = (avail, required), problem.staffings
+    staffing = cache[key] if key in cache else problem.staffing(avail, required, prefix)
     if staffing is None:
         return False
     if depth + 1 == len(route.order):
         found.append(Timing(route.order, starts, avail, staffing))
         return first_only
-    low_gap, high_gap = problem.gaps
+    low_gap, high_gap = route.gaps
     end = starts[-1] + route.lengths[depth]
     nxt = route.order[depth + 1]
     for start in problem.grid(end + low_gap, min(end + high_gap, day.end - route.rest[depth])):
@@ -136,17 +139,6 @@ def _grid_in(problem: Problem, spans: list[tuple[int, int]], low: int, high: int
             yield point
 
 
-def _costs(problem: Problem, timing: Timing) -> Callable[[int, str], float]:
-    """The staffing cost of a person in a position: their load less their seat comfort."""
-    ends = [s + problem.durations[k] for s, k in zip(timing.starts, timing.order, strict=True)]
-
-    def cost(position: int, person: str) -> float:
-        seat, load = problem.parts(person, timing.starts[position], ends[position])
-        return load - seat
-
-    return cost
-
-
 # One way to hold the loop, before it becomes an Option: its day, timing and staffing.
 Plan = tuple[Day, Timing, tuple[Candidates, ...]]
 
@@ -154,26 +146,41 @@ Plan = tuple[Day, Timing, tuple[Candidates, ...]]
 def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tuple[Ranked, Plan]]:
     """Plans for one timing: the best staffing, or every staffing when ``every``."""
     required = [problem.sessions[k].required for k in timing.order]
+    durations = problem.durations
+    spans = [(s, s + durations[k]) for s, k in zip(timing.starts, timing.order, strict=True)]
+    rows = [
+        problem.parts_row(avail, start, end)
+        for avail, (start, end) in zip(timing.avail, spans, strict=True)
+    ]
     if every:
         staffings = list(all_assignments(timing.avail, required))
     else:
-        best = best_assignment(timing.avail, required, _costs(problem, timing), timing.staffing)
+        costs = [[load - seat for seat, load in row] for row in rows]
+        best = best_assignment(timing.avail, required, costs, timing.staffing)
         staffings = [best] if best is not None else []
-    return [(_rank(problem, day, timing, chosen), (day, timing, chosen)) for chosen in staffings]
+    return [
+        (_rank(problem, day, timing, spans, rows, chosen), (day, timing, chosen))
+        for chosen in staffings
+    ]
 
 
-def _rank(problem: Problem, day: Day, timing: Timing, chosen: tuple[Candidates, ...]) -> Ranked:
+def _rank(
+    problem: Problem,
+    day: Day,
+    timing: Timing,
+    spans: list[tuple[int, int]],
+    rows: list[list[tuple[float, float]]],
+    chosen: tuple[Candidates, ...],
+) -> Ranked:
+    """The rank of one staffing; ``rows[k]`` holds the parts of ``timing.avail[k]``."""
     seats: list[float] = []
     loads: list[float] = []
-    for position, people in enumerate(chosen):
-        start = timing.starts[position]
-        end = start + problem.durations[timing.order[position]]
+    for people, avail, row in zip(chosen, timing.avail, rows, strict=True):
         for person in people:
-            seat, load = problem.parts(person, start, end)
+            seat, load = row[avail.index(person)]
             seats.append(seat)
             loads.append(load)
-    first = timing.starts[0]
-    last = timing.starts[-1] + problem.durations[timing.order[-1]]
+    first, last = spans[0][0], spans[-1][1]
     seats.append(comfort_at(problem.candidate.minute(first), first, last, day.start, day.end))
     value = score(
         comfort(seats),
