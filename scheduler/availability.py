@@ -48,6 +48,11 @@ def _cut(low: int, high: int, holes: Sequence[Span]) -> list[Span]:
 
 def covered(range_lists: Sequence[Sequence[Span]], needed: int) -> list[Span]:
     """Closed ranges where at least ``needed`` of the closed range lists overlap."""
+    if needed == len(range_lists) and needed:
+        common = list(range_lists[0])
+        for ranges in range_lists[1:]:
+            common = _both(common, ranges)
+        return common
     events = sorted(
         (moment, step)
         for ranges in range_lists
@@ -64,6 +69,22 @@ def covered(range_lists: Sequence[Sequence[Span]], needed: int) -> list[Span]:
             opened = moment
         elif count < needed <= before and moment - 1 >= opened:
             result.append((opened, moment - 1))
+    return result
+
+
+def _both(left: Sequence[Span], right: Sequence[Span]) -> list[Span]:
+    """Where two sorted lists of disjoint closed ranges overlap."""
+    result: list[Span] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        start = max(left[i][0], right[j][0])
+        end = min(left[i][1], right[j][1])
+        if start <= end:
+            result.append((start, end))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
     return result
 
 
