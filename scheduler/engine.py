@@ -11,6 +11,7 @@ returns every valid option. Only the options returned become
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -110,17 +111,32 @@ def _walk(
     return False
 
 
+def _heads(problem: Problem, routes: list[Route]) -> tuple[list[int], list[int]]:
+    """Where a loop can start (enough of a first session's pool is free), as the starts
+    and ends of merged closed ranges."""
+    heads = sorted({route.order[0] for route in routes})
+    merged: list[list[int]] = []
+    for start, end in sorted(r for h in heads for r in problem.first_starts(h)):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [start for start, _ in merged], [end for _, end in merged]
+
+
 def _timings(
-    problem: Problem, routes: list[Route], day: Day, first_only: bool
+    problem: Problem,
+    routes: list[Route],
+    heads: tuple[list[int], list[int]],
+    day: Day,
+    first_only: bool,
 ) -> Iterator[list[Timing]]:
     """For each first start on ``day``: the timings found (only the first per order
     when ``first_only``)."""
     low_gap = problem.gaps[0]
     total = sum(problem.durations) + low_gap * (len(problem.durations) - 1)
     low, high = max(day.start, problem.earliest), day.end - total
-    heads = sorted({route.order[0] for route in routes})
-    spans = sorted(r for h in heads for r in problem.first_starts(h))
-    for first in _grid_in(problem, spans, low, high):
+    for first in _grid_in(problem, heads, low, high):
         found: list[Timing] = []
         for route in routes:
             head = (problem.available(route.order[0], first),)
@@ -129,14 +145,15 @@ def _timings(
             yield found
 
 
-def _grid_in(problem: Problem, spans: list[tuple[int, int]], low: int, high: int) -> Iterator[int]:
-    """Grid points in ``[low, high]`` inside the closed ``spans`` (sorted by start), once each."""
-    last = low - 1
-    for start, end in spans:
-        begin, finish = max(start, low, last + 1), min(end, high)
-        for point in problem.grid(begin, finish):
-            last = point
-            yield point
+def _grid_in(
+    problem: Problem, heads: tuple[list[int], list[int]], low: int, high: int
+) -> Iterator[int]:
+    """Grid points in ``[low, high]`` inside the merged closed ranges ``heads``."""
+    starts, ends = heads
+    for index in range(bisect_left(ends, low), len(starts)):
+        if starts[index] > high:
+            return
+        yield from problem.grid(max(starts[index], low), min(ends[index], high))
 
 
 # One way to hold the loop, before it becomes an Option: its day, timing and staffing.
@@ -244,8 +261,9 @@ class Mode:
 
 def _generate(problem: Problem, mode: str) -> Iterator[tuple[Ranked, Plan]]:
     routes = _routes(problem)
+    heads = _heads(problem, routes)
     for day in problem.days:
-        for group in _timings(problem, routes, day, first_only=mode == Mode.BEST):
+        for group in _timings(problem, routes, heads, day, first_only=mode == Mode.BEST):
             results = [r for t in group for r in _build(problem, day, t, mode == Mode.EVERY)]
             if mode == Mode.BEST and results:
                 results = [min(results, key=lambda r: (-r[0].score, r[0].key))]

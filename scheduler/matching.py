@@ -147,6 +147,9 @@ def all_assignments(
     """Every way to staff the sessions (for ``limit=0``, which asks for everything)."""
     if not feasible(available, required):
         return
+    if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
+        yield tuple(tuple(sorted(avail)) for avail in available)  # the only way
+        return
     yield from _assign_from(0, available, required, frozenset())
 
 
