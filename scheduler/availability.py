@@ -111,6 +111,9 @@ class Person:
     _busy_starts: list[int] = field(init=False)
     _busy_ends: list[int] = field(init=False)
     _busy_before: list[int] = field(init=False)  # busy seconds before each busy span
+    # Per working span (by index): its one UTC offset (None when it changes inside)
+    # and its load, for the parts of the sessions it holds.
+    _span_info: dict[int, tuple[int | None, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._work_starts = [start for start, _ in self.work]
@@ -160,10 +163,25 @@ class Person:
         """Seat comfort and load of a session ``[start, end)``: their local clock and the
         edges of the working span holding it, and how full that span already is."""
         index = bisect_right(self._work_starts, start) - 1
-        span = self.work[index] if index >= 0 and end <= self.work[index][1] else (start, end)
+        if index >= 0 and end <= self.work[index][1]:
+            span = self.work[index]
+            info = self._span_info.get(index)
+            if info is None:
+                info = self._span_info[index] = self._steady_parts(span)
+            offset, load = info
+            if offset is not None:
+                return comfort_at((start + offset) % DAY // 60, start, end, *span), load
+        else:
+            span = (start, end)
         local = self.clock.local(start)
         seat = comfort_at(local % DAY // 60, start, end, span[0], span[1])
         return seat, self.load(span, local // DAY)
+
+    def _steady_parts(self, span: Span) -> tuple[int | None, float]:
+        offset = self.clock.steady_between(span[0], span[1])
+        if offset is None:
+            return None, 0.0
+        return offset, self.load(span, (span[0] + offset) // DAY)
 
     def working_span(self, start: int, end: int) -> Span | None:
         index = bisect_right(self._work_starts, start) - 1
