@@ -92,21 +92,26 @@ def _walk(
     True once one is found when ``first_only``. ``prefix`` staffs all but the last start."""
     depth = len(starts) - 1
     required = route.required[depth]
-    if len(avail[-1]) < required[-1]:
-        return False
-    key, cache = (avail, required), problem.staffings
-    staffing = cache[key] if key in cache else problem.staffing(avail, required, prefix)
+    key = (avail, required)
+    staffing = problem.staffings.get(key)
     if staffing is None:
-        return False
+        if key in problem.staffings:
+            return False
+        staffing = problem.staffing(avail, required, prefix)
+        if staffing is None:
+            return False
     if depth + 1 == len(route.order):
         found.append(Timing(route.order, starts, avail, staffing))
         return first_only
     low_gap, high_gap = route.gaps
     end = starts[-1] + route.lengths[depth]
-    nxt = route.order[depth + 1]
+    nxt, need = route.order[depth + 1], route.required[depth + 1][-1]
     for start in problem.grid(end + low_gap, min(end + high_gap, day.end - route.rest[depth])):
-        more = (*avail, problem.available(nxt, start))
-        if _walk(problem, day, route, (*starts, start), more, found, first_only, staffing):
+        here = problem.available(nxt, start)
+        if len(here) < need:  # too few free for the next session
+            continue
+        more = (*starts, start), (*avail, here)
+        if _walk(problem, day, route, *more, found, first_only, staffing):
             return True
     return False
 
@@ -139,8 +144,9 @@ def _timings(
     for first in _grid_in(problem, heads, low, high):
         found: list[Timing] = []
         for route in routes:
-            head = (problem.available(route.order[0], first),)
-            _walk(problem, day, route, (first,), head, found, first_only)
+            head = problem.available(route.order[0], first)
+            if len(head) >= route.required[0][0]:
+                _walk(problem, day, route, (first,), (head,), found, first_only)
         if found:
             yield found
 

@@ -80,6 +80,16 @@ def best_assignment(
         return None
     if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
         return tuple(tuple(sorted(avail)) for avail in available)  # no choice to make
+    tops = [
+        sorted(zip(prices, avail, strict=True))[:need]
+        for avail, prices, need in zip(available, costs, required, strict=True)
+    ]
+    picked = [person for top in tops for _, person in top]
+    if len(set(picked)) == len(picked):
+        # Each session's cheapest people, nobody twice: the greedy below keeps exactly
+        # these (each is the first of its session's pairs, never taken, and together
+        # they staff every session).
+        return tuple(tuple(sorted(person for _, person in top)) for top in tops)
     pairs = sorted(
         [
             (cost, k, person)

@@ -83,8 +83,9 @@ class Problem:
 
     def available(self, session: int, start: int) -> Candidates:
         """The pool members of ``session`` who can sit in it from ``start`` (cached)."""
-        cache = self._avail.get(session)
-        if cache is None:
+        try:
+            cache = self._avail[session]
+        except KeyError:
             cache = self._avail[session] = {}
         found = cache.get(start)
         if found is None:
