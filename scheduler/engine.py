@@ -295,6 +295,8 @@ def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Plan]]:
     """The best option of each (day, first start); when that gives fewer than ``limit``,
     more orders and timings, then more staffings, until there are ``limit`` or no more."""
     built = list(_generate(problem, Mode.BEST))
+    if len(built) >= limit:
+        return built
     seen = {_identity(plan) for _, plan in built}
     for mode in _widening_modes(problem.loop):
         if len(built) >= limit:

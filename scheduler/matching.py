@@ -81,7 +81,9 @@ def best_assignment(
     if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
         return tuple(tuple(sorted(avail)) for avail in available)  # no choice to make
     tops = [
-        sorted(zip(prices, avail, strict=True))[:need]
+        [min(zip(prices, avail, strict=True))]
+        if need == 1
+        else sorted(zip(prices, avail, strict=True))[:need]
         for avail, prices, need in zip(available, costs, required, strict=True)
     ]
     picked = [person for top in tops for _, person in top]
