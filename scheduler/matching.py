@@ -91,7 +91,10 @@ def best_assignment(
         # Each session's cheapest people, nobody twice: the greedy below keeps exactly
         # these (each is the first of its session's pairs, never taken, and together
         # they staff every session).
-        return tuple(tuple(sorted(person for _, person in top)) for top in tops)
+        return tuple(
+            (top[0][1],) if len(top) == 1 else tuple(sorted(person for _, person in top))
+            for top in tops
+        )
     pairs = sorted(
         [
             (cost, k, person)
