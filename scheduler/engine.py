@@ -171,14 +171,12 @@ def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tupl
     required = [problem.sessions[k].required for k in timing.order]
     durations = problem.durations
     spans = [(s, s + durations[k]) for s, k in zip(timing.starts, timing.order, strict=True)]
-    rows = [
-        problem.parts_row(avail, start, end)
-        for avail, (start, end) in zip(timing.avail, spans, strict=True)
-    ]
+    both = [problem.row(k, s) for k, s in zip(timing.order, timing.starts, strict=True)]
+    rows = [parts for parts, _ in both]
     if every:
         staffings = list(all_assignments(timing.avail, required))
     else:
-        costs = [[load - seat for seat, load in row] for row in rows]
+        costs = [prices for _, prices in both]
         best = best_assignment(timing.avail, required, costs, timing.staffing)
         staffings = [best] if best is not None else []
     return [

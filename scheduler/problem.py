@@ -28,6 +28,9 @@ MAX_DAYS = 366
 # allowed starts, and whether a daily or weekly cap applies to them.
 Pool = list[tuple[str, list[int], list[int], bool]]
 
+# Per person free for a session at a start: their (seat comfort, load), and their cost.
+Row = tuple[list[tuple[float, float]], list[float]]
+
 
 @dataclass(frozen=True)
 class Day:
@@ -57,6 +60,7 @@ class Problem:
     _pools: dict[int, Pool] = field(default_factory=dict)
     _avail: dict[int, dict[int, Candidates]] = field(default_factory=dict)
     _parts: dict[tuple[str, int, int], tuple[float, float]] = field(default_factory=dict)
+    _rows: dict[int, dict[int, Row]] = field(default_factory=dict)
     _covered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     staffings: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], Matching | None] = field(
         default_factory=dict
@@ -132,6 +136,21 @@ class Problem:
         if key not in self.staffings:
             self.staffings[key] = matching(avail, required, prefix)
         return self.staffings[key]
+
+    def row(self, session: int, start: int) -> Row:
+        """The parts and staffing costs (load less comfort) of those free for ``session``
+        at ``start``, in the order of :meth:`available` (cached)."""
+        try:
+            cache = self._rows[session]
+        except KeyError:
+            cache = self._rows[session] = {}
+        found = cache.get(start)
+        if found is None:
+            parts = self.parts_row(
+                self.available(session, start), start, start + self.durations[session]
+            )
+            found = cache[start] = (parts, [load - seat for seat, load in parts])
+        return found
 
     def parts_row(self, avail: Candidates, start: int, end: int) -> list[tuple[float, float]]:
         """:meth:`parts` of each of ``avail`` in one session ``[start, end)``."""
