@@ -6,7 +6,9 @@
 
 Every time is the best of interleaved rounds (each contender once per round), as
 ``timeit`` advises: on a shared machine the minimum is the stable figure, and
-interleaving exposes the contenders to the same load.
+interleaving exposes the contenders to the same load. As in ``timeit``, garbage
+collection is off while a contender runs (it would otherwise keep re-scanning the
+benchmark's own year of calendars).
 
   A. 8 interviewers in 6 zones, a year of calendar each (~2,000 events, recurring
      series included), 14-day window, one 60-minute session with everyone required,
@@ -23,6 +25,7 @@ interleaving exposes the contenders to the same load.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import sys
 import tempfile
@@ -153,9 +156,14 @@ def interleaved(contenders: dict[str, Callable[[], object]], repeats: int) -> di
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, func in contenders.items():
-            begin = time.perf_counter()
-            func()
-            samples[name].append(time.perf_counter() - begin)
+            gc.collect()
+            gc.disable()  # as timeit does: no collection of the benchmark's own data
+            try:
+                begin = time.perf_counter()
+                func()
+                samples[name].append(time.perf_counter() - begin)
+            finally:
+                gc.enable()
     return {name: min(values) * 1000 for name, values in samples.items()}
 
 
@@ -198,7 +206,7 @@ def panel_a(repeats: int) -> tuple[list[Row], tuple]:
         found = bitmap_starts(loop, index, busy, **A_REQUEST)
         assert found == plain_starts, "the numpy solver and the engine disagree"
         contenders["numpy"] = lambda: bitmap_starts(loop, index, busy, **A_REQUEST)
-    ms = interleaved(contenders, repeats * 5)
+    ms = interleaved(contenders, repeats * 4)
     name = f"A  8 people/6 zones, ~{events} events each, 14 d, all-of, limit=0"
     rows: list[Row] = [
         (
@@ -298,7 +306,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--ics", action="store_true", help="also Panel A from ICS files")
     args = parser.parse_args()
-    repeats = 3 if args.quick else 9
+    repeats = 3 if args.quick else 25
     rows, (people, raw, busy, loop) = panel_a(repeats)
     if args.ics:
         rows.extend(ics_rows(people, raw, busy, loop, repeats))

@@ -12,6 +12,7 @@ from scheduler.clock import DAY, LocalClock, week_of_day, working_spans
 from scheduler.intervals import Span, to_seconds
 from scheduler.localtime import zone
 from scheduler.model import Interval, Interviewer
+from scheduler.ranking import comfort_at
 
 
 def allowed_starts(work: Sequence[Span], busy: Sequence[Span], need: int, pad: Span) -> list[Span]:
@@ -47,6 +48,11 @@ def _cut(low: int, high: int, holes: Sequence[Span]) -> list[Span]:
 
 def covered(range_lists: Sequence[Sequence[Span]], needed: int) -> list[Span]:
     """Closed ranges where at least ``needed`` of the closed range lists overlap."""
+    if needed == len(range_lists) and needed:
+        common = list(range_lists[0])
+        for ranges in range_lists[1:]:
+            common = _both(common, ranges)
+        return common
     events = sorted(
         (moment, step)
         for ranges in range_lists
@@ -63,6 +69,22 @@ def covered(range_lists: Sequence[Sequence[Span]], needed: int) -> list[Span]:
             opened = moment
         elif count < needed <= before and moment - 1 >= opened:
             result.append((opened, moment - 1))
+    return result
+
+
+def _both(left: Sequence[Span], right: Sequence[Span]) -> list[Span]:
+    """Where two sorted lists of disjoint closed ranges overlap."""
+    result: list[Span] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        start = max(left[i][0], right[j][0])
+        end = min(left[i][1], right[j][1])
+        if start <= end:
+            result.append((start, end))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
     return result
 
 
@@ -89,6 +111,9 @@ class Person:
     _busy_starts: list[int] = field(init=False)
     _busy_ends: list[int] = field(init=False)
     _busy_before: list[int] = field(init=False)  # busy seconds before each busy span
+    # Per working span (by index): its one UTC offset (None when it changes inside)
+    # and its load, for the parts of the sessions it holds.
+    _span_info: dict[int, tuple[int | None, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._work_starts = [start for start, _ in self.work]
@@ -111,7 +136,8 @@ class Person:
         + 0.25 per interview already booked that day, + 0.05 per interview already
         booked that local ISO week (that day's included)."""
         if not self.booked_days:
-            return min(1.0, busy_fraction(self, span))
+            found = self._fractions.get(span)
+            return min(1.0, busy_fraction(self, span) if found is None else found)
         booked = self.booked_days.get(day, 0)
         week = self.booked_weeks.get(week_of_day(day), 0)
         return min(1.0, busy_fraction(self, span) + 0.25 * booked + 0.05 * week)
@@ -132,6 +158,30 @@ class Person:
         if weekly is not None and self.booked_weeks.get(week_of_day(local // DAY), 0) + 1 > weekly:
             found.append("week")
         return found
+
+    def parts(self, start: int, end: int) -> tuple[float, float]:
+        """Seat comfort and load of a session ``[start, end)``: their local clock and the
+        edges of the working span holding it, and how full that span already is."""
+        index = bisect_right(self._work_starts, start) - 1
+        if index >= 0 and end <= self.work[index][1]:
+            span = self.work[index]
+            info = self._span_info.get(index)
+            if info is None:
+                info = self._span_info[index] = self._steady_parts(span)
+            offset, load = info
+            if offset is not None:
+                return comfort_at((start + offset) % DAY // 60, start, end, *span), load
+        else:
+            span = (start, end)
+        local = self.clock.local(start)
+        seat = comfort_at(local % DAY // 60, start, end, span[0], span[1])
+        return seat, self.load(span, local // DAY)
+
+    def _steady_parts(self, span: Span) -> tuple[int | None, float]:
+        offset = self.clock.steady_between(span[0], span[1])
+        if offset is None:
+            return None, 0.0
+        return offset, self.load(span, (span[0] + offset) // DAY)
 
     def working_span(self, start: int, end: int) -> Span | None:
         index = bisect_right(self._work_starts, start) - 1

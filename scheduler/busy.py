@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import ceil, floor
 
 from scheduler.intervals import Span, ceil_seconds, from_seconds, merge_spans, to_seconds
 from scheduler.model import Interval
@@ -60,7 +61,7 @@ def busy_between(busy: Busy, low: int, high: int) -> list[Span]:
         return busy.between(low, high)
     start, end = from_seconds(low), from_seconds(high)
     near = [b for b in busy if b.start < end and b.end > start]
-    spans = [(to_seconds(b.start), ceil_seconds(b.end)) for b in near]
+    spans = [(floor(b.start.timestamp()), ceil(b.end.timestamp())) for b in near]
     return _clipped(merge_spans(spans), low, high)
 
 

@@ -93,6 +93,13 @@ class LocalClock:
             self._steady[day] = _steady_offset(self.tz, day)
         return self._steady[day]
 
+    def steady_between(self, low: int, high: int) -> int | None:
+        """The one offset of ``[low, high]``, or None when it changes in the UTC days
+        around it."""
+        pieces = [self._piece_of(day) for day in range(low // DAY, high // DAY + 1)]
+        offset = pieces[0].before
+        return offset if all(p.before == p.after == offset for p in pieces) else None
+
     def _piece_of(self, day: int) -> Piece:
         piece = self._pieces.get(day)
         if piece is None:

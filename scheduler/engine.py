@@ -11,7 +11,8 @@ returns every valid option. Only the options returned become
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
@@ -44,6 +45,7 @@ class Route:
     required: tuple[tuple[int, ...], ...]  # the first d + 1 sessions' demands
     lengths: tuple[int, ...]  # the duration of the d-th session placed
     rest: tuple[int, ...]  # time the sessions after the d-th need, with their least gaps
+    gaps: tuple[int, int]  # least and most seconds between sessions
 
 
 def _routes(problem: Problem) -> list[Route]:
@@ -63,6 +65,7 @@ def _routes(problem: Problem) -> list[Route]:
                     sum(lengths[d + 1 :]) + low_gap * max(0, len(order) - d - 2)
                     for d in range(len(order))
                 ),
+                problem.gaps,
             )
         )
     return routes
@@ -89,62 +92,74 @@ def _walk(
     True once one is found when ``first_only``. ``prefix`` staffs all but the last start."""
     depth = len(starts) - 1
     required = route.required[depth]
-    if len(avail[-1]) < required[-1]:
-        return False
-    staffing = problem.staffing(avail, required, prefix)
+    key = (avail, required)
+    staffing = problem.staffings.get(key)
     if staffing is None:
-        return False
+        if key in problem.staffings:
+            return False
+        staffing = problem.staffing(avail, required, prefix)
+        if staffing is None:
+            return False
     if depth + 1 == len(route.order):
         found.append(Timing(route.order, starts, avail, staffing))
         return first_only
-    low_gap, high_gap = problem.gaps
+    low_gap, high_gap = route.gaps
     end = starts[-1] + route.lengths[depth]
-    nxt = route.order[depth + 1]
+    nxt, need = route.order[depth + 1], route.required[depth + 1][-1]
     for start in problem.grid(end + low_gap, min(end + high_gap, day.end - route.rest[depth])):
-        more = (*avail, problem.available(nxt, start))
-        if _walk(problem, day, route, (*starts, start), more, found, first_only, staffing):
+        here = problem.available(nxt, start)
+        if len(here) < need:  # too few free for the next session
+            continue
+        more = (*starts, start), (*avail, here)
+        if _walk(problem, day, route, *more, found, first_only, staffing):
             return True
     return False
 
 
+def _heads(problem: Problem, routes: list[Route]) -> tuple[list[int], list[int]]:
+    """Where a loop can start (enough of a first session's pool is free), as the starts
+    and ends of merged closed ranges."""
+    heads = sorted({route.order[0] for route in routes})
+    merged: list[list[int]] = []
+    for start, end in sorted(r for h in heads for r in problem.first_starts(h)):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [start for start, _ in merged], [end for _, end in merged]
+
+
 def _timings(
-    problem: Problem, routes: list[Route], day: Day, first_only: bool
+    problem: Problem,
+    routes: list[Route],
+    heads: tuple[list[int], list[int]],
+    day: Day,
+    first_only: bool,
 ) -> Iterator[list[Timing]]:
     """For each first start on ``day``: the timings found (only the first per order
     when ``first_only``)."""
     low_gap = problem.gaps[0]
     total = sum(problem.durations) + low_gap * (len(problem.durations) - 1)
     low, high = max(day.start, problem.earliest), day.end - total
-    heads = sorted({route.order[0] for route in routes})
-    spans = sorted(r for h in heads for r in problem.first_starts(h))
-    for first in _grid_in(problem, spans, low, high):
+    for first in _grid_in(problem, heads, low, high):
         found: list[Timing] = []
         for route in routes:
-            head = (problem.available(route.order[0], first),)
-            _walk(problem, day, route, (first,), head, found, first_only)
+            head = problem.available(route.order[0], first)
+            if len(head) >= route.required[0][0]:
+                _walk(problem, day, route, (first,), (head,), found, first_only)
         if found:
             yield found
 
 
-def _grid_in(problem: Problem, spans: list[tuple[int, int]], low: int, high: int) -> Iterator[int]:
-    """Grid points in ``[low, high]`` inside the closed ``spans`` (sorted by start), once each."""
-    last = low - 1
-    for start, end in spans:
-        begin, finish = max(start, low, last + 1), min(end, high)
-        for point in problem.grid(begin, finish):
-            last = point
-            yield point
-
-
-def _costs(problem: Problem, timing: Timing) -> Callable[[int, str], float]:
-    """The staffing cost of a person in a position: their load less their seat comfort."""
-    ends = [s + problem.durations[k] for s, k in zip(timing.starts, timing.order, strict=True)]
-
-    def cost(position: int, person: str) -> float:
-        seat, load = problem.parts(person, timing.starts[position], ends[position])
-        return load - seat
-
-    return cost
+def _grid_in(
+    problem: Problem, heads: tuple[list[int], list[int]], low: int, high: int
+) -> Iterator[int]:
+    """Grid points in ``[low, high]`` inside the merged closed ranges ``heads``."""
+    starts, ends = heads
+    for index in range(bisect_left(ends, low), len(starts)):
+        if starts[index] > high:
+            return
+        yield from problem.grid(max(starts[index], low), min(ends[index], high))
 
 
 # One way to hold the loop, before it becomes an Option: its day, timing and staffing.
@@ -154,26 +169,39 @@ Plan = tuple[Day, Timing, tuple[Candidates, ...]]
 def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tuple[Ranked, Plan]]:
     """Plans for one timing: the best staffing, or every staffing when ``every``."""
     required = [problem.sessions[k].required for k in timing.order]
+    durations = problem.durations
+    spans = [(s, s + durations[k]) for s, k in zip(timing.starts, timing.order, strict=True)]
+    both = [problem.row(k, s) for k, s in zip(timing.order, timing.starts, strict=True)]
+    rows = [parts for parts, _ in both]
     if every:
         staffings = list(all_assignments(timing.avail, required))
     else:
-        best = best_assignment(timing.avail, required, _costs(problem, timing), timing.staffing)
+        costs = [prices for _, prices in both]
+        best = best_assignment(timing.avail, required, costs, timing.staffing)
         staffings = [best] if best is not None else []
-    return [(_rank(problem, day, timing, chosen), (day, timing, chosen)) for chosen in staffings]
+    return [
+        (_rank(problem, day, timing, spans, rows, chosen), (day, timing, chosen))
+        for chosen in staffings
+    ]
 
 
-def _rank(problem: Problem, day: Day, timing: Timing, chosen: tuple[Candidates, ...]) -> Ranked:
+def _rank(
+    problem: Problem,
+    day: Day,
+    timing: Timing,
+    spans: list[tuple[int, int]],
+    rows: list[list[tuple[float, float]]],
+    chosen: tuple[Candidates, ...],
+) -> Ranked:
+    """The rank of one staffing; ``rows[k]`` holds the parts of ``timing.avail[k]``."""
     seats: list[float] = []
     loads: list[float] = []
-    for position, people in enumerate(chosen):
-        start = timing.starts[position]
-        end = start + problem.durations[timing.order[position]]
+    for people, avail, row in zip(chosen, timing.avail, rows, strict=True):
         for person in people:
-            seat, load = problem.parts(person, start, end)
+            seat, load = row[avail.index(person)]
             seats.append(seat)
             loads.append(load)
-    first = timing.starts[0]
-    last = timing.starts[-1] + problem.durations[timing.order[-1]]
+    first, last = spans[0][0], spans[-1][1]
     seats.append(comfort_at(problem.candidate.minute(first), first, last, day.start, day.end))
     value = score(
         comfort(seats),
@@ -237,8 +265,9 @@ class Mode:
 
 def _generate(problem: Problem, mode: str) -> Iterator[tuple[Ranked, Plan]]:
     routes = _routes(problem)
+    heads = _heads(problem, routes)
     for day in problem.days:
-        for group in _timings(problem, routes, day, first_only=mode == Mode.BEST):
+        for group in _timings(problem, routes, heads, day, first_only=mode == Mode.BEST):
             results = [r for t in group for r in _build(problem, day, t, mode == Mode.EVERY)]
             if mode == Mode.BEST and results:
                 results = [min(results, key=lambda r: (-r[0].score, r[0].key))]
@@ -264,6 +293,8 @@ def _enough(problem: Problem, limit: int) -> list[tuple[Ranked, Plan]]:
     """The best option of each (day, first start); when that gives fewer than ``limit``,
     more orders and timings, then more staffings, until there are ``limit`` or no more."""
     built = list(_generate(problem, Mode.BEST))
+    if len(built) >= limit:
+        return built
     seen = {_identity(plan) for _, plan in built}
     for mode in _widening_modes(problem.loop):
         if len(built) >= limit:

@@ -6,6 +6,7 @@ loops, on ``(start, end)`` pairs of POSIX seconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ Span = tuple[int, int]
 
 def to_seconds(moment: datetime) -> int:
     """POSIX seconds of an aware datetime (sub-second parts dropped downwards)."""
-    return int(moment.timestamp() // 1)
+    return math.floor(moment.timestamp())
 
 
 def from_seconds(seconds: int) -> datetime:
@@ -76,9 +77,7 @@ def _spans(intervals: Iterable[Interval]) -> list[Span]:
 
 def ceil_seconds(moment: datetime) -> int:
     """POSIX seconds of an aware datetime, rounded up."""
-    seconds = moment.timestamp()
-    whole = int(seconds // 1)
-    return whole if whole == seconds else whole + 1
+    return math.ceil(moment.timestamp())
 
 
 def _intervals(spans: Iterable[Span]) -> list[Interval]:

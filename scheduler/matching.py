@@ -8,7 +8,7 @@ engine never enumerates assignments.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 Candidates = tuple[str, ...]
 
@@ -64,10 +64,11 @@ def matching(
 def best_assignment(
     available: Sequence[Candidates],
     required: Sequence[int],
-    cost: Callable[[int, str], float],
+    costs: Sequence[Sequence[float]],
     found: Matching | None = None,
 ) -> tuple[Candidates, ...] | None:
-    """A feasible assignment chosen greedily by ascending ``cost(session, person)``.
+    """A feasible assignment chosen greedily by ascending cost (``costs[k][i]`` is the
+    cost of ``available[k][i]`` in session ``k``; ties by session, then person).
 
     Each pick is kept only if the rest can still be completed, so the result
     is always feasible when any assignment is. ``found`` is a complete matching
@@ -79,52 +80,80 @@ def best_assignment(
         return None
     if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
         return tuple(tuple(sorted(avail)) for avail in available)  # no choice to make
-    greedy = _Greedy(_expand(available, required), required, dict(owner))
-    pairs = sorted((cost(k, p), k, p) for k, avail in enumerate(available) for p in avail)
-    for _, k, person in pairs:
-        greedy.offer(k, person)
-    return tuple(tuple(sorted(c)) for c in greedy.chosen)
+    tops = [
+        [min(zip(prices, avail, strict=True))]
+        if need == 1
+        else sorted(zip(prices, avail, strict=True))[:need]
+        for avail, prices, need in zip(available, costs, required, strict=True)
+    ]
+    picked = [person for top in tops for _, person in top]
+    if len(set(picked)) == len(picked):
+        # Each session's cheapest people, nobody twice: the greedy below keeps exactly
+        # these (each is the first of its session's pairs, never taken, and together
+        # they staff every session).
+        return tuple(
+            (top[0][1],) if len(top) == 1 else tuple(sorted(person for _, person in top))
+            for top in tops
+        )
+    pairs = sorted(
+        [
+            (cost, k, person)
+            for k, (avail, prices) in enumerate(zip(available, costs, strict=True))
+            for person, cost in zip(avail, prices, strict=True)
+        ]
+    )
+    return _greedy(pairs, _expand(available, required), required, dict(owner))
 
 
-class _Greedy:
-    """Picks kept one by one, each only while a complete matching with it exists."""
-
-    def __init__(self, slots: list[Candidates], required: Sequence[int], owner: Matching) -> None:
-        self.slots = slots
-        self.owner = owner
-        self.chosen: list[list[str]] = [[] for _ in required]
-        self.free: list[list[int]] = []  # per session, its slots not yet fixed to a pick
-        first = 0
-        for need in required:
-            self.free.append(list(range(first, first + need)))
-            first += need
-        self.fixed: set[str] = set()
-
-    def offer(self, session: int, person: str) -> None:
-        free = self.free[session]
-        if person in self.fixed or not free:
-            return
-        current = self.owner.get(person)
-        if current is not None and current in free:
+def _greedy(
+    pairs: list[tuple[float, int, str]],
+    slots: list[Candidates],
+    required: Sequence[int],
+    owner: Matching,
+) -> tuple[Candidates, ...]:
+    """Keep each pick, best first, while a complete matching with it exists (``owner``
+    is one for the picks so far; each pick takes a slot of its session)."""
+    chosen: list[list[str]] = [[] for _ in required]
+    free: list[list[int]] = []  # per session, its slots not yet fixed to a pick
+    first = 0
+    for need in required:
+        free.append(list(range(first, first + need)))
+        first += need
+    fixed: set[str] = set()
+    for _, session, person in pairs:
+        room = free[session]
+        if not room or person in fixed:
+            continue
+        current = owner.get(person)
+        if current is not None and current in room:
             slot = current
-        elif not self._moved(person, free[-1], current):
-            return
+        elif _moved(person, room[-1], current, slots, owner, fixed):
+            slot = room[-1]
         else:
-            slot = free[-1]
-        free.remove(slot)
-        self.fixed.add(person)
-        self.chosen[session].append(person)
+            continue
+        room.remove(slot)
+        fixed.add(person)
+        chosen[session].append(person)
+    return tuple(tuple(sorted(c)) for c in chosen)
 
-    def _moved(self, person: str, slot: int, current: int | None) -> bool:
-        """Seat ``person`` in ``slot``; re-seat whoever it displaces (False: impossible)."""
-        holder = next(p for p, s in self.owner.items() if s == slot)
-        del self.owner[holder]
-        self.owner[person] = slot
-        if current is None or _augment(current, self.slots, self.owner, {*self.fixed, person}):
-            return True
-        self.owner[holder] = slot
-        self.owner[person] = current
-        return False
+
+def _moved(
+    person: str,
+    slot: int,
+    current: int | None,
+    slots: list[Candidates],
+    owner: Matching,
+    fixed: set[str],
+) -> bool:
+    """Seat ``person`` in ``slot``; re-seat whoever it displaces (False: impossible)."""
+    holder = next(p for p, s in owner.items() if s == slot)
+    del owner[holder]
+    owner[person] = slot
+    if current is None or _augment(current, slots, owner, {*fixed, person}):
+        return True
+    owner[holder] = slot
+    owner[person] = current
+    return False
 
 
 def all_assignments(
@@ -132,6 +161,9 @@ def all_assignments(
 ) -> Iterator[tuple[Candidates, ...]]:
     """Every way to staff the sessions (for ``limit=0``, which asks for everything)."""
     if not feasible(available, required):
+        return
+    if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
+        yield tuple(tuple(sorted(avail)) for avail in available)  # the only way
         return
     yield from _assign_from(0, available, required, frozenset())
 

@@ -21,13 +21,15 @@ from scheduler.grid import grid_points
 from scheduler.localtime import zone
 from scheduler.matching import Candidates, Matching, matching
 from scheduler.model import Interval, Interviewer, Loop, SessionSpec
-from scheduler.ranking import comfort_at
 
 MAX_DAYS = 366
 
 # Per session: each pool member with the starts and ends of their closed ranges of
 # allowed starts, and whether a daily or weekly cap applies to them.
 Pool = list[tuple[str, list[int], list[int], bool]]
+
+# Per person free for a session at a start: their (seat comfort, load), and their cost.
+Row = tuple[list[tuple[float, float]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ class Problem:
     _pools: dict[int, Pool] = field(default_factory=dict)
     _avail: dict[int, dict[int, Candidates]] = field(default_factory=dict)
     _parts: dict[tuple[str, int, int], tuple[float, float]] = field(default_factory=dict)
+    _rows: dict[int, dict[int, Row]] = field(default_factory=dict)
     _covered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    _staffings: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], Matching | None] = field(
+    staffings: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], Matching | None] = field(
         default_factory=dict
     )
 
@@ -84,15 +87,20 @@ class Problem:
 
     def available(self, session: int, start: int) -> Candidates:
         """The pool members of ``session`` who can sit in it from ``start`` (cached)."""
-        cache = self._avail.setdefault(session, {})
+        try:
+            cache = self._avail[session]
+        except KeyError:
+            cache = self._avail[session] = {}
         found = cache.get(start)
         if found is None:
             found = cache[start] = tuple(
-                person
-                for person, lows, highs, capped in self._pool(session)
-                if (index := bisect_right(lows, start) - 1) >= 0
-                and start <= highs[index]
-                and (not capped or self.people[person].under_cap(start))
+                [
+                    person
+                    for person, lows, highs, capped in self._pool(session)
+                    if (index := bisect_right(lows, start) - 1) >= 0
+                    and start <= highs[index]
+                    and (not capped or self.people[person].under_cap(start))
+                ]
             )
         return found
 
@@ -125,20 +133,42 @@ class Problem:
         """A complete matching of the sessions so far, or None (cached). With more than
         one session, ``prefix`` is the (complete) matching of all but the last."""
         key = (avail, required)
-        if key not in self._staffings:
-            self._staffings[key] = matching(avail, required, prefix)
-        return self._staffings[key]
+        if key not in self.staffings:
+            self.staffings[key] = matching(avail, required, prefix)
+        return self.staffings[key]
+
+    def row(self, session: int, start: int) -> Row:
+        """The parts and staffing costs (load less comfort) of those free for ``session``
+        at ``start``, in the order of :meth:`available` (cached)."""
+        try:
+            cache = self._rows[session]
+        except KeyError:
+            cache = self._rows[session] = {}
+        found = cache.get(start)
+        if found is None:
+            parts = self.parts_row(
+                self.available(session, start), start, start + self.durations[session]
+            )
+            found = cache[start] = (parts, [load - seat for seat, load in parts])
+        return found
+
+    def parts_row(self, avail: Candidates, start: int, end: int) -> list[tuple[float, float]]:
+        """:meth:`parts` of each of ``avail`` in one session ``[start, end)``."""
+        cache, people, row = self._parts, self.people, []
+        for person in avail:
+            key = (person, start, end)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = people[person].parts(start, end)
+            row.append(found)
+        return row
 
     def parts(self, person: str, start: int, end: int) -> tuple[float, float]:
         """``person``'s seat comfort and load in a session ``[start, end)`` (cached)."""
         key = (person, start, end)
         found = self._parts.get(key)
         if found is None:
-            who = self.people[person]
-            span = who.working_span(start, end) or (start, end)
-            local = who.clock.local(start)
-            seat = comfort_at(local % DAY // 60, start, end, span[0], span[1])
-            found = self._parts[key] = (seat, who.load(span, local // DAY))
+            found = self._parts[key] = self.people[person].parts(start, end)
         return found
 
 
