@@ -105,8 +105,8 @@ class When:
 
 @dataclass(frozen=True)
 class SimpleRule:
-    """A rule with a fixed period (SECONDLY to WEEKLY) and at most BYDAY (WEEKLY):
-    the few parts the fast path expands itself."""
+    """A rule with a fixed period (SECONDLY to WEEKLY) and at most plain BYDAY days
+    (DAILY, WEEKLY): the few parts the fast path expands itself."""
 
     text: str
     parts: dict[str, list[object]]
@@ -114,7 +114,7 @@ class SimpleRule:
     interval: int
     count: int | None
     until: Stamp | None  # UTC (naive) for zoned starts, else as the start is written
-    days: tuple[int, ...]  # BYDAY as weekday numbers (WEEKLY)
+    days: tuple[int, ...]  # BYDAY as weekday numbers (DAILY, WEEKLY)
 
 
 @dataclass
@@ -281,7 +281,7 @@ def read_rule(value: str, start: When) -> SimpleRule | None:
     if freq not in _FREQS or not _INTERVAL.match(interval):
         return None
     if ("COUNT" in parts and ("UNTIL" in parts or not _COUNT.match(count))) or (
-        "BYDAY" in parts and freq != "WEEKLY"
+        "BYDAY" in parts and freq not in ("DAILY", "WEEKLY")
     ):
         return None
     until = _until(str(parts["UNTIL"][0]), start) if "UNTIL" in parts else None

@@ -115,7 +115,7 @@ def rule(draw: st.DrawFn, start: datetime, kind: str) -> str:
     parts = [f"FREQ={freq}"]
     if draw(st.booleans()):
         parts.append(f"INTERVAL={draw(st.integers(1, 3))}")
-    if freq == "WEEKLY" and draw(st.booleans()):
+    if freq in ("WEEKLY", "DAILY") and draw(st.booleans()):
         days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True))
         if draw(st.booleans()):
             days = sorted({*days, WEEKDAYS[start.weekday()]})
