@@ -187,28 +187,39 @@ def year_file(rng: random.Random, zone: str, style: str) -> tuple[str, int]:
     return w.text_out(), w.events
 
 
-def timed(func: Callable[[], object], repeats: int) -> tuple[float, float, object]:
-    """(cold ms, median ms of the warm repeats, result)."""
-    samples = []
-    result: object = None
+def interleaved(
+    runs: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, tuple[float, float, object]]:
+    """(cold ms, median ms of the warm repeats, result) per run. The runs take turns,
+    so a change of the machine's load touches all of them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, object] = {}
     for _ in range(repeats + 1):
-        begin = time.perf_counter()
-        result = func()
-        samples.append(time.perf_counter() - begin)
-    return samples[0] * 1000, statistics.median(samples[1:]) * 1000, result
+        for name, func in runs.items():
+            begin = time.perf_counter()
+            results[name] = func()
+            samples[name].append(time.perf_counter() - begin)
+    return {
+        name: (times[0] * 1000, statistics.median(times[1:]) * 1000, results[name])
+        for name, times in samples.items()
+    }
+
+
+def write_files(folder: str) -> tuple[list[tuple[Path, str]], list[int]]:
+    rng = random.Random(7)
+    files, sizes = [], []
+    for n, (zone, style) in enumerate(PEOPLE):
+        text, count = year_file(rng, zone, style)
+        path = Path(folder) / f"p{n}.ics"
+        path.write_text(text)
+        files.append((path, zone))
+        sizes.append(count)
+    return files, sizes
 
 
 def reading_table(repeats: int) -> list[tuple[str, str, str, str]]:
-    rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
-        files = []
-        sizes = []
-        for n, (zone, style) in enumerate(PEOPLE):
-            text, count = year_file(rng, zone, style)
-            path = Path(folder) / f"p{n}.ics"
-            path.write_text(text)
-            files.append((path, zone))
-            sizes.append(count)
+        files, sizes = write_files(folder)
 
         def naive() -> list[list[Interval]]:
             return [merge(naive_busy(path, zone, WINDOW)) for path, zone in files]
@@ -222,28 +233,20 @@ def reading_table(repeats: int) -> list[tuple[str, str, str, str]]:
 
             return run
 
-        rows = []
-        base_cold, base, expected = timed(naive, repeats)
-        rows.append(
-            ("naive (icalendar + r-i-e, whole file)", f"{base_cold:.0f}", f"{base:.0f}", "1.00")
-        )
-        reference = None
-        for reader in ("full", "windowed", "fast"):
-            cold, warm, found = timed(ours(reader), repeats)
-            reference = reference or found
+        runs: dict[str, Callable[[], object]] = {"naive": naive}
+        runs.update({reader: ours(reader) for reader in ("full", "windowed", "fast")})
+        got = interleaved(runs, repeats)
+        base_cold, base, expected = got.pop("naive")
+        rows = [("naive (icalendar + r-i-e)", f"{base_cold:.0f}", f"{base:.0f}", "1.00")]
+        reference = got["full"][2]
+        for reader, (cold, warm, found) in got.items():
             same = "" if found == reference else "  (DIFFERENT busy time!)"
-            rows.append(
-                (
-                    f"panelslot reader={reader}{same}",
-                    f"{cold:.0f}",
-                    f"{warm:.0f}",
-                    f"{warm / base:.2f}",
-                )
-            )
+            label = f"panelslot reader={reader}{same}"
+            rows.append((label, f"{cold:.0f}", f"{warm:.0f}", f"{warm / base:.2f}"))
         naive_same = "same" if expected == reference else "differs (no DST-gap rule, no declines)"
         print(
-            f"files: {len(files)}, VEVENTs per file: {min(sizes)}-{max(sizes)}; "
-            f"window {WINDOW.start:%Y-%m-%d}..{WINDOW.end:%Y-%m-%d}; naive busy time {naive_same}"
+            f"files: {len(files)}, VEVENTs per file: {min(sizes)}-{max(sizes)}; window "
+            f"{WINDOW.start:%Y-%m-%d}..{WINDOW.end:%Y-%m-%d}; naive busy time {naive_same}"
         )
         return rows
 
