@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from integrations.ics.contentline import (
     REPEATABLE,
     Prop,
+    clean_alarm,
     is_simple_text,
     plain_value_ok,
     read_date,
@@ -40,7 +41,8 @@ class Segment:
     first: int
     last: int
     uid: str | None
-    plain: bool  # no nested component, BEGIN/END written exactly
+    plain: bool  # BEGIN/END written exactly; nothing nested but VALARMs
+    alarms: bool = False  # has VALARMs (the windowed reader keeps such blocks)
 
 
 def uid_key(value: str) -> str:
@@ -66,10 +68,14 @@ def split(lines: list[Line]) -> list[Segment] | None:
             if len(stack) == 2 and value == "VEVENT" and stack[0] == "VCALENDAR":
                 current = Segment(i, i, None, text == "BEGIN:VEVENT")
             elif current is not None:
-                current.plain = False
+                alarm = len(stack) == 3 and text == "BEGIN:VALARM"
+                current.plain = current.plain and alarm
+                current.alarms = True
         elif name == "END":
             if not stack or stack.pop() != value:
                 return None
+            if current is not None and len(stack) == 2 and text != "END:VALARM":
+                current.plain = False
             if current is not None and len(stack) == 1:
                 current.last = i
                 current.plain = current.plain and text == "END:VEVENT"
@@ -105,8 +111,8 @@ class When:
 
 @dataclass(frozen=True)
 class SimpleRule:
-    """A rule with a fixed period (SECONDLY to WEEKLY) and at most BYDAY (WEEKLY):
-    the few parts the fast path expands itself."""
+    """A rule with a fixed period (SECONDLY to WEEKLY) and at most plain BYDAY days
+    (DAILY, WEEKLY): the few parts the fast path expands itself."""
 
     text: str
     parts: dict[str, list[object]]
@@ -114,7 +120,7 @@ class SimpleRule:
     interval: int
     count: int | None
     until: Stamp | None  # UTC (naive) for zoned starts, else as the start is written
-    days: tuple[int, ...]  # BYDAY as weekday numbers (WEEKLY)
+    days: tuple[int, ...]  # BYDAY as weekday numbers (DAILY, WEEKLY)
 
 
 @dataclass
@@ -177,7 +183,12 @@ def read_event(lines: list[Line], custom: frozenset[str]) -> CleanEvent | None:
     props: dict[str, Prop] = {}
     attendees: list[tuple[str, str]] = []
     exdates: list[Prop] = []
-    for line in lines[1:-1]:
+    inner = iter(lines[1:-1])
+    for line in inner:
+        if line.text == "BEGIN:VALARM":
+            if not clean_alarm(inner):
+                return None
+            continue
         prop = read_line(line.text, line.number)
         if prop is None or (prop.name in props and prop.name not in REPEATABLE):
             return None
@@ -281,7 +292,7 @@ def read_rule(value: str, start: When) -> SimpleRule | None:
     if freq not in _FREQS or not _INTERVAL.match(interval):
         return None
     if ("COUNT" in parts and ("UNTIL" in parts or not _COUNT.match(count))) or (
-        "BYDAY" in parts and freq != "WEEKLY"
+        "BYDAY" in parts and freq not in ("DAILY", "WEEKLY")
     ):
         return None
     until = _until(str(parts["UNTIL"][0]), start) if "UNTIL" in parts else None

@@ -10,8 +10,11 @@ and nothing read here could have made the full path raise or warn.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from integrations.ics.lines import Line
 
 # NAME;PARAM=value;PARAM="quoted":value
 _LINE = re.compile(r'^([A-Z][A-Z0-9-]*)((?:;[A-Z][A-Z0-9-]*=(?:"[^"^]*"|[^";:,^]*))*):(.*)$')
@@ -126,3 +129,44 @@ def read_duration(value: str) -> timedelta | None:
 def is_simple_text(value: str) -> bool:
     """A text value whose icalendar reading is the value itself (no escapes)."""
     return "\\" not in value and value == value.strip() and value != ""
+
+
+_SIGNED_DURATION = re.compile(r"^[+-]?(P.*)$")
+_ALARM_TEXT = frozenset({"ACTION", "DESCRIPTION", "SUMMARY", "UID", "ATTENDEE", "ATTACH"})
+
+
+def clean_alarm(lines: Iterator[Line]) -> bool:
+    """Read a VALARM's lines up to its END (consumed); whether icalendar reads every
+    one without a complaint. Alarms never change busy time."""
+    seen: set[str] = set()
+    for line in lines:
+        if line.text == "END:VALARM":
+            return "ACTION" in seen and "TRIGGER" in seen
+        prop = read_line(line.text, line.number)
+        if prop is None or (prop.name in seen and prop.name not in ("ATTENDEE", "ATTACH")):
+            return False
+        seen.add(prop.name)
+        if not _alarm_prop_ok(prop):
+            return False
+    return False
+
+
+def _alarm_prop_ok(prop: Prop) -> bool:
+    if prop.name == "TRIGGER":
+        if set(prop.params) - {"RELATED", "VALUE"}:
+            return False
+        if prop.params.get("VALUE") == "DATE-TIME":
+            stamp = read_datetime(prop.value)
+            return "RELATED" not in prop.params and stamp is not None and stamp[1]
+        m = _SIGNED_DURATION.match(prop.value)
+        ok_param = prop.params.get("VALUE", "DURATION") == "DURATION"
+        related = prop.params.get("RELATED", "START") in ("START", "END")
+        return ok_param and related and m is not None and read_duration(m[1]) is not None
+    if prop.name in ("REPEAT", "DURATION"):
+        if prop.params:
+            return False
+        ok = _INT.match(prop.value) if prop.name == "REPEAT" else read_duration(prop.value)
+        return ok is not None
+    if prop.name in _ALARM_TEXT or prop.name.startswith("X-"):
+        return "VALUE" not in prop.params and "TZID" not in prop.params
+    return False

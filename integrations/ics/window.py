@@ -69,7 +69,7 @@ def plan(lines: list[Line], span: Interval, *, fast: bool) -> Plan | None:
     drop = [False] * len(lines)
     result = Plan([])
     for seg in segments:
-        if not seg.plain or seg.uid is None or seg.uid in shared:
+        if not seg.plain or seg.uid is None or seg.uid in shared or (seg.alarms and not fast):
             continue
         event = read_event(lines[seg.first : seg.last + 1], custom)
         if event is None:

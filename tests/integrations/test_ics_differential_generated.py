@@ -115,7 +115,7 @@ def rule(draw: st.DrawFn, start: datetime, kind: str) -> str:
     parts = [f"FREQ={freq}"]
     if draw(st.booleans()):
         parts.append(f"INTERVAL={draw(st.integers(1, 3))}")
-    if freq == "WEEKLY" and draw(st.booleans()):
+    if freq in ("WEEKLY", "DAILY") and draw(st.booleans()):
         days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True))
         if draw(st.booleans()):
             days = sorted({*days, WEEKDAYS[start.weekday()]})
@@ -141,15 +141,16 @@ def series(draw: st.DrawFn, uid: str) -> list[str]:
     timing = draw(timings())
     head = [f"UID:{uid}", "DTSTAMP:20270101T000000Z"]
     body = [*head, *timing.lines(start), "SUMMARY:x", *draw(status_lines())]
+    alarm = draw(st.sampled_from(ALARMS)) if draw(st.integers(0, 3)) == 0 else None
     if not draw(st.booleans()):
-        return [_vevent(body)]
+        return [_vevent(body, alarm)]
     body.append(f"RRULE:{draw(rule(start, timing.kind))}")
     step = draw(st.sampled_from([timedelta(days=1), timedelta(days=7)]))
     for k in draw(st.lists(st.integers(0, 6), max_size=3, unique=True)):
         body.append(f"EXDATE{timing.param}:{timing.value(start + k * step)}")
     if draw(st.integers(0, 5)) == 0:
         body.append(f"RDATE{timing.param}:{timing.value(start + timedelta(days=2, hours=5))}")
-    events = [_vevent(body)]
+    events = [_vevent(body, alarm)]
     for k in draw(st.lists(st.integers(1, 6), max_size=2, unique=True)):
         rid = f"RECURRENCE-ID{timing.param}:{timing.value(start + k * step)}"
         moved = start + k * step + timedelta(hours=draw(st.sampled_from([0, 2, -30])))
@@ -181,8 +182,20 @@ def status_lines(draw: st.DrawFn) -> list[str]:
     return lines
 
 
-def _vevent(lines: list[str]) -> str:
-    return "BEGIN:VEVENT\r\n" + "".join(f"{x}\r\n" for x in lines) + "END:VEVENT\r\n"
+ALARMS = [
+    ["ACTION:DISPLAY", "TRIGGER:-PT10M", "DESCRIPTION:Reminder"],
+    ["ACTION:DISPLAY", "TRIGGER:-P0DT0H10M0S", "X-WR-ALARMUID:a1"],
+    ["ACTION:AUDIO", "TRIGGER;VALUE=DATE-TIME:20270301T090000Z", "REPEAT:2", "DURATION:PT5M"],
+    ["ACTION:DISPLAY", "TRIGGER;RELATED=END:PT0S"],
+    ["ACTION:DISPLAY", "TRIGGER:soon"],  # unreadable
+    ["TRIGGER:-PT5M"],  # no ACTION
+    ["ACTION:DISPLAY", "TRIGGER:-PT5M", "REPEAT:x"],
+]
+
+
+def _vevent(lines: list[str], alarm: list[str] | None = None) -> str:
+    inner = ["BEGIN:VALARM", *alarm, "END:VALARM"] if alarm else []
+    return "BEGIN:VEVENT\r\n" + "".join(f"{x}\r\n" for x in [*lines, *inner]) + "END:VEVENT\r\n"
 
 
 @st.composite
