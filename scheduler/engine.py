@@ -327,6 +327,29 @@ def find_options(
     return [options[id(r)] for r in select([r for r, _ in built], limit)]
 
 
+def count_options(
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Mapping[str, Sequence[Interval]],
+    *,
+    candidate_tz: str,
+    date_from: date,
+    date_to: date,
+    now: datetime,
+    candidate_hours: tuple[int, int] = (8 * 60, 20 * 60),
+    booked: Mapping[str, Sequence[Interval]] | None = None,
+) -> int:
+    """How many options ``find_options(..., limit=0)`` returns, without building them."""
+    request = _Request(candidate_tz, date_from, date_to, now, candidate_hours, 0)
+    _validate(loop, interviewers, request)
+    problem = _problem(loop, interviewers, busy, booked or {}, request)
+    timings = (t for day in problem.days for g in _timings(problem, day, False) for t in g)
+    return sum(
+        sum(1 for _ in all_assignments(t.avail, [problem.sessions[k].required for k in t.order]))
+        for t in timings
+    )
+
+
 class Mode:
     """How much of the search space to turn into options."""
 
@@ -388,4 +411,4 @@ def pick_diverse(options: Sequence[Option], limit: int, candidate_tz: str) -> li
     return [by_item[item] for item in select(list(by_item), limit)]
 
 
-__all__ = ["check_option", "find_options", "pick_diverse"]
+__all__ = ["check_option", "count_options", "find_options", "pick_diverse"]

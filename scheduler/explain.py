@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from scheduler.engine import MAX_DAYS, find_options
+from scheduler.engine import MAX_DAYS, count_options, find_options
 from scheduler.localtime import format_minutes, zone
 from scheduler.model import Interval, Interviewer, Loop, Option
 
@@ -69,7 +69,17 @@ class Search:
 
     def count(self) -> int:
         """The number of options ``limit=0`` gives."""
-        return len(self.options(0))
+        return count_options(
+            self.loop,
+            self.interviewers,
+            self.all_busy(),
+            candidate_tz=self.candidate_tz,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            now=self.now,
+            candidate_hours=self.candidate_hours,
+            booked=self.booked,
+        )
 
 
 @dataclass(frozen=True)
