@@ -56,6 +56,7 @@ def main() -> None:
         plain_ms, options = timed(lambda s=search: s.options(20), repeats)
         count_ms, count = timed(lambda s=search: s.count(), repeats)
         explain_ms, result = timed(lambda s=search, n=count: explain(s, ALWAYS, n), repeats)
+        print(label, f"search {plain_ms:.1f} ms, explain {explain_ms:.1f} ms", flush=True)
         rows.append(
             (
                 label,
