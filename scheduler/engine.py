@@ -255,6 +255,25 @@ def find_options(
     return [_option(problem, r, plans[id(r)]) for r in select([r for r, _ in built], limit)]
 
 
+def count_options(
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Mapping[str, Sequence[Interval]],
+    *,
+    candidate_tz: str,
+    date_from: date,
+    date_to: date,
+    now: datetime,
+    candidate_hours: tuple[int, int] = (8 * 60, 20 * 60),
+    booked: Mapping[str, Sequence[Interval]] | None = None,
+) -> int:
+    """How many options ``find_options(..., limit=0)`` returns, without building them."""
+    request = Request(candidate_tz, date_from, date_to, now, candidate_hours, 0)
+    validate(loop, interviewers, request)
+    problem = make_problem(loop, interviewers, busy, booked or {}, request)
+    return len(select([ranked for ranked, _ in _generate(problem, Mode.EVERY)], 0))
+
+
 class Mode:
     """How much of the search space to turn into options."""
 
@@ -321,4 +340,4 @@ def pick_diverse(options: Sequence[Option], limit: int, candidate_tz: str) -> li
     return [by_item[item] for item in select(list(by_item), limit)]
 
 
-__all__ = ["check_option", "find_options", "pick_diverse"]
+__all__ = ["check_option", "count_options", "find_options", "pick_diverse"]

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from scheduler.engine import find_options
-from scheduler.localtime import format_minutes, zone
+from scheduler.engine import count_options, find_options
+from scheduler.localtime import format_minutes
 from scheduler.model import Interval, Interviewer, Loop, Option
 from scheduler.problem import MAX_DAYS
 
@@ -70,7 +70,17 @@ class Search:
 
     def count(self) -> int:
         """The number of options ``limit=0`` gives."""
-        return len(self.options(0))
+        return count_options(
+            self.loop,
+            self.interviewers,
+            self.all_busy(),
+            candidate_tz=self.candidate_tz,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            now=self.now,
+            candidate_hours=self.candidate_hours,
+            booked=self.booked,
+        )
 
 
 @dataclass(frozen=True)
@@ -132,14 +142,6 @@ def suggest_to(search: Search, found: int) -> list[Suggestion]:
     return []
 
 
-def _local_minutes(option: Option, tz_name: str) -> tuple[int, int]:
-    """Candidate-local start and end of ``option`` in minutes after its day's midnight."""
-    tz = zone(tz_name)
-    start, end = option.start.astimezone(tz), option.end.astimezone(tz)
-    days = (end.date() - start.date()).days
-    return start.hour * 60 + start.minute, days * 1440 + end.hour * 60 + end.minute
-
-
 def _widened(search: Search, hours: tuple[int, int], found: int) -> Suggestion | None:
     if hours == search.candidate_hours:
         return None
@@ -149,28 +151,37 @@ def _widened(search: Search, hours: tuple[int, int], found: int) -> Suggestion |
     return Suggestion("candidate_hours", None, hours_text(hours), count)
 
 
+def _least_widening(search: Search, side: int, found: int) -> Suggestion | None:
+    """The least widening at one end (0: earlier start, 1: later end) that adds options,
+    by bisection over whole grid steps up to WIDEN_MINUTES (more hours never lose one)."""
+    low, high = search.candidate_hours
+    step = search.loop.settings.granularity_minutes
+
+    def hours(minutes: int) -> tuple[int, int]:
+        return (max(0, low - minutes), high) if side == 0 else (low, min(1440, high + minutes))
+
+    best = _widened(search, hours(WIDEN_MINUTES), found)
+    if best is None:
+        return None
+    lo, hi = 0, -(-WIDEN_MINUTES // step)  # in steps; hi works, lo does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        tried = _widened(search, hours(min(WIDEN_MINUTES, mid * step)), found)
+        if tried is None:
+            lo = mid
+        else:
+            hi, best = mid, tried
+    return best
+
+
 def suggest_hours(search: Search, found: int) -> list[Suggestion]:
     """Candidate hours starting earlier, or ending later, by the least that adds options."""
     low, high = search.candidate_hours
-    earliest, latest = max(0, low - WIDEN_MINUTES), min(1440, high + WIDEN_MINUTES)
-    result: list[Suggestion] = []
-    for hours in ((earliest, high), (low, latest)):
-        if hours == search.candidate_hours:
-            continue
-        wide = replace(search, candidate_hours=hours).options(0)
-        spans = [_local_minutes(o, search.candidate_tz) for o in wide]
-        if hours[0] < low:
-            needed = [s for s, _ in spans if s < low]
-            tight = (max(needed), high) if needed else None
-        else:
-            needed = [e for _, e in spans if e > high]
-            tight = (low, min(needed)) if needed else None
-        chosen = _widened(search, tight, found) if tight else None
-        chosen = chosen or _widened(search, hours, found)
-        if chosen is not None:
-            result.append(chosen)
+    sides = (_least_widening(search, 0, found), _least_widening(search, 1, found))
+    result = [s for s in sides if s is not None]
     if not result:
-        both = _widened(search, (earliest, latest), found)
+        wide = (max(0, low - WIDEN_MINUTES), min(1440, high + WIDEN_MINUTES))
+        both = _widened(search, wide, found)
         result.extend([both] if both else [])
     return result
 

@@ -10,6 +10,7 @@ removes; the one that removes the most is the session's "why".
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,17 +86,31 @@ class _Pool:
         }
         self.busy = {m: _spans(search.busy.get(m, ())) for m in members}
         self.holds = {m: list(search.holds.get(m, ())) for m in members}
+        self._cache: dict[tuple[str, int], tuple[list[Span], list[Span], list[Span]]] = {}
+
+    def _ranges(self, member: str, need: int) -> tuple[list[Span], list[Span], list[Span]]:
+        """Starts inside working hours, inside them widened by REACH, and clear of busy."""
+        key = (member, need)
+        if key not in self._cache:
+            work = self.people[member].work
+            wide = merge_spans((lo - REACH, hi + REACH) for lo, hi in work)
+            everywhere = [(self.horizon[0] - 86400, self.horizon[1] + 86400)]
+            self._cache[key] = (
+                allowed_starts(work, [], need, (0, 0)),
+                allowed_starts(wide, [], need, (0, 0)),
+                allowed_starts(everywhere, self.busy[member], need, self.pad),
+            )
+        return self._cache[key]
 
     def fails(self, member: str, start: int, need: int) -> tuple[frozenset[str], set[str]]:
         person = self.people[member]
-        everywhere = [(self.horizon[0] - 86400, self.horizon[1] + 86400)]
+        work, wide, clear = self._ranges(member, need)
         found = set()
-        if not contains(allowed_starts(person.work, [], need, (0, 0)), start):
+        if not contains(work, start):
             found.add("working_hours")
-            wide = merge_spans((lo - REACH, hi + REACH) for lo, hi in person.work)
-            if not contains(allowed_starts(wide, [], need, (0, 0)), start):
+            if not contains(wide, start):
                 found.add("working_far")
-        if not contains(allowed_starts(everywhere, self.busy[member], need, self.pad), start):
+        if not contains(clear, start):
             found.add("busy")
         lo, hi = start - self.pad[0], start + need + self.pad[1]
         blockers = {
@@ -115,7 +130,8 @@ def _points(search: Search, pool: _Pool, spec: SessionSpec) -> list[Point]:
     need = spec.duration_minutes * 60
     step = search.loop.settings.granularity_minutes * 60
     notice = timedelta(hours=search.loop.settings.min_notice_hours)
-    earliest = to_seconds(search.now + notice)
+    earliest = math.ceil((search.now + notice).timestamp())
+    present = math.ceil(search.now.timestamp())  # the past stays out when notice is lifted
     points = []
     day = search.date_from
     while day <= search.date_to:
@@ -129,7 +145,7 @@ def _points(search: Search, pool: _Pool, spec: SessionSpec) -> list[Point]:
             if start < low - REACH or start + need > high + REACH:
                 loop_fails.add("candidate_far")
             if start < earliest:
-                loop_fails.add("min_notice")
+                loop_fails.add("min_notice" if start >= present else "past")
             checks = [pool.fails(m, start, need) for m in spec.pool]
             blockers = frozenset(r for _, names in checks for r in names)
             fails = tuple(f for f, _ in checks)

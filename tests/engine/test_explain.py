@@ -127,5 +127,9 @@ def test_daily_cap_and_notice():
     booked = {"a": [Interval(utc(2, 7), utc(2, 8))]}
     capped = make([SessionSpec("S", 60, ("a",), 1)], [person("a", cap=1)], booked=booked)
     assert explain(capped, 0).why[0].constraint == "daily_cap"
-    late = make([SessionSpec("S", 60, ("a",), 1)], [person("a")], now=utc(2, 11, 30))
+    late = make([SessionSpec("S", 60, ("a",), 1)], [person("a")], now=utc(2, 8, 30))
+    notice = replace(late.loop.settings, min_notice_hours=3)
+    late = replace(late, loop=replace(late.loop, settings=notice))
     assert explain(late, 0).why[0].constraint == "min_notice"
+    past = make([SessionSpec("S", 60, ("a",), 1)], [person("a")], now=utc(2, 11, 30))
+    assert {w.constraint for w in explain(past, 0).why} == {"working_hours"}  # not the past
