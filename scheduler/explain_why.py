@@ -197,12 +197,17 @@ def _counts(search: Search, table: list[list[Point]], lifted: frozenset[str]) ->
     return [sum(1 for t in s if _linked(search, sets, i, t)) for i, s in enumerate(sets)]
 
 
-def _detail(search: Search, key: str, gain: int, left: int, table: list[Point]) -> str:
+def _detail(
+    search: Search, key: str, gain: int, left: int, own: list[Point], tables: list[list[Point]]
+) -> str:
     label = CONSTRAINTS[key]
     if key == "candidate_hours":
         label = f"{label} ({hours_text(search.candidate_hours)})"
     if key == "holds":
-        names = sorted({r for p in table for r in p.blockers})
+        # this session's blockers first; a neighbour's when only the link to it is blocked
+        names = sorted({r for p in own for r in p.blockers}) or sorted(
+            {r for table in tables for p in table for r in p.blockers}
+        )
         label = f"{label} ({', '.join(names)})"
     return f"{label} rule out {gain} start time(s) the other constraints allow ({left} left)"
 
@@ -228,7 +233,7 @@ def why(search: Search) -> list[Why]:
     for index, spec in enumerate(search.loop.sessions):
         found = _reason(base[index], {item: counts[index] for item, counts in lifted.items()})
         if found is not None:
-            detail = _detail(search, found[0], found[1], base[index], table[index])
+            detail = _detail(search, found[0], found[1], base[index], table[index], table)
             result.append(Why(spec.name, found[0], detail))
     return result
 
