@@ -26,13 +26,34 @@ def allowed_starts(work: Sequence[Span], busy: Sequence[Span], need: int, pad: S
     return result
 
 
+def allowed_starts_within(
+    work: Sequence[Span], busy: Sequence[Span], need: int, pad: Span, within: Sequence[Span]
+) -> list[Span]:
+    """:func:`allowed_starts` inside the sorted, disjoint closed ranges ``within`` only."""
+    before, after = pad
+    holes = [(bs - need - after, be + before) for bs, be in busy]
+    result: list[Span] = []
+    first = 0
+    for ws, we in work:
+        last = we - need
+        while first < len(within) and within[first][1] < ws:
+            first += 1
+        index = first
+        while index < len(within) and within[index][0] <= last:
+            low, high = within[index]
+            result.extend(_cut(max(ws, low), min(last, high), holes))
+            index += 1
+    return result
+
+
 def _cut(low: int, high: int, holes: Sequence[Span]) -> list[Span]:
     if low > high:
         return []
     pieces = []
     cursor = low
     first = bisect_right(holes, (low - 1, 2**62)) - 1
-    for left, right in holes[max(first, 0) :]:
+    for index in range(max(first, 0), len(holes)):
+        left, right = holes[index]
         if left >= high:
             break
         if right <= cursor:
@@ -120,6 +141,12 @@ class Person:
         self._busy_starts = [start for start, _ in self.busy]
         self._busy_ends = [end for _, end in self.busy]
         self._busy_before = list(accumulate((e - s for s, e in self.busy), initial=0))
+
+    def starts_within(self, need: int, within: Sequence[Span]) -> list[Span]:
+        """Allowed starts of a session of ``need`` seconds inside ``within``."""
+        if need in self._starts:
+            return covered([self._starts[need], within], 2)
+        return allowed_starts_within(self.work, self.busy, need, self.pad, within)
 
     def starts(self, need: int) -> list[Span]:
         if need not in self._starts:

@@ -144,7 +144,7 @@ def _timings(
     for first in _grid_in(problem, heads, low, high):
         found: list[Timing] = []
         for route in routes:
-            head = problem.available(route.order[0], first)
+            head = problem.head_available(route.order[0], first)
             if len(head) >= route.required[0][0]:
                 _walk(problem, day, route, (first,), (head,), found, first_only)
         if found:

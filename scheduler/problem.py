@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from scheduler.availability import Person, covered, prepare_person
+from scheduler.availability import Person, contains, covered, prepare_person
 from scheduler.busy import Busy
 from scheduler.clock import DAY, LocalClock, day_number
 from scheduler.errors import SearchError
@@ -120,9 +120,33 @@ class Problem:
         if session not in self._covered:
             need = self.durations[session]
             spec = self.sessions[session]
-            lists = [self.people[p].starts(need) for p in spec.pool]
-            self._covered[session] = covered(lists, spec.required)
+            if spec.required == len(spec.pool):  # everyone: narrow person by person
+                common = self.people[spec.pool[0]].starts(need)
+                for member in spec.pool[1:]:
+                    common = self.people[member].starts_within(need, common)
+                self._covered[session] = common
+            else:
+                lists = [self.people[p].starts(need) for p in spec.pool]
+                self._covered[session] = covered(lists, spec.required)
         return self._covered[session]
+
+    def head_available(self, session: int, start: int) -> Candidates:
+        """:meth:`available` for a loop's first session at a start from :meth:`first_starts`:
+        when the whole pool is required, everyone can start there but for their caps."""
+        spec = self.sessions[session]
+        if spec.required < len(spec.pool) or not contains(self.first_starts(session), start):
+            return self.available(session, start)
+        try:
+            cache = self._avail[session]
+        except KeyError:
+            cache = self._avail[session] = {}
+        found = cache.get(start)
+        if found is None:
+            people = self.people
+            found = cache[start] = tuple(
+                [p for p in spec.pool if not people[p].capped or people[p].under_cap(start)]
+            )
+        return found
 
     def staffing(
         self,
