@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from integrations.errors import CalendarError
-from integrations.ics.blocks import CleanEvent, read_event, shared_uids, split
+from integrations.ics.blocks import CleanEvent, FileZones, read_event, shared_uids, split
 from integrations.ics.busy import Expansion, expand_calendar
 from integrations.ics.limits import ExpansionRefused, naive
 from integrations.ics.lines import Line, decode, logical_lines, prop_name, repair, short
@@ -64,14 +64,14 @@ def plan(lines: list[Line], span: Interval, *, fast: bool) -> Plan | None:
     if segments is None:
         return None
     shared = shared_uids(segments)
-    custom = _defined_tzids(lines)
+    zones = FileZones(_defined_tzids(lines))
     x_wr = any(line.text[:13].upper() == "X-WR-TIMEZONE" for line in lines)
     drop = [False] * len(lines)
     result = Plan([])
     for seg in segments:
         if not seg.plain or seg.uid is None or seg.uid in shared or (seg.alarms and not fast):
             continue
-        event = read_event(lines[seg.first : seg.last + 1], custom)
+        event = read_event(lines[seg.first : seg.last + 1], zones)
         if event is None:
             continue
         if event.rule is None and _outside(event, span):
