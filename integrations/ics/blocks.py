@@ -50,16 +50,34 @@ def uid_key(value: str) -> str:
     return value.replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\").strip().casefold()
 
 
-def split(lines: list[Line]) -> list[Segment] | None:
+@dataclass
+class Split:
+    """What one pass over a file's lines found."""
+
+    segments: list[Segment]
+    tzids: frozenset[str]  # every TZID property's value, cleaned (VTIMEZONEs define them)
+    x_wr: bool  # the file has an X-WR-TIMEZONE line
+
+
+def split(lines: list[Line]) -> Split | None:
     """The VEVENT segments of ``lines``; None when the structure is broken."""
     segments: list[Segment] = []
     stack: list[str] = []
     current: Segment | None = None
+    tzids: set[str] = set()
+    x_wr = False
     for i, line in enumerate(lines):
         text = line.text
-        if text[:1] not in "BbEe" or not text[:5].upper().startswith(("BEGIN", "END")):
-            if current is not None and len(stack) == 2 and prop_name(text) == "UID":
-                current.uid = current.uid or uid_key(split_value(text)[1])
+        first = text[:1]
+        if first not in "BbEe" or not text[:5].upper().startswith(("BEGIN", "END")):
+            head = text[:4].upper()
+            if head[:3] == "UID" and prop_name(text) == "UID":
+                if current is not None and len(stack) == 2 and current.uid is None:
+                    current.uid = uid_key(split_value(text)[1])
+            elif head == "TZID" and prop_name(text) == "TZID":
+                tzids.add(clean_tzid(text.split(":", 1)[-1]))
+            elif head == "X-WR":
+                x_wr = x_wr or text[:13].upper() == "X-WR-TIMEZONE"
             continue
         name = prop_name(text)
         value = text.split(":", 1)[-1].strip().upper()
@@ -81,7 +99,7 @@ def split(lines: list[Line]) -> list[Segment] | None:
                 current.plain = current.plain and text == "END:VEVENT"
                 segments.append(current)
                 current = None
-    return segments if not stack else None
+    return Split(segments, frozenset(tzids), x_wr) if not stack else None
 
 
 def shared_uids(segments: list[Segment]) -> set[str]:
