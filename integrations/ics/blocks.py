@@ -50,16 +50,34 @@ def uid_key(value: str) -> str:
     return value.replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\").strip().casefold()
 
 
-def split(lines: list[Line]) -> list[Segment] | None:
+@dataclass
+class Split:
+    """What one pass over a file's lines found."""
+
+    segments: list[Segment]
+    tzids: frozenset[str]  # every TZID property's value, cleaned (VTIMEZONEs define them)
+    x_wr: bool  # the file has an X-WR-TIMEZONE line
+
+
+def split(lines: list[Line]) -> Split | None:
     """The VEVENT segments of ``lines``; None when the structure is broken."""
     segments: list[Segment] = []
     stack: list[str] = []
     current: Segment | None = None
+    tzids: set[str] = set()
+    x_wr = False
     for i, line in enumerate(lines):
         text = line.text
-        if text[:1] not in "BbEe" or not text[:5].upper().startswith(("BEGIN", "END")):
-            if current is not None and len(stack) == 2 and prop_name(text) == "UID":
-                current.uid = current.uid or uid_key(split_value(text)[1])
+        first = text[:1]
+        if first not in "BbEe" or not text[:5].upper().startswith(("BEGIN", "END")):
+            head = text[:4].upper()
+            if head[:3] == "UID" and prop_name(text) == "UID":
+                if current is not None and len(stack) == 2 and current.uid is None:
+                    current.uid = uid_key(split_value(text)[1])
+            elif head == "TZID" and prop_name(text) == "TZID":
+                tzids.add(clean_tzid(text.split(":", 1)[-1]))
+            elif head == "X-WR":
+                x_wr = x_wr or text[:13].upper() == "X-WR-TIMEZONE"
             continue
         name = prop_name(text)
         value = text.split(":", 1)[-1].strip().upper()
@@ -81,7 +99,7 @@ def split(lines: list[Line]) -> list[Segment] | None:
                 current.plain = current.plain and text == "END:VEVENT"
                 segments.append(current)
                 current = None
-    return segments if not stack else None
+    return Split(segments, frozenset(tzids), x_wr) if not stack else None
 
 
 def shared_uids(segments: list[Segment]) -> set[str]:
@@ -139,7 +157,7 @@ class CleanEvent:
     attendees: list[tuple[str, str]] = field(default_factory=list)  # (address, PARTSTAT)
 
 
-def read_when(params: dict[str, str], value: str, custom: frozenset[str]) -> When | None:
+def read_when(params: dict[str, str], value: str, zones: FileZones) -> When | None:
     """One DTSTART/DTEND/EXDATE value, when it is clean."""
     if set(params) - {"TZID", "VALUE"} or params.get("VALUE") not in (None, "DATE", "DATE-TIME"):
         return None
@@ -154,13 +172,32 @@ def read_when(params: dict[str, str], value: str, custom: frozenset[str]) -> Whe
     tzid = params.get("TZID")
     if tzid is None:
         return When(wall, "utc" if utc else "floating")
-    if utc or not _plain_tzid(tzid, custom):
-        return None
-    zone = library_zone(tzid)
-    busy_zone = zone or attached_zone(tzid)
-    if type(busy_zone) is not ZoneInfo or not _unambiguous(wall, busy_zone):
+    found = None if utc else zones.lookup(tzid)
+    if found is None or not _unambiguous(wall, found[1]):
         return None  # unknown (reported by the full path), custom, in a gap or a fold
-    return When(wall, "tzid", busy_zone, zone, tzid)
+    return When(wall, "tzid", found[1], found[0], tzid)
+
+
+@dataclass
+class FileZones:
+    """The TZIDs of one file, resolved as the full path resolves them (once each)."""
+
+    custom: frozenset[str]  # TZIDs the file's VTIMEZONEs may define
+    seen: dict[str, tuple[tzinfo | None, ZoneInfo] | None] = field(default_factory=dict)
+
+    def lookup(self, tzid: str) -> tuple[tzinfo | None, ZoneInfo] | None:
+        """(the zone icalendar attaches at parse, the zone busy time uses), or None for
+        a TZID the fast path leaves alone (custom, unknown, written oddly)."""
+        if tzid not in self.seen:
+            self.seen[tzid] = self._resolve(tzid)
+        return self.seen[tzid]
+
+    def _resolve(self, tzid: str) -> tuple[tzinfo | None, ZoneInfo] | None:
+        if not _plain_tzid(tzid, self.custom):
+            return None
+        parsed = library_zone(tzid)
+        busy = parsed or attached_zone(tzid)
+        return (parsed, busy) if type(busy) is ZoneInfo else None
 
 
 def _unambiguous(wall: datetime, zone: ZoneInfo) -> bool:
@@ -178,7 +215,7 @@ def _plain_tzid(tzid: str, custom: frozenset[str]) -> bool:
     return cleaned not in custom or known_tz(cleaned) is not None
 
 
-def read_event(lines: list[Line], custom: frozenset[str]) -> CleanEvent | None:
+def read_event(lines: list[Line], zones: FileZones) -> CleanEvent | None:
     """The clean reading of one plain VEVENT block (BEGIN and END included)."""
     props: dict[str, Prop] = {}
     attendees: list[tuple[str, str]] = []
@@ -188,6 +225,10 @@ def read_event(lines: list[Line], custom: frozenset[str]) -> CleanEvent | None:
         if line.text == "BEGIN:VALARM":
             if not clean_alarm(inner):
                 return None
+            continue
+        head, colon, _ = line.text.partition(":")
+        if colon and head in _QUIET and head not in props:  # no parameters: nothing to read
+            props[head] = _SEEN
             continue
         prop = read_line(line.text, line.number)
         if prop is None or (prop.name in props and prop.name not in REPEATABLE):
@@ -202,22 +243,25 @@ def read_event(lines: list[Line], custom: frozenset[str]) -> CleanEvent | None:
             props[prop.name] = prop
         else:
             return None
-    event = _event_from(props, attendees, custom)
+    event = _event_from(props, attendees, zones)
     if event is None or not (exdates or "RRULE" in props):
         return event
-    return _recurrence(event, props.get("RRULE"), exdates, custom)
+    return _recurrence(event, props.get("RRULE"), exdates, zones)
 
 
+# Text properties without a meaning for busy time, read as they are.
+_QUIET = frozenset({"SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "CLASS", "URL", "CONTACT"})
+_SEEN = Prop("", {}, "", 0)
 _ATTENDEE_PARAMS = frozenset({"PARTSTAT", "CN", "ROLE", "RSVP", "CUTYPE", "EMAIL"})
 
 
 def _event_from(
-    props: dict[str, Prop], attendees: list[tuple[str, str]], custom: frozenset[str]
+    props: dict[str, Prop], attendees: list[tuple[str, str]], zones: FileZones
 ) -> CleanEvent | None:
     uid, start_prop = props.get("UID"), props.get("DTSTART")
     if uid is None or start_prop is None or not is_simple_text(uid.value):
         return None
-    start = read_when(start_prop.params, start_prop.value, custom)
+    start = read_when(start_prop.params, start_prop.value, zones)
     if start is None or any(
         n in props and not is_simple_text(props[n].value) for n in ("TRANSP", "STATUS")
     ):
@@ -229,7 +273,7 @@ def _event_from(
         return None
     if "DTEND" in props:
         end_prop = props["DTEND"]
-        event.end = read_when(end_prop.params, end_prop.value, custom)
+        event.end = read_when(end_prop.params, end_prop.value, zones)
         if event.end is None or not _same_kind(start, event.end) or _ends_before(start, event.end):
             return None
     if "DURATION" in props:
@@ -261,7 +305,7 @@ def _comparable(when: When) -> datetime:
 
 
 def _recurrence(
-    event: CleanEvent, rrule: Prop | None, exdates: list[Prop], custom: frozenset[str]
+    event: CleanEvent, rrule: Prop | None, exdates: list[Prop], zones: FileZones
 ) -> CleanEvent | None:
     """EXDATEs written like DTSTART, and a simple rule that DTSTART itself matches."""
     if rrule is None or rrule.params:
@@ -271,7 +315,7 @@ def _recurrence(
         return None
     for prop in exdates:
         for value in prop.value.split(","):
-            when = read_when(prop.params, value, custom)
+            when = read_when(prop.params, value, zones)
             if when is None or not _same_kind(event.start, when):
                 return None
             event.exdates.append(when)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from integrations.errors import CalendarError
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     number: int  # 1-based physical line where this logical line starts
     text: str
@@ -80,11 +80,17 @@ def logical_lines(text: str, source: str, notes: list[str]) -> list[Line]:
             len(split_lines(text[: bad.start()])),
         )
     lines: list[Line] = []
+    append = lines.append
     for number, raw in enumerate(physical, start=1):
-        if raw[:1] in (" ", "\t") and lines:
-            lines[-1].text += raw[1:]
-        elif raw.strip():
-            lines.append(Line(number, raw))
+        if not raw:
+            continue
+        if raw[0] in " \t":
+            if lines:
+                lines[-1].text += raw[1:]
+            elif raw.strip():
+                append(Line(number, raw))
+        elif raw[0].isalpha() or raw.strip():
+            append(Line(number, raw))
     return lines
 
 

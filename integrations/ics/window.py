@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from integrations.errors import CalendarError
-from integrations.ics.blocks import CleanEvent, read_event, shared_uids, split
+from integrations.ics.blocks import CleanEvent, FileZones, read_event, shared_uids, split
 from integrations.ics.busy import Expansion, expand_calendar
 from integrations.ics.limits import ExpansionRefused, naive
-from integrations.ics.lines import Line, decode, logical_lines, prop_name, repair, short
+from integrations.ics.lines import Line, decode, logical_lines, repair, short
 from integrations.ics.parse import parse_calendar_with_warnings, parse_lines
-from integrations.ics.zones import clean_tzid
 from scheduler.model import Interval
 
 log = logging.getLogger(__name__)
@@ -60,38 +59,29 @@ class Plan:
 
 def plan(lines: list[Line], span: Interval, *, fast: bool) -> Plan | None:
     """Which blocks to skip, to read fast, and to parse fully; None: parse all."""
-    segments = split(lines)
-    if segments is None:
+    found = split(lines)
+    if found is None:
         return None
-    shared = shared_uids(segments)
-    custom = _defined_tzids(lines)
-    x_wr = any(line.text[:13].upper() == "X-WR-TIMEZONE" for line in lines)
-    drop = [False] * len(lines)
+    shared = shared_uids(found.segments)
+    zones = FileZones(found.tzids)
     result = Plan([])
-    for seg in segments:
+    kept_from = 0
+    for seg in found.segments:
         if not seg.plain or seg.uid is None or seg.uid in shared or (seg.alarms and not fast):
             continue
-        event = read_event(lines[seg.first : seg.last + 1], custom)
+        event = read_event(lines[seg.first : seg.last + 1], zones)
         if event is None:
             continue
         if event.rule is None and _outside(event, span):
             result.skipped += 1
-        elif fast and _fast_ok(event, x_wr):
+        elif fast and _fast_ok(event, found.x_wr):
             result.clean.append(event)
         else:
             continue
-        drop[seg.first : seg.last + 1] = [True] * (seg.last + 1 - seg.first)
-    result.kept = [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
+        result.kept += lines[kept_from : seg.first]
+        kept_from = seg.last + 1
+    result.kept += lines[kept_from:]
     return result
-
-
-def _defined_tzids(lines: list[Line]) -> frozenset[str]:
-    """Every TZID a VTIMEZONE may define (any TZID property line: more is safe)."""
-    return frozenset(
-        clean_tzid(line.text.split(":", 1)[-1])
-        for line in lines
-        if line.text[:4].upper() == "TZID" and prop_name(line.text) == "TZID"
-    )
 
 
 def _outside(event: CleanEvent, span: Interval) -> bool:
