@@ -210,12 +210,6 @@ class Person:
             return None, 0.0
         return offset, self.load(span, (span[0] + offset) // DAY)
 
-    def working_span(self, start: int, end: int) -> Span | None:
-        index = bisect_right(self._work_starts, start) - 1
-        if index >= 0 and end <= self.work[index][1]:
-            return self.work[index]
-        return None
-
     def busy_seconds(self, low: int, high: int) -> int:
         """How much of ``[low, high)`` is busy (the busy spans are merged)."""
         first = bisect_right(self._busy_ends, low)

@@ -242,8 +242,9 @@ def find_options(
     ``busy`` maps interviewer id -> busy intervals (any order, may overlap), or
     the :class:`~scheduler.busy.BusyIndex` of :func:`~scheduler.busy.prepare_busy`
     for them (the same results; only the spans near the window are read).
-    ``booked`` maps interviewer id -> interviews already booked, counted
-    against ``max_interviews_per_day`` (they should also be in ``busy``).
+    ``booked`` maps interviewer id -> interviews already booked, counted against
+    ``max_interviews_per_day`` (per local day) and ``max_interviews_per_week`` (per
+    local ISO week) and in the load (they should also be in ``busy``).
     ``candidate_hours`` are minutes after local midnight in ``candidate_tz``;
     ``date_from``/``date_to`` are candidate-local dates, both inclusive.
     """

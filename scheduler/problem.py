@@ -187,14 +187,6 @@ class Problem:
             row.append(found)
         return row
 
-    def parts(self, person: str, start: int, end: int) -> tuple[float, float]:
-        """``person``'s seat comfort and load in a session ``[start, end)`` (cached)."""
-        key = (person, start, end)
-        found = self._parts.get(key)
-        if found is None:
-            found = self._parts[key] = self.people[person].parts(start, end)
-        return found
-
 
 def validate(loop: Loop, interviewers: Mapping[str, Interviewer], request: Request) -> None:
     if request.date_to < request.date_from:

@@ -8,7 +8,6 @@ how lightly loaded the chosen interviewers are, and how soon it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 WEIGHTS = {"comfort": 0.45, "compact": 0.20, "load": 0.20, "soon": 0.15}
@@ -16,22 +15,6 @@ CORE_START = 9 * 60  # the comfortable part of anyone's day, local clock
 CORE_END = 17 * 60
 EDGE_MINUTES = 60  # closer than this to the edge of someone's hours costs comfort
 CLOCK_MINUTES = 180  # this far outside the core day, the clock part reaches zero
-
-
-@dataclass(frozen=True)
-class Seat:
-    """One person in one span of the option: their local clock at its start (minutes
-    after local midnight) and their range's edges, in POSIX seconds."""
-
-    begin: int
-    start: int
-    end: int
-    range_start: int
-    range_end: int
-
-
-def seat_comfort(seat: Seat) -> float:
-    return comfort_at(seat.begin, seat.start, seat.end, seat.range_start, seat.range_end)
 
 
 def comfort_at(begin: int, start: int, end: int, range_start: int, range_end: int) -> float:
@@ -49,7 +32,7 @@ def comfort_at(begin: int, start: int, end: int, range_start: int, range_end: in
 
 
 def comfort(values: Sequence[float]) -> float:
-    """The comfort part from every seat's :func:`seat_comfort`."""
+    """The comfort part from every seat's :func:`comfort_at`."""
     return 0.5 * sum(values) / len(values) + 0.5 * min(values)
 
 
@@ -61,12 +44,9 @@ def soonness(day_index: int, day_count: int) -> float:
     return 1.0 - day_index / (day_count - 1) if day_count > 1 else 1.0
 
 
-def combine(parts: dict[str, float]) -> float:
-    return round(sum(WEIGHTS[name] * value for name, value in parts.items()), 4)
-
-
 def score(comfort: float, compact: float, load: float, soon: float) -> float:
-    """:func:`combine` of the four parts, in its order (the same float, bit for bit)."""
+    """The weighted mean of the four parts, rounded to 4 places (summed in this order:
+    the score is the same float, bit for bit, as before issue 9)."""
     total = WEIGHTS["comfort"] * comfort + WEIGHTS["compact"] * compact
     return round(total + WEIGHTS["load"] * load + WEIGHTS["soon"] * soon, 4)
 
