@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -137,7 +138,7 @@ def _expand(
     return Expansion(span, tuple(found), unknown, tuple(dict.fromkeys(notes)))
 
 
-def _as_list(value: object) -> list[object]:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
@@ -148,7 +149,8 @@ def recurring_events(cal: icalendar.Calendar) -> list[Recurring]:
     found = []
     for event in events:
         rules = _as_list(event.get("RRULE"))
-        if not rules or "DTSTART" not in event:
+        start: Any = getattr(event.get("DTSTART"), "dt", None)
+        if not rules or not isinstance(start, date):
             continue
         uid = str(event.get("UID", ""))
         exdates = sum(len(getattr(x, "dts", ())) for x in _as_list(event.get("EXDATE")))
@@ -156,13 +158,14 @@ def recurring_events(cal: icalendar.Calendar) -> list[Recurring]:
             rule_shape({str(k).upper(): list(v) for k, v in rule.items()}, _rule_text(rule))
             for rule in rules
         )
-        found.append(Recurring(uid, naive(event["DTSTART"].dt), shapes, exdates + overrides[uid]))
+        found.append(Recurring(uid, naive(start), shapes, exdates + overrides[uid]))
     return found
 
 
-def _rule_text(rule: object) -> str:
-    text = rule.to_ical() if isinstance(rule, icalendar.vRecur) else str(rule)
-    return text.decode() if isinstance(text, bytes) else str(text)
+def _rule_text(rule: Any) -> str:
+    """The rule for dateutil; UNTIL is left out (the limits apply it themselves)."""
+    parts = ((str(k).upper(), v) for k, v in rule.items())
+    return ";".join(f"{k}={','.join(str(x) for x in v)}" for k, v in parts if k != "UNTIL")
 
 
 def apply_x_wr_timezone(
