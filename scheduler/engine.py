@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from scheduler.busy import Busy
 from scheduler.checks import check_option
-from scheduler.clock import LocalClock
+from scheduler.clock import DAY, LocalClock
 from scheduler.intervals import from_seconds, to_seconds
 from scheduler.localtime import zone
 from scheduler.matching import Candidates, Matching, all_assignments, best_assignment
@@ -46,6 +46,7 @@ class Route:
     lengths: tuple[int, ...]  # the duration of the d-th session placed
     rest: tuple[int, ...]  # time the sessions after the d-th need, with their least gaps
     gaps: tuple[int, int]  # least and most seconds between sessions
+    step: int  # the grid in seconds when it divides the day (a plain range), else 0
 
 
 def _routes(problem: Problem) -> list[Route]:
@@ -66,6 +67,7 @@ def _routes(problem: Problem) -> list[Route]:
                     for d in range(len(order))
                 ),
                 problem.gaps,
+                problem.step if DAY % problem.step == 0 else 0,
             )
         )
     return routes
@@ -106,7 +108,10 @@ def _walk(
     low_gap, high_gap = route.gaps
     end = starts[-1] + route.lengths[depth]
     nxt, need = route.order[depth + 1], route.required[depth + 1][-1]
-    for start in problem.grid(end + low_gap, min(end + high_gap, day.end - route.rest[depth])):
+    low, high = end + low_gap, min(end + high_gap, day.end - route.rest[depth])
+    step = route.step
+    grid = range(-(-low // step) * step, high + 1, step) if step else problem.grid(low, high)
+    for start in grid:
         here = problem.available(nxt, start)
         if len(here) < need:  # too few free for the next session
             continue

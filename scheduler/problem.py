@@ -2,8 +2,8 @@
 
 Everything is integers: POSIX seconds, local clocks from
 :class:`~scheduler.clock.LocalClock`, and each answer (who is free at a start,
-a staffing of a partial loop, a person's comfort and load in a session)
-computed once per search.
+a staffing of a partial loop, the comfort, load and cost of those free for a
+session at a start) computed once per search.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ class Problem:
     durations: list[int]
     _pools: dict[int, Pool] = field(default_factory=dict)
     _avail: dict[int, dict[int, Candidates]] = field(default_factory=dict)
-    _parts: dict[tuple[str, int, int], tuple[float, float]] = field(default_factory=dict)
     _rows: dict[int, dict[int, Row]] = field(default_factory=dict)
     _covered: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     staffings: dict[tuple[tuple[Candidates, ...], tuple[int, ...]], Matching | None] = field(
@@ -170,22 +169,10 @@ class Problem:
             cache = self._rows[session] = {}
         found = cache.get(start)
         if found is None:
-            parts = self.parts_row(
-                self.available(session, start), start, start + self.durations[session]
-            )
+            end, people = start + self.durations[session], self.people
+            parts = [people[p].parts(start, end) for p in self.available(session, start)]
             found = cache[start] = (parts, [load - seat for seat, load in parts])
         return found
-
-    def parts_row(self, avail: Candidates, start: int, end: int) -> list[tuple[float, float]]:
-        """:meth:`parts` of each of ``avail`` in one session ``[start, end)``."""
-        cache, people, row = self._parts, self.people, []
-        for person in avail:
-            key = (person, start, end)
-            found = cache.get(key)
-            if found is None:
-                found = cache[key] = people[person].parts(start, end)
-            row.append(found)
-        return row
 
 
 def validate(loop: Loop, interviewers: Mapping[str, Interviewer], request: Request) -> None:
