@@ -18,6 +18,20 @@ forgiving about what cannot change it:
 Busy time (``busy_from_calendar``) expands recurrence with
 ``recurring-ical-events`` and converts everything to aware UTC datetimes.
 
+Three readers give the same busy time, errors (with their lines) and
+warnings; ``read_ics_file``/``read_ics_bytes``/``expand_ics_bytes`` take
+``reader=`` ("fast" by default; ``$PANELSLOT_ICS_READER`` when the argument
+is None):
+
+* "full": the reference, icalendar + recurring-ical-events on the whole file;
+* "windowed": blocks that cannot touch the span skip the full parse;
+* "fast": plain events and simple rules are also read without icalendar.
+
+Expansion is bounded on every path (``limits``): at most ``MAX_INSTANCES``
+(20,000) event instances per calendar in the span, and ``MAX_RECURRENCE_STEPS``
+(500,000) repetitions of its rules, checked before anything is expanded;
+past them an ``ExpansionRefused`` (a ``CalendarError`` and a ``ValueError``).
+
 Modules, by concern:
 
 * ``lines``: bytes to logical content lines, and the repairs;
@@ -25,7 +39,11 @@ Modules, by concern:
   and the full parse with icalendar;
 * ``zones``: TZID resolution and local times to UTC (the DST rule itself is
   ``scheduler.localtime.wall_to_utc``, shared with the engine);
-* ``busy``: busy expansion of a parsed calendar;
+* ``busy``, ``model``: busy expansion of a parsed calendar (the full path);
+* ``limits``: the expansion limits;
+* ``blocks``, ``contentline``: the one-pass split into VEVENT blocks and the
+  strict reader of clean ones;
+* ``fast``, ``window``: the fast path and the windowed read with the switch;
 * ``read``: files and bytes to busy time.
 """
 

@@ -228,7 +228,7 @@ def read_event(lines: list[Line], zones: FileZones) -> CleanEvent | None:
             continue
         head, colon, _ = line.text.partition(":")
         if colon and head in _QUIET and head not in props:  # no parameters: nothing to read
-            props[head] = _SEEN
+            props[head] = Prop(head, {}, "", line.number)
             continue
         prop = read_line(line.text, line.number)
         if prop is None or (prop.name in props and prop.name not in REPEATABLE):
@@ -251,7 +251,6 @@ def read_event(lines: list[Line], zones: FileZones) -> CleanEvent | None:
 
 # Text properties without a meaning for busy time, read as they are.
 _QUIET = frozenset({"SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "CLASS", "URL", "CONTACT"})
-_SEEN = Prop("", {}, "", 0)
 _ATTENDEE_PARAMS = frozenset({"PARTSTAT", "CN", "ROLE", "RSVP", "CUTYPE", "EMAIL"})
 
 

@@ -8,17 +8,20 @@ neither raise nor warn on it) with a UID of its own and:
 * it is a single event wholly outside the span, with a margin of 16 hours
   for all-day and floating times in any zone (-14h..+14h, plus DST): it is
   skipped;
-* or (reader "fast") it is a single event or a simple DAILY/WEEKLY rule: it
-  is expanded by ``fast`` instead of icalendar + recurring-ical-events.
+* or (reader "fast") it is a single event or a simple rule (fixed period,
+  SECONDLY to WEEKLY, with INTERVAL, COUNT or UNTIL, plain BYDAY days and
+  EXDATEs written like DTSTART): ``fast`` expands it instead of icalendar +
+  recurring-ical-events.
 
 Everything else takes the full path with the file's header and zones:
-recurring masters that are not simple, RECURRENCE-ID overrides and every
-block sharing their UID, RDATE, repeated or unknown properties, nested
-components, anything odd. The repairs and checks run on what is kept, with
-the original line numbers, so warnings are the full path's. If that raises a
-``CalendarError`` (other than a refused expansion, which both paths decide
-from the same rules), the whole file is read again on the full path so the
-error, and its line, are exactly the reference's.
+other recurring masters, RECURRENCE-ID overrides and every block sharing
+their UID, RDATE, repeated or unknown properties, nested components (the
+"fast" reader alone also reads VALARMs it fully understands: they never
+change busy time), anything odd. The repairs and checks run on what is kept,
+with the original line numbers, so warnings are the full path's. If that
+raises a ``CalendarError`` (other than a refused expansion, which both paths
+decide from the same rules), the whole file is read again on the full path
+so the error, and its line, are exactly the reference's.
 """
 
 from __future__ import annotations
