@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler import engine
 from scheduler.errors import SchedulerError
 from scheduler.model import Interval, Option
-from web.domain.engine_values import loop_picture, option_json
+from web.domain.engine_values import loop_picture
+from web.domain.engine_values import option_json as option_json  # re-exported
 from web.domain.engine_values import stored_option as stored_option  # re-exported
 from web.store.models import (
     Booking,
