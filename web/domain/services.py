@@ -243,6 +243,19 @@ def signed_payload(
     return data
 
 
+def candidate_link_payload(secret: str, token: str) -> tuple[int, str] | None:
+    """(request id, nonce) of a candidate link whose signature holds, whatever its age (to
+    prefetch the request, or to reach a booked interview behind an old link); ``None`` for a
+    tampered link. :func:`verify_candidate_token` does every check."""
+    try:
+        data = _serializer(secret).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        return None
+    return int(data["r"]), str(data.get("n", ""))
+
+
 def interviewer_token(secret: str, row: Interviewer, *, now: datetime) -> str:
     ser = _serializer(secret, now, salt=INTERVIEWER_SALT)
     return ser.dumps({"i": row.id, "n": row.link_nonce})
