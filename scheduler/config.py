@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.errors import ConfigError
-from scheduler.localtime import parse_range
+from scheduler.localtime import RangeError, day_ranges
 from scheduler.model import (
     WEEKDAYS,
     Config,
@@ -148,24 +148,15 @@ def parse_day_ranges(reader: _Reader, day: str, value: Any) -> tuple[LocalRange,
         value = [value]
     if not isinstance(value, list):
         raise reader.error(field, value, 'expected a list like ["09:00-17:00"]')
-    ranges = []
     for index, text in enumerate(value):
         if not isinstance(text, str):
             raise reader.error(f"{field}[{index}]", text, 'expected "HH:MM-HH:MM"')
-        try:
-            ranges.append(parse_range(text))
-        except ValueError as exc:
-            raise reader.error(f"{field}[{index}]", text, str(exc)) from None
-    return _no_overlap(reader, field, value, sorted(ranges))
-
-
-def _no_overlap(
-    reader: _Reader, field: str, raw: Any, ranges: list[LocalRange]
-) -> tuple[LocalRange, ...]:
-    for before, after in zip(ranges, ranges[1:], strict=False):
-        if after[0] < before[1]:
-            raise reader.error(field, raw, "ranges overlap; make them disjoint")
-    return tuple(ranges)
+    try:
+        return day_ranges(value)
+    except RangeError as exc:
+        if exc.index is None:
+            raise reader.error(field, value, exc.hint) from None
+        raise reader.error(f"{field}[{exc.index}]", value[exc.index], exc.hint) from None
 
 
 def parse_working_hours(reader: _Reader) -> WorkingHours:

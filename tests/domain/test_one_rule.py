@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+import tomllib
+
+import pytest
 
 from integrations.mail import NullMailer
+from scheduler.config import parse_config
+from scheduler.errors import ConfigError
 from web.domain.booking.transactions import is_overlap
 from web.domain.worker import build_mailer
+from web.domain.zones import HoursError, parse_week, utc_offset_label
 from web.store.settings import load_settings
 
 
@@ -39,3 +45,60 @@ def test_overlap_is_matched_by_sqlite_error_name():
         assert is_overlap(exc)
     else:
         raise AssertionError("the trigger did not abort")
+
+
+# ------------------------------------------------ one working-hours reader, one formatter
+
+_TEAM = """
+[[interviewers]]
+id = "a"
+email = "a@example.com"
+timezone = "UTC"
+[interviewers.working_hours]
+mon = [{ranges}]
+"""
+
+
+def _config_hint(ranges: str) -> str:
+    with pytest.raises(ConfigError) as err:
+        parse_config(tomllib.loads(_TEAM.format(ranges=ranges)), "team.toml")
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("ranges", "hint"),
+    [
+        (["17:00-09:00"], "the end must be after the start"),
+        (["9-5"], 'write a range like "09:00-17:00"'),
+        (["09:60-10:00"], "hours are 00:00 to 24:00"),
+        (["24:00-24:00"], "24:00 may only end a range"),
+        (["09:00-12:00", "11:00-13:00"], "ranges overlap"),
+    ],
+)
+def test_the_config_file_and_the_web_forms_read_hours_alike(ranges, hint):
+    """The copies differed: the config said "ends before it starts", the forms "the end
+    must be after the start"; the forms took " 9:00" where the config did too, but with
+    another message for every fault. Now one reader, one message."""
+    with pytest.raises(HoursError) as err:
+        parse_week({"mon": ranges})
+    assert hint in err.value.hint
+    assert hint in _config_hint(", ".join(f'"{r}"' for r in ranges))
+
+
+def test_good_hours_read_the_same_both_ways():
+    ranges = ["13:00-17:00", " 9:00 - 12:30 "]
+    config = parse_config(
+        tomllib.loads(_TEAM.format(ranges=", ".join(f'"{r}"' for r in ranges))), "t.toml"
+    )
+    assert parse_week({"mon": ranges}) == config.interviewers[0].working_hours
+    assert parse_week({"mon": ranges}).on(0) == ((540, 750), (780, 1020))
+
+
+def test_one_offset_formatter():
+    from datetime import datetime, timedelta, timezone
+
+    def at(offset: timedelta) -> datetime:
+        return datetime(2027, 1, 1, tzinfo=timezone(offset))
+
+    assert utc_offset_label(at(timedelta(hours=5, minutes=30))) == "UTC+05:30"
+    assert utc_offset_label(at(-timedelta(hours=3, minutes=30))) == "UTC-03:30"

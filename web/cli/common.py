@@ -72,10 +72,3 @@ def iso_z(moment: datetime) -> str:
 
 def emit_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2))
-
-
-def utc_offset_label(moment: datetime) -> str:
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

@@ -21,8 +21,8 @@ from web.cli.common import (
     parse_date,
     parse_now,
     parse_zone,
-    utc_offset_label,
 )
+from web.domain.zones import utc_offset_label
 
 
 def date_window(first: date, last: date, tz: str) -> Interval:

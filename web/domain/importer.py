@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import parse_config
 from scheduler.errors import ConfigError
+from scheduler.localtime import format_minutes
 from scheduler.model import WEEKDAYS, Config
 from scheduler.model import Interviewer as EInterviewer
-from web.domain.zones import fmt_minutes
 from web.store.models import CalendarSource, Interviewer, Loop, LoopSession
 
 
@@ -54,7 +54,7 @@ def hours_json(inter: EInterviewer) -> dict[str, list[str]]:
     for n, day in enumerate(WEEKDAYS):
         ranges = inter.working_hours.on(n)
         if ranges:
-            out[day] = [f"{fmt_minutes(a)}-{fmt_minutes(b)}" for a, b in ranges]
+            out[day] = [f"{format_minutes(a)}-{format_minutes(b)}" for a, b in ranges]
     return out
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from web.domain.audit import record
 from web.domain.booking.picture import PictureCache
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
-from web.store.models import AuditLog
 from web.store.settings import AppSettings
 
 
@@ -51,17 +51,8 @@ def audit(
     coordinator_id: int | None = None,
     **detail: Any,
 ) -> None:
-    s.add(
-        AuditLog(
-            at=now(),
-            actor=actor,
-            coordinator_id=coordinator_id,
-            action=action,
-            object_type=obj_type,
-            object_id=str(obj_id),
-            detail=detail,
-        )
-    )
+    """The one audit writer (:func:`web.domain.audit.record`) at this request's now."""
+    record(s, now(), actor, action, obj_type, obj_id, coordinator_id=coordinator_id, **detail)
 
 
 def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:

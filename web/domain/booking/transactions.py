@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +17,6 @@ from web.domain.booking.errors import BookingClosed, Outcome
 from web.domain.zones import zone_ok
 from web.store.db import Database
 from web.store.models import (
-    AuditLog,
     Booking,
     BookingSession,
     Interviewer,
@@ -143,19 +141,3 @@ def carry_event_ids(old: Booking, new: Booking) -> None:
         if prev is not None:
             bs.calendar_event_id = prev.calendar_event_id
             prev.calendar_event_id = None
-
-
-def audit(
-    s: Session, now: datetime, actor: str, action: str, req: SchedulingRequest, **detail: Any
-) -> None:
-    s.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            coordinator_id=req.coordinator_id if actor.startswith("coordinator") else None,
-            action=action,
-            object_type="request",
-            object_id=str(req.id),
-            detail=detail,
-        )
-    )

@@ -41,6 +41,7 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from scheduler.localtime import format_minutes
 from web.domain import calsync, services
 from web.domain.jobs import enqueue
 from web.domain.zones import HoursError, parse_week, parse_week_text, week_text
@@ -244,7 +245,7 @@ def _week_preview(tz: str, hours: dict[str, list[str]], at: datetime) -> list[di
             end = end.astimezone(UTC).astimezone(zone)
             ranges.append(
                 {
-                    "local": f"{a // 60:02d}:{a % 60:02d}–{b // 60:02d}:{b % 60:02d}",
+                    "local": f"{format_minutes(a)}–{format_minutes(b)}",
                     "utc": f"{start.astimezone(UTC):%H:%M}–{end.astimezone(UTC):%H:%M} UTC",
                 }
             )
