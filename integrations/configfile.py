@@ -30,12 +30,16 @@ class LoadedConfig:
 
 
 def read_toml(path: Path) -> dict[str, object]:
+    """A TOML file's tables (the one reader of the company config file, for the engine CLI
+    and the web importer); ConfigError names the file and what is wrong with it."""
     source = str(path)
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(source, "(file)", source, "file not found") from None
+        raise ConfigError(
+            source, "(file)", source, "file not found (no such file or directory)"
+        ) from None
     except IsADirectoryError:
         hint = "is a directory, expected a TOML file"
         raise ConfigError(source, "(file)", source, hint) from None
