@@ -11,10 +11,8 @@ back into a page, a log line or an error message.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
-import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +39,7 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from integrations.urlguard import private_host_reason
 from scheduler.localtime import format_minutes
 from web.domain import calsync, services
 from web.domain.jobs import enqueue
@@ -165,15 +164,7 @@ def _check_public_host(url: str) -> str | None:
     """Why ``url`` may not be read (a private/loopback address), or None."""
     if get_settings()["sync.allow_private_feeds"]:
         return None
-    host = urlsplit(url.replace("webcal://", "https://", 1)).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError):
-        return f"unknown host {host!r}; check the address"
-    for info in infos:
-        if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global:
-            return f"{host} is a private or local address; only public servers can be used"
-    return None
+    return private_host_reason(url)
 
 
 def _source(who: Interviewer, cid: int) -> CalendarSource:
