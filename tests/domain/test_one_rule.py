@@ -102,3 +102,44 @@ def test_one_offset_formatter():
 
     assert utc_offset_label(at(timedelta(hours=5, minutes=30))) == "UTC+05:30"
     assert utc_offset_label(at(-timedelta(hours=3, minutes=30))) == "UTC-03:30"
+
+
+def test_one_audit_writer_for_views_and_the_booking_service(db, company):
+    """The view helper and the booking service wrote AuditLog rows each their own way; both
+    now go through web.domain.audit.record (the service names the request's coordinator)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from web.domain.audit import record, record_request
+    from web.store.models import AuditLog, Loop, SchedulingRequest
+
+    at = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    with db.session() as s:
+        req = SchedulingRequest(
+            coordinator_id=company["ann"],
+            loop_id=s.scalars(select(Loop.id)).first(),
+            candidate_name="Cam",
+            candidate_email="cam@example.com",
+            date_from=at.date(),
+            date_to=at.date(),
+            token_nonce="n",
+        )
+        s.add(req)
+        s.flush()
+        by_coordinator = record_request(s, at, "coordinator:ann", "booking_cancelled", req, why="x")
+        by_candidate = record_request(s, at, "candidate", "booking_created", req)
+        plain = record(
+            s, at, "coordinator:zed", "loop_saved", "loop", 7, coordinator_id=company["zed"]
+        )
+        s.flush()
+        rows = {r.id: r for r in s.scalars(select(AuditLog))}
+        a, b, c = rows[by_coordinator.id], rows[by_candidate.id], rows[plain.id]
+        assert (a.coordinator_id, a.object_type, a.object_id, a.detail) == (
+            company["ann"],
+            "request",
+            str(req.id),
+            {"why": "x"},
+        )
+        assert b.coordinator_id is None and b.at == at
+        assert (c.object_type, c.object_id, c.coordinator_id) == ("loop", "7", company["zed"])
