@@ -29,6 +29,19 @@ def test_mail_sender_none_keeps_nothing(tmp_path):
     assert isinstance(mailer, NullMailer)
 
 
+def test_the_null_mailer_counts_and_keeps_no_mail():
+    from dataclasses import fields
+
+    from integrations.mail import OutgoingMail
+
+    mailer = NullMailer()
+    for n in range(3):
+        mailer.send(OutgoingMail(to=(f"c{n}@example.com",), subject="S", text="hello"))
+    assert mailer.dropped == 3
+    kept = [f.name for f in fields(mailer) if isinstance(getattr(mailer, f.name), list | dict)]
+    assert kept == []
+
+
 def test_overlap_is_matched_by_sqlstate_not_by_text():
     assert is_overlap(_PgError("anything at all", "23P01"))
     assert not is_overlap(_PgError("overlap exclusion conflicting key", "23505"))
