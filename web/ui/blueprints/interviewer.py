@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
+import requests
 from flask import (
     Blueprint,
     Response,
@@ -39,6 +40,7 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from integrations.crypto import TokenKeyError
 from integrations.urlguard import private_host_reason
 from scheduler.localtime import format_minutes
 from web.domain import calsync, services
@@ -424,7 +426,7 @@ def add_caldav(token: str) -> tuple[str, int] | WResponse:
                 secret = calsync.encrypt_json(
                     {"username": form.username.data.strip(), "password": form.password.data}, cfg
                 )
-            except Exception as exc:  # noqa: BLE001 - TokenKeyError: a server problem
+            except TokenKeyError as exc:  # a server problem: no token key
                 log.warning("cannot store CalDAV credentials: %s", type(exc).__name__)
                 flash(
                     "The server cannot store passwords yet (PANELSLOT_TOKEN_KEY is not set); "
@@ -485,7 +487,7 @@ def caldav_password(token: str, cid: int) -> WResponse:
         src.credentials = calsync.encrypt_json(
             {"username": form.username.data.strip(), "password": form.password.data}, _cfg()
         )
-    except Exception as exc:  # noqa: BLE001 - TokenKeyError: a server problem
+    except TokenKeyError as exc:  # a server problem: no token key
         log.warning("cannot store CalDAV credentials: %s", type(exc).__name__)
         flash("The server cannot store passwords yet; tell your coordinator.")
         return _back(token)
@@ -571,7 +573,7 @@ def google_callback() -> WResponse:
     except GoogleAuthError as exc:
         flash(exc.message[:1].upper() + exc.message[1:] + ".")
         return _back(token)
-    except Exception as exc:  # noqa: BLE001 - TokenKeyError, transport: one line, no secrets
+    except (TokenKeyError, requests.RequestException) as exc:  # one line, no secrets
         log.warning("Google connection failed: %s", type(exc).__name__)
         flash("Google Calendar could not be connected; try again later or tell your coordinator.")
         return _back(token)
