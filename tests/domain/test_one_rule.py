@@ -156,3 +156,17 @@ def test_one_audit_writer_for_views_and_the_booking_service(db, company):
         )
         assert b.coordinator_id is None and b.at == at
         assert (c.object_type, c.object_id, c.coordinator_id) == ("loop", "7", company["zed"])
+
+
+def test_the_no_overlap_triggers_are_the_only_sqlite_triggers(db):
+    """is_overlap reads SQLITE_CONSTRAINT_TRIGGER as "overlap": that holds while no other
+    trigger can abort a write."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL matches SQLSTATE 23P01")
+    with db.engine.connect() as conn:
+        names = set(
+            conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        )
+    assert names == {"booking_sessions_no_overlap_insert", "booking_sessions_no_overlap_update"}

@@ -69,7 +69,10 @@ def replay_of(s: Session, req: SchedulingRequest, key: str) -> Outcome | None:
 
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for the no-overlap exclusion constraint
-TRIGGER_ABORT = "SQLITE_CONSTRAINT_TRIGGER"  # SQLite's no-overlap triggers RAISE(ABORT)
+# SQLite's no-overlap triggers RAISE(ABORT): SQLite gives a trigger's abort no code of its
+# own, only this extended result code. It means "no overlap" because those two triggers are
+# the only triggers in the schema (tests/domain/test_one_rule.py keeps it so).
+TRIGGER_ABORT = "SQLITE_CONSTRAINT_TRIGGER"
 
 
 def is_overlap(exc: Exception) -> bool:
