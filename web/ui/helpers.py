@@ -41,18 +41,10 @@ def now() -> datetime:
     return pinned if pinned is not None else utcnow()
 
 
-def audit(
-    s: Session,
-    actor: str,
-    action: str,
-    obj_type: str = "",
-    obj_id: object = "",
-    *,
-    coordinator_id: int | None = None,
-    **detail: Any,
-) -> None:
-    """The one audit writer (:func:`web.domain.audit.record`) at this request's now."""
-    record(s, now(), actor, action, obj_type, obj_id, coordinator_id=coordinator_id, **detail)
+def audit(s: Session, actor: str, action: str, *what: Any, **detail: Any) -> None:
+    """The one audit writer (:func:`web.domain.audit.record`) at this request's now;
+    ``what`` is the object type and id, ``detail`` may name ``coordinator_id``."""
+    record(s, now(), actor, action, *what, **detail)
 
 
 def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
