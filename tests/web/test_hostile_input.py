@@ -1,4 +1,4 @@
-"""Hostile input: zone names that are folders, overlong or hold NUL bytes; file paths in URL fields."""
+"""Hostile input: zone names that are folders, overlong or hold NUL; file paths as URLs."""
 
 from __future__ import annotations
 
