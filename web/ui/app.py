@@ -69,8 +69,9 @@ def create_app(
             s.close()
 
     _register_error_handlers(app)
-    from web.ui import helpers
+    from web.ui import helpers, security
 
+    security.init_app(app, settings)
     helpers.register(app)
     return app
 

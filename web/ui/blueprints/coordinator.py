@@ -53,6 +53,7 @@ from web.ui.forms import (
     RequestForm,
 )
 from web.ui.helpers import audit, db_session, get_settings, now
+from web.ui.security import safe_next
 from web.ui.timeline import candidate_row, interviewer_row, render, span_for
 
 bp = Blueprint("coordinator", __name__)
@@ -100,10 +101,8 @@ def login() -> str | WResponse | tuple[str, int]:
                 s.commit()
                 session.clear()
                 session["coordinator_id"] = who.id
-                nxt = request.args.get("next", "")
-                if not nxt.startswith("/") or nxt.startswith("//"):
-                    nxt = url_for("coordinator.requests_list")
-                return redirect(nxt)
+                nxt = safe_next(request.args.get("next"))
+                return redirect(nxt or url_for("coordinator.requests_list"))
     elif request.method == "POST":
         status = 400
     return render_template("coord/login.html", form=form, error=error), status
