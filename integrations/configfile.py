@@ -47,7 +47,8 @@ def read_toml(path: Path) -> dict[str, object]:
         hint = "is a directory, expected a TOML file"
         raise ConfigError(source, "(file)", source, hint) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, "(syntax)", str(exc), "not valid TOML; fix the syntax") from None
+        hint = f"not valid TOML ({exc}); fix the syntax"
+        raise ConfigError(source, "(syntax)", str(exc), hint) from None
     except UnicodeDecodeError:
         raise ConfigError(source, "(file)", source, "not UTF-8 text") from None
 

@@ -5,16 +5,37 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.model import LocalRange, WorkingHours
 
 DAY = timedelta(days=1)
 
 
-@lru_cache(maxsize=512)
+MAX_ZONE_NAME = 64  # the longest IANA name is 32 characters
+
+
+@lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
+    """The zone called ``name``, kept alive (zoneinfo's own strong cache holds 8)."""
     return ZoneInfo(name)
+
+
+def find_zone(name: object) -> ZoneInfo | None:
+    """The zone called ``name``, or None for anything that is not one.
+
+    The one check of a zone name, for every input (config files, forms, the
+    candidate's ``?tz=``, calendars): unknown names, folders of the zone
+    database ("Europe"), padding, NUL bytes and overlong names are all None.
+    """
+    if not isinstance(name, str) or not name or name != name.strip():
+        return None
+    if len(name) > MAX_ZONE_NAME or "\x00" in name:
+        return None
+    try:
+        return zone(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder: IsADirectoryError
+        return None
 
 
 def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:

@@ -16,7 +16,7 @@ from web.store.models import Interviewer
 
 def test_the_personal_link_expires_exactly_at_the_setting(signed_in: Any, db: Database) -> None:
     app = signed_in.application
-    days = app.extensions["panelslot.settings"]["security.interviewer_link_max_age_days"]
+    days = app.extensions["panelslot.settings"].security.interviewer_link_max_age_days
     with db.session() as s:
         iid = s.scalar(select(Interviewer.id).where(Interviewer.key == "devi"))
     page = signed_in.get(f"/interviewers/{iid}").get_data(as_text=True)

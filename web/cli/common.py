@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from integrations.errors import IntegrationError
 from scheduler.errors import SchedulerError
+from scheduler.localtime import find_zone
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
@@ -46,9 +46,7 @@ def parse_date(option: str, text: str) -> date:
 
 
 def parse_zone(option: str, text: str) -> str:
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    if find_zone(text) is None:
         fail(f"{option} {text!r}: unknown time zone; use an IANA name like Asia/Kolkata")
     return text
 

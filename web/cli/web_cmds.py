@@ -41,7 +41,7 @@ def _database(settings: AppSettings) -> Any:
     from web.store.db import Database
 
     try:
-        return Database(settings.database_url, echo=bool(settings["database.echo"]))
+        return Database(settings.database_url, echo=bool(settings.database.echo))
     except (SQLAlchemyError, ImportError, ValueError) as exc:  # a bad URL or missing driver
         _fail(f"database.url ({settings.origins['database.url']}): {exc}")
 
@@ -266,10 +266,10 @@ def serve_command(
         _fail(str(exc))
     _check_schema(app.extensions["panelslot.db"])
     app.extensions["panelslot.db"].dispose()  # gunicorn forks; no shared connections
-    bind = f"{host or settings['server.host']}:{port or settings['server.port']}"
+    bind = f"{host or settings.server.host}:{port or settings.server.port}"
     options = {
         "bind": bind,
-        "workers": workers or int(settings["server.workers"]),
+        "workers": workers or int(settings.server.workers),
         "accesslog": "-",
         "logger_class": "web.domain.logredact.RedactingGunicornLogger",
         "timeout": 60,

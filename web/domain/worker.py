@@ -45,13 +45,13 @@ def build_mailer(settings: AppSettings, environ: Mapping[str, str] | None = None
     SMTP credentials come from the environment only. ``none`` drops mail (keeps nothing)."""
     env = os.environ if environ is None else environ
     return make_mailer(
-        settings["mail.sender"],
-        from_address=settings["mail.from_address"],
-        outbox_dir=settings["mail.outbox_dir"],
-        smtp_host=settings["mail.smtp_host"],
-        smtp_port=int(settings["mail.smtp_port"]),
-        smtp_security=settings["mail.smtp_security"],
-        smtp_username=settings["mail.smtp_username"] or env.get(USERNAME_VARIABLE, ""),
+        settings.mail.sender,
+        from_address=settings.mail.from_address,
+        outbox_dir=settings.mail.outbox_dir,
+        smtp_host=settings.mail.smtp_host,
+        smtp_port=int(settings.mail.smtp_port),
+        smtp_security=settings.mail.smtp_security,
+        smtp_username=settings.mail.smtp_username or env.get(USERNAME_VARIABLE, ""),
         smtp_password=env.get(PASSWORD_VARIABLE, ""),
     )
 
@@ -213,7 +213,7 @@ class Worker:
             self.db,
             self.mailer,
             self.clock(),
-            max_attempts=int(self.settings["mail.max_attempts"]),
+            max_attempts=int(self.settings.mail.max_attempts),
         )
 
     def poll(self) -> None:
@@ -244,12 +244,12 @@ class Worker:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
             timezone="UTC",
         )
-        poll = float(self.settings["server.worker_poll_seconds"])
+        poll = float(self.settings.server.worker_poll_seconds)
         for method, seconds in (
             ("heartbeat", 15),
             ("poll", poll),
             ("expire", 300),
-            ("sync", float(self.settings["sync.interval_minutes"]) * 60),
+            ("sync", float(self.settings.sync.interval_minutes) * 60),
         ):
             sched.add_job(
                 "web.domain.worker:periodic",

@@ -130,7 +130,7 @@ def _verified_request(token: str) -> SchedulingRequest:
             s,
             secret,
             token,
-            max_age_days=int(get_settings()["security.link_max_age_days"]),
+            max_age_days=int(get_settings().security.link_max_age_days),
             now=now(),
         )
     except services.LinkProblem as exc:
@@ -190,7 +190,7 @@ def _options(
     searching = False
     if not rows:
         service.request_fresh_options(
-            get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
+            get_db(), req.id, at, _policy(), limit=int(get_settings().server.offer_count)
         )
         searching = service.refresh_pending(s, req.id, at)
     return [option_view(req, r, pic.names) for r in rows], searching, pic.sessions
@@ -309,7 +309,7 @@ def _idem_key() -> str | None:
 
 
 def _link(token: str) -> str:
-    base = get_settings()["server.public_url"] or request.url_root
+    base = get_settings().server.public_url or request.url_root
     base = base if base.endswith("/") else base + "/"
     return base + url_for("candidate.landing", token=token).lstrip("/")
 

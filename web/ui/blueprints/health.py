@@ -34,7 +34,7 @@ def healthz() -> ResponseReturnValue:
         return jsonify(status="down", **body), 503
     beat = s.scalar(select(WorkerHeartbeat).order_by(WorkerHeartbeat.beat_at.desc()).limit(1))
     at = now()
-    stale = timedelta(seconds=float(get_settings()["server.worker_stale_seconds"]))
+    stale = timedelta(seconds=float(get_settings().server.worker_stale_seconds))
     if beat is None:
         body["worker"] = "never seen"
         ok = False

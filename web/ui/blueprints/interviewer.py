@@ -132,7 +132,7 @@ class CalendarsForm(FlaskForm):
 
 
 def _verified(token: str) -> Interviewer | None:
-    days = int(get_settings()["security.interviewer_link_max_age_days"])
+    days = int(get_settings().security.interviewer_link_max_age_days)
     return services.verify_interviewer_token(
         db_session(), _secret(), token, max_age_days=days, now=now()
     )
@@ -150,7 +150,7 @@ def _who(token: str) -> Interviewer:
 
 
 def _public(path: str) -> str:
-    base = get_settings()["server.public_url"] or request.url_root
+    base = get_settings().server.public_url or request.url_root
     return base.rstrip("/") + path
 
 
@@ -164,7 +164,7 @@ def _cfg() -> calsync.SyncConfig:
 
 def _check_public_host(url: str) -> str | None:
     """Why ``url`` may not be read (a private/loopback address), or None."""
-    if get_settings()["sync.allow_private_feeds"]:
+    if get_settings().sync.allow_private_feeds:
         return None
     return private_host_reason(url)
 
