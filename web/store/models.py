@@ -40,6 +40,8 @@ class Coordinator(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # every session cookie carries it; logout and a new password bump it, ending them all
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Interviewer(Base):
@@ -382,10 +384,14 @@ class AuditLog(Base):
 
 
 class SigninAttempt(Base):
-    """Failed sign-ins, for rate limiting across processes."""
+    """Attempts at a limited action (sign-in, password check, ...), for rate limiting
+    across processes: ``email`` holds the bucket (the account's address for sign-in)."""
 
     __tablename__ = "signin_attempts"
-    __table_args__ = (Index("ix_signin_attempts_email_at", "email", "at"),)
+    __table_args__ = (
+        Index("ix_signin_attempts_email_at", "email", "at"),
+        Index("ix_signin_attempts_addr_at", "remote_addr", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))

@@ -24,17 +24,30 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def too_many_attempts(s: Session, email: str, remote: str) -> bool:
-    st = get_settings()
-    since = now() - timedelta(minutes=int(st.security.signin_window_minutes))
-    limit = int(st.security.signin_max_failures)
-    by_email = s.scalar(
-        select(func.count()).where(SigninAttempt.email == email, SigninAttempt.at > since)
+def admit(s: Session, bucket: str, remote: str, limit: int) -> bool:
+    """Record one attempt at a limited action and say whether it may go on.
+
+    The attempt is committed before it is counted, so parallel attempts cannot
+    all see the same low count: of any number racing, at most ``limit`` pass.
+    The limit holds per (bucket, address), so nobody elsewhere can lock a
+    coordinator out; one address gets four times that over all buckets.
+    """
+    at = now()
+    s.add(SigninAttempt(email=bucket, remote_addr=remote, at=at))
+    s.commit()
+    since = at - timedelta(minutes=get_settings().security.signin_window_minutes)
+    recent = SigninAttempt.at > since
+    pair = s.scalar(
+        select(func.count()).where(
+            SigninAttempt.email == bucket, SigninAttempt.remote_addr == remote, recent
+        )
     )
-    by_addr = s.scalar(
-        select(func.count()).where(SigninAttempt.remote_addr == remote, SigninAttempt.at > since)
-    )
-    return (by_email or 0) >= limit or (by_addr or 0) >= 4 * limit
+    addr = s.scalar(select(func.count()).where(SigninAttempt.remote_addr == remote, recent))
+    return (pair or 0) <= limit and (addr or 0) <= 4 * limit
+
+
+def admit_signin(s: Session, email: str, remote: str) -> bool:
+    return admit(s, email, remote, get_settings().security.signin_max_failures)
 
 
 def authenticate(s: Session, email: str, password: str) -> Coordinator | None:
@@ -45,12 +58,26 @@ def authenticate(s: Session, email: str, password: str) -> Coordinator | None:
     return row if check_password_hash(row.password_hash, password) else None
 
 
-def record_failure(s: Session, email: str, remote: str) -> None:
-    s.add(SigninAttempt(email=email, remote_addr=remote, at=now()))
+def clear_attempts(s: Session, bucket: str, remote: str) -> None:
+    """A success forgets this address's failed attempts at ``bucket``."""
+    s.execute(
+        delete(SigninAttempt).where(
+            SigninAttempt.email == bucket, SigninAttempt.remote_addr == remote
+        )
+    )
 
 
-def clear_failures(s: Session, email: str) -> None:
-    s.execute(delete(SigninAttempt).where(SigninAttempt.email == email))
+def start_session(who: Coordinator) -> None:
+    """Sign ``who`` in on this browser (a fresh cookie, bound to their session version)."""
+    session.clear()
+    session["coordinator_id"] = who.id
+    session["session_version"] = who.session_version
+
+
+def end_all_sessions(s: Session, who: Coordinator) -> None:
+    """Every session of ``who``, on every browser, stops working (logout, new password)."""
+    who.session_version = (who.session_version or 0) + 1
+    s.flush()
 
 
 def current_coordinator() -> Coordinator | None:
@@ -58,8 +85,10 @@ def current_coordinator() -> Coordinator | None:
         return g.coordinator  # type: ignore[no-any-return]
     cid = session.get("coordinator_id")
     row = db_session().get(Coordinator, cid) if isinstance(cid, int) else None
-    if row is not None and not row.active:
-        row = None
+    if row is not None and (
+        not row.active or session.get("session_version") != row.session_version
+    ):
+        row = None  # deactivated, or the session was ended (logout elsewhere, new password)
     g.coordinator = row
     return row
 

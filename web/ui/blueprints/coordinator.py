@@ -83,24 +83,22 @@ def login() -> str | WResponse | tuple[str, int]:
         s = db_session()
         email = form.email.data.strip().lower()
         remote = request.remote_addr or ""
-        if auth.too_many_attempts(s, email, remote):
+        if not auth.admit_signin(s, email, remote):
             minutes = get_settings().security.signin_window_minutes
             error = f"Too many failed sign-ins. Wait {minutes} minutes and try again."
             status = 429
         else:
             who = auth.authenticate(s, email, form.password.data)
             if who is None:
-                auth.record_failure(s, email, remote)
                 audit(s, f"anonymous:{email}", "signin_failed")
                 s.commit()
                 error = "Wrong e-mail or password."
                 status = 401
             else:
-                auth.clear_failures(s, email)
+                auth.clear_attempts(s, email, remote)
                 audit(s, f"coordinator:{who.email}", "signin", coordinator_id=who.id)
                 s.commit()
-                session.clear()
-                session["coordinator_id"] = who.id
+                auth.start_session(who)
                 nxt = safe_next(request.args.get("next"))
                 return redirect(nxt or url_for("coordinator.requests_list"))
     elif request.method == "POST":
@@ -114,6 +112,9 @@ def logout() -> WResponse:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    s = db_session()
+    auth.end_all_sessions(s, _me())
+    s.commit()
     session.clear()
     return redirect(url_for("coordinator.login"))
 
@@ -126,16 +127,19 @@ def account() -> str | WResponse | tuple[str, int]:
     error = None
     if form.validate_on_submit():
         s = db_session()
-        if (
-            form.new_password.data
-            and auth.authenticate(s, me.email, form.current_password.data) is None
-        ):
+        remote = request.remote_addr or ""
+        checking = bool(form.new_password.data)
+        if checking and not auth.admit(s, f"account:{me.id}", remote, 5):
+            error = "Too many password checks. Wait a few minutes and try again."
+        elif checking and auth.authenticate(s, me.email, form.current_password.data) is None:
             error = "The current password is wrong."
         else:
             me.name = (form.name.data or "").strip()
             me.timezone = form.timezone.data.strip()
             if form.new_password.data:
                 me.password_hash = auth.hash_password(form.new_password.data)
+                auth.end_all_sessions(s, me)  # every other browser is signed out
+                auth.clear_attempts(s, f"account:{me.id}", remote)
             audit(
                 s,
                 _actor(),
@@ -146,6 +150,7 @@ def account() -> str | WResponse | tuple[str, int]:
                 password_changed=bool(form.new_password.data),
             )
             s.commit()
+            session["session_version"] = me.session_version  # this browser stays signed in
             flash("Account saved.")
             return redirect(url_for("coordinator.account"))
     code = 400 if request.method == "POST" else 200
