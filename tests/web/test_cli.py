@@ -259,6 +259,7 @@ def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
         **os.environ,
         "PANELSLOT_DATABASE_URL": database_url,
         "PANELSLOT_SECRET_KEY": "a-real-secret-for-the-serve-test-0123456789",
+        "PANELSLOT_SERVER_PUBLIC_URL": "https://panelslot.test/",
         "PANELSLOT_MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "PANELSLOT_SERVER_WORKER_POLL_SECONDS": "0.5",
     }

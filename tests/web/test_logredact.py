@@ -1,6 +1,7 @@
 """Link tokens and OAuth codes never reach the access logs."""
 
 import logging
+from typing import Any
 
 from web.domain.logredact import RedactingFilter, redact
 
@@ -36,3 +37,11 @@ def test_filter_rewrites_werkzeug_records():
     )
     assert RedactingFilter().filter(record)
     assert TOKEN not in record.getMessage() and "/c/[hidden]" in record.getMessage()
+
+
+def test_the_apps_error_log_redacts_link_tokens(app: Any, caplog: Any) -> None:
+    import logging
+
+    with caplog.at_level(logging.ERROR):
+        app.logger.error("Exception on %s [GET]", "/c/AbCdEfGhIjKlMnOp.qrstuvwx")
+    assert "AbCdEfGhIjKlMnOp" not in caplog.text and "/c/[hidden]" in caplog.text

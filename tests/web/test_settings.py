@@ -98,7 +98,10 @@ def test_demo_and_testing_run_without_secret() -> None:
 def test_production_accepts_a_real_secret(tmp_path: Path) -> None:
     st = load_settings(
         {"database.url": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
-        environ={"PANELSLOT_SECRET_KEY": "k" * 40},
+        environ={
+            "PANELSLOT_SECRET_KEY": "k" * 40,
+            "PANELSLOT_SERVER_PUBLIC_URL": "https://ps.test/",
+        },
     )
     app = create_app(settings=st)
     assert app.config["SECRET_KEY"] == "k" * 40
@@ -109,3 +112,17 @@ def test_describe_hides_secrets() -> None:
     st = load_settings(environ={"PANELSLOT_SECRET_KEY": "s3cr3t-value-long-enough"})
     rows = dict((k, v) for k, v, _ in st.describe())
     assert rows["security.secret_key"] == "<set>"
+
+
+def test_describe_hides_the_database_password() -> None:
+    url = "postgresql://panel:hunter2-db-pw@db.internal:5432/panelslot"
+    st = load_settings(environ={"PANELSLOT_DATABASE_URL": url})
+    rows = dict((k, v) for k, v, _ in st.describe())
+    assert "hunter2-db-pw" not in rows["database.url"] and "***" in rows["database.url"]
+    assert "db.internal" in rows["database.url"]
+
+
+def test_production_needs_the_public_url() -> None:
+    st = load_settings(environ={"PANELSLOT_SECRET_KEY": "k" * 40})
+    with pytest.raises(SettingsError, match="set PANELSLOT_SERVER_PUBLIC_URL"):
+        create_app(settings=st)

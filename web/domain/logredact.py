@@ -36,13 +36,22 @@ class RedactingFilter(logging.Filter):
 
 
 def install_werkzeug_filter() -> None:
-    logger = logging.getLogger("werkzeug")
+    install_filter(logging.getLogger("werkzeug"))
+
+
+def install_filter(logger: logging.Logger) -> None:
+    """Redact every record logged on ``logger`` (the app's error log, gunicorn's)."""
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
 
 
 class RedactingGunicornLogger(GunicornLogger):  # type: ignore[misc]
-    """gunicorn's logger with the request line, path, query and referrer redacted."""
+    """gunicorn's logger with the request line, path, query and referrer redacted,
+    in the access log and in the error log alike."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        install_filter(self.error_log)
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)

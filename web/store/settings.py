@@ -15,6 +15,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar, get_type_hints
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from integrations.configfile import read_toml
 from scheduler.errors import ConfigError
@@ -295,6 +299,8 @@ class AppSettings:
         for o in SCHEMA:
             v = self.value(o.key)
             shown = ("<set>" if v else "<unset>") if o.secret else repr(v)
+            if o.key == "database.url":
+                shown = repr(hide_db_password(v))
             rows.append((o.key, shown, self.origins.get(o.key, "default")))
         return rows
 
@@ -316,6 +322,14 @@ def _apply(
             raise SettingsError(origin, key, raw, "unknown setting")
         values[key] = _convert(o, raw, origin)
         origins[key] = origin
+
+
+def hide_db_password(url: str) -> str:
+    """The database URL with its password replaced by ``***`` (for listings and errors)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unreadable URL>"
 
 
 def normalize_db_url(url: str) -> str:
@@ -392,6 +406,29 @@ def _read_env(env: Mapping[str, str], values: dict[str, Any], origins: dict[str,
             origin = f"environment {o.env}"
             values[o.key] = _convert(o, env[o.env], origin)
             origins[o.key] = origin
+
+
+def check_public_url(settings: AppSettings) -> None:
+    """Refuse to run in production without the address people open: mailed links are
+    built from it, never from a request's Host header."""
+    if settings.mode in ("demo", "testing"):
+        return
+    url = settings.server.public_url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            settings.origins.get("server.public_url", "default"),
+            "server.public_url",
+            url,
+            "set PANELSLOT_SERVER_PUBLIC_URL (or server.public_url) to the address people "
+            "open, e.g. https://panelslot.example.com/",
+        )
+
+
+def check_production(settings: AppSettings) -> None:
+    """Everything production needs that a demo does not (a real secret, the public URL)."""
+    check_secret_key(settings)
+    check_public_url(settings)
 
 
 def check_secret_key(settings: AppSettings) -> None:

@@ -10,8 +10,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from web.domain.booking.picture import PictureCache
+from web.domain.logredact import install_filter
 from web.store.db import Database
-from web.store.settings import AppSettings, check_secret_key, load_settings
+from web.store.settings import AppSettings, check_production, load_settings
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -22,11 +23,11 @@ def create_app(
 ) -> Flask:
     """Build the app. ``config_overrides`` are settings keys ("database.url": ...)."""
     settings = settings or load_settings(config_overrides)
-    check_secret_key(settings)
+    check_production(settings)
     app = Flask(__name__)
     secret = settings.security.secret_key
     if not secret:
-        # demo/testing only (check_secret_key refused production): a per-process key
+        # demo/testing only (check_production refused production): a per-process key
         import secrets
 
         secret = secrets.token_urlsafe(32)
@@ -72,6 +73,7 @@ def create_app(
     from web.ui import helpers, security
 
     security.init_app(app, settings)
+    install_filter(app.logger)  # "Exception on /c/<token>": the token never reaches a log
     helpers.register(app)
     return app
 

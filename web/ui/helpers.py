@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from web.domain.audit import record
@@ -13,6 +13,16 @@ from web.domain.booking.picture import PictureCache
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
 from web.store.settings import AppSettings
+
+
+def public_url(path: str) -> str:
+    """``path`` on the site's public address, for links that leave the site (mail, pages).
+
+    Production refuses to start without ``server.public_url``; only demo and
+    testing fall back to the address of the request.
+    """
+    base = get_settings().server.public_url or request.url_root
+    return base.rstrip("/") + "/" + path.lstrip("/")
 
 
 def get_settings() -> AppSettings:

@@ -37,7 +37,15 @@ from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, offset_label, zone_ok
 from web.store.models import Booking, SchedulingRequest
-from web.ui.helpers import audit, db_session, get_db, get_pictures, get_settings, now
+from web.ui.helpers import (
+    audit,
+    db_session,
+    get_db,
+    get_pictures,
+    get_settings,
+    now,
+    public_url,
+)
 from web.ui.option_views import OptionView, by_day, option_view
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
@@ -309,9 +317,7 @@ def _idem_key() -> str | None:
 
 
 def _link(token: str) -> str:
-    base = get_settings().server.public_url or request.url_root
-    base = base if base.endswith("/") else base + "/"
-    return base + url_for("candidate.landing", token=token).lstrip("/")
+    return public_url(url_for("candidate.landing", token=token))
 
 
 def _tz_arg() -> dict[str, Any]:

@@ -52,7 +52,7 @@ from web.ui.forms import (
     OfferForm,
     RequestForm,
 )
-from web.ui.helpers import audit, db_session, get_settings, now
+from web.ui.helpers import audit, db_session, get_settings, now, public_url
 from web.ui.security import safe_next
 from web.ui.timeline import candidate_row, interviewer_row, render, span_for
 
@@ -278,9 +278,9 @@ def interviewer_detail(iid: int) -> str:
     at = now()
     from web.domain.services import interviewer_token
 
-    link = _public_url() + url_for(
-        "interviewer.landing", token=interviewer_token(_secret(), row, now=now())
-    ).lstrip("/")
+    link = public_url(
+        url_for("interviewer.landing", token=interviewer_token(_secret(), row, now=now()))
+    )
     return render_template(
         "coord/interviewer_detail.html",
         row=row,
@@ -530,14 +530,9 @@ def _secret() -> str:
     return str(current_app.config["SECRET_KEY"])
 
 
-def _public_url() -> str:
-    base = get_settings().server.public_url or request.url_root
-    return base if base.endswith("/") else base + "/"
-
-
 def candidate_link(req: SchedulingRequest) -> str:
     token = services.candidate_token(_secret(), req, now=now())
-    return _public_url() + url_for("candidate.landing", token=token).lstrip("/")
+    return public_url(url_for("candidate.landing", token=token))
 
 
 def _own_request(rid: int) -> SchedulingRequest:

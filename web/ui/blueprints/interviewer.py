@@ -48,7 +48,7 @@ from web.domain.jobs import enqueue
 from web.domain.zones import HoursError, parse_week, parse_week_text, week_text
 from web.store.models import Booking, BookingSession, CalendarSource, Interviewer, OfferedOption
 from web.ui.forms import ActionForm, _zone
-from web.ui.helpers import audit, db_session, get_settings, now
+from web.ui.helpers import audit, db_session, get_settings, now, public_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("interviewer", __name__, url_prefix="/i")
@@ -150,8 +150,7 @@ def _who(token: str) -> Interviewer:
 
 
 def _public(path: str) -> str:
-    base = get_settings().server.public_url or request.url_root
-    return base.rstrip("/") + path
+    return public_url(path)
 
 
 def _cfg() -> calsync.SyncConfig:
