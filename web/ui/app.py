@@ -46,15 +46,28 @@ def create_app(
     app.extensions["panelslot.pictures"] = PictureCache()
     csrf.init_app(app)
 
-    from web.ui.blueprints import candidate, coordinator, health, interviewer
+    from web.ui.blueprints import (
+        candidate,
+        coord_booking,
+        coord_interviewers,
+        coord_loops,
+        coord_requests,
+        coordinator,
+        health,
+        interviewer,
+    )
 
-    app.register_blueprint(coordinator.bp)
-    app.register_blueprint(candidate.bp)
-    app.register_blueprint(interviewer.bp)
-    app.register_blueprint(health.bp)
-    from web.ui.blueprints import coord_booking
-
-    app.register_blueprint(coord_booking.bp)
+    for blueprint in (
+        coordinator.bp,
+        coord_interviewers.bp,
+        coord_loops.bp,
+        coord_requests.bp,
+        candidate.bp,
+        interviewer.bp,
+        health.bp,
+        coord_booking.bp,
+    ):
+        app.register_blueprint(blueprint)
     if settings.mode == "demo":
         from web.ui.blueprints import demo
 

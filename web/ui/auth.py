@@ -1,4 +1,7 @@
-"""Coordinator sign-in: hashed passwords, session cookie, rate limiting in the database."""
+"""Coordinator sign-in for the views: the session cookie, who is signed in, the guard.
+
+Passwords and the rate limit live in :mod:`web.domain.usecases.coordinators`.
+"""
 
 from __future__ import annotations
 
@@ -8,49 +11,23 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import g, redirect, request, session, url_for
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from web.store.models import Coordinator, SigninAttempt
-from web.ui.helpers import db_session, get_settings, now
+from web.domain.audit import Actor
+from web.domain.usecases.coordinators import SigninLimit, hash_password
+from web.store.models import Coordinator
+from web.ui.helpers import db_session, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-# A valid hash to compare against when the e-mail is unknown (same cost either way).
-_DUMMY = generate_password_hash("panelslot-dummy-password")
+
+__all__ = ["actor", "current_coordinator", "hash_password", "login_required", "me"]
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
-
-
-def too_many_attempts(s: Session, email: str, remote: str) -> bool:
+def signin_limit() -> SigninLimit:
     st = get_settings()
-    since = now() - timedelta(minutes=int(st["security.signin_window_minutes"]))
-    limit = int(st["security.signin_max_failures"])
-    by_email = s.scalar(
-        select(func.count()).where(SigninAttempt.email == email, SigninAttempt.at > since)
+    return SigninLimit(
+        window=timedelta(minutes=int(st["security.signin_window_minutes"])),
+        max_failures=int(st["security.signin_max_failures"]),
     )
-    by_addr = s.scalar(
-        select(func.count()).where(SigninAttempt.remote_addr == remote, SigninAttempt.at > since)
-    )
-    return (by_email or 0) >= limit or (by_addr or 0) >= 4 * limit
-
-
-def authenticate(s: Session, email: str, password: str) -> Coordinator | None:
-    row = s.scalar(select(Coordinator).where(func.lower(Coordinator.email) == email.lower()))
-    if row is None or not row.active:
-        check_password_hash(_DUMMY, password)
-        return None
-    return row if check_password_hash(row.password_hash, password) else None
-
-
-def record_failure(s: Session, email: str, remote: str) -> None:
-    s.add(SigninAttempt(email=email, remote_addr=remote, at=now()))
-
-
-def clear_failures(s: Session, email: str) -> None:
-    s.execute(delete(SigninAttempt).where(SigninAttempt.email == email))
 
 
 def current_coordinator() -> Coordinator | None:
@@ -62,6 +39,19 @@ def current_coordinator() -> Coordinator | None:
         row = None
     g.coordinator = row
     return row
+
+
+def me() -> Coordinator:
+    """The signed-in coordinator (on a :func:`login_required` view)."""
+    row = current_coordinator()
+    assert row is not None
+    return row
+
+
+def actor() -> Actor:
+    """The signed-in coordinator as the audit log names them."""
+    row = me()
+    return Actor(f"coordinator:{row.email}", row.id)
 
 
 def login_required(view: F) -> F:

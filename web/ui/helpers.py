@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
+from web.domain.audit import record
 from web.domain.booking.picture import PictureCache
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
-from web.store.models import AuditLog
 from web.store.settings import AppSettings
 
 
@@ -26,6 +26,16 @@ def get_db() -> Database:
 def get_pictures() -> PictureCache:
     """The app's short-lived cache of loop pictures (for showing pages only)."""
     return current_app.extensions["panelslot.pictures"]  # type: ignore[no-any-return]
+
+
+def secret_key() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def public_url(path: str) -> str:
+    """The absolute address of ``path`` (``server.public_url``, else the request's root)."""
+    base = get_settings()["server.public_url"] or request.url_root
+    return base.rstrip("/") + "/" + path.lstrip("/")
 
 
 def db_session() -> Session:
@@ -51,17 +61,8 @@ def audit(
     coordinator_id: int | None = None,
     **detail: Any,
 ) -> None:
-    s.add(
-        AuditLog(
-            at=now(),
-            actor=actor,
-            coordinator_id=coordinator_id,
-            action=action,
-            object_type=obj_type,
-            object_id=str(obj_id),
-            detail=detail,
-        )
-    )
+    """An audit row stamped with the request's clock."""
+    record(s, now(), actor, action, obj_type, obj_id, coordinator_id=coordinator_id, **detail)
 
 
 def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:

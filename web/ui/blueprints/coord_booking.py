@@ -16,15 +16,10 @@ from web.domain import services
 from web.store.models import SchedulingRequest
 from web.ui import auth
 from web.ui.helpers import db_session, get_db, get_settings, now
+from web.ui.links import candidate_link
 from web.ui.option_views import by_day, option_view, people_of
 
 bp = Blueprint("coord_booking", __name__)
-
-
-def _candidate_link(req: SchedulingRequest) -> str:
-    from web.ui.blueprints.coordinator import candidate_link
-
-    return candidate_link(req)
 
 
 def _own(rid: int) -> SchedulingRequest:
@@ -43,7 +38,7 @@ def _page(
     b = services.active_booking(req)
     if b is None or req.status not in service.BOOKED:
         flash("Only a booked interview can be moved.")
-        return redirect(url_for("coordinator.request_detail", rid=req.id))
+        return redirect(url_for("coord_requests.request_detail", rid=req.id))
     s = db_session()
     at = now()
     policy = service.BookingPolicy.from_settings(get_settings())
@@ -94,11 +89,11 @@ def reschedule(rid: int) -> ResponseReturnValue:
             policy=service.BookingPolicy.from_settings(get_settings()),
             actor=f"coordinator:{me.email}",
             enforce_cutoff=False,
-            link=_candidate_link(req),
+            link=candidate_link(req),
         )
     except service.BookingError as exc:
         db_session().expire_all()
         req = _own(rid)
         return _page(req, error=exc.message, code=409 if exc.kind == "taken" else 400)
     flash("The interview was moved; updated invitations are on their way.")
-    return redirect(url_for("coordinator.request_detail", rid=rid))
+    return redirect(url_for("coord_requests.request_detail", rid=rid))
