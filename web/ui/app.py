@@ -46,6 +46,24 @@ def create_app(
     app.extensions["panelslot.pictures"] = PictureCache()
     csrf.init_app(app)
 
+    _register_blueprints(app, demo=settings.mode == "demo")
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        s = g.pop("db_session", None)
+        if s is not None:
+            if exc is not None:
+                s.rollback()
+            s.close()
+
+    _register_error_handlers(app)
+    from web.ui import helpers
+
+    helpers.register(app)
+    return app
+
+
+def _register_blueprints(app: Flask, *, demo: bool) -> None:
     from web.ui.blueprints import (
         candidate,
         coord_booking,
@@ -68,24 +86,10 @@ def create_app(
         coord_booking.bp,
     ):
         app.register_blueprint(blueprint)
-    if settings.mode == "demo":
-        from web.ui.blueprints import demo
+    if demo:
+        from web.ui.blueprints import demo as demo_pages
 
-        app.register_blueprint(demo.bp)
-
-    @app.teardown_appcontext
-    def _close_session(exc: BaseException | None) -> None:
-        s = g.pop("db_session", None)
-        if s is not None:
-            if exc is not None:
-                s.rollback()
-            s.close()
-
-    _register_error_handlers(app)
-    from web.ui import helpers
-
-    helpers.register(app)
-    return app
+        app.register_blueprint(demo_pages.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -51,18 +51,9 @@ def now() -> datetime:
     return pinned if pinned is not None else utcnow()
 
 
-def audit(
-    s: Session,
-    actor: str,
-    action: str,
-    obj_type: str = "",
-    obj_id: object = "",
-    *,
-    coordinator_id: int | None = None,
-    **detail: Any,
-) -> None:
-    """An audit row stamped with the request's clock."""
-    record(s, now(), actor, action, obj_type, obj_id, coordinator_id=coordinator_id, **detail)
+def audit(s: Session, actor: str, action: str, *args: Any, **kwargs: Any) -> None:
+    """:func:`web.domain.audit.record` stamped with the request's clock."""
+    record(s, now(), actor, action, *args, **kwargs)
 
 
 def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:

@@ -3,6 +3,8 @@ configuration, the OAuth return, and the flash after testing a calendar."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, session, url_for
@@ -14,6 +16,7 @@ from web.store.models import CalendarSource, Interviewer, OfferedOption
 from web.ui.forms import ActionForm
 from web.ui.helpers import db_session, get_settings, now, public_url, secret_key
 
+log = logging.getLogger(__name__)
 bp = Blueprint("interviewer", __name__, url_prefix="/i")
 
 
@@ -84,6 +87,34 @@ def store_connected(who: Interviewer, kind: str, label: str, ciphertext: str) ->
     """Keep the new credentials on the interviewer's source of ``kind``, audit, test it."""
     src = own_calendars.store_connected(db_session(), who, kind, label, ciphertext, now())
     test_and_flash(who, src)
+
+
+def finish_connect(
+    token: str,
+    who: Interviewer,
+    exchange: Callable[[], str],
+    *,
+    refused: tuple[type[BaseException], ...],
+    failed: tuple[type[BaseException], ...],
+    source: tuple[str, str, str],
+) -> WResponse:
+    """The end of an OAuth callback: ``exchange`` turns the answer into encrypted
+    credentials; a refusal (``refused``, with a ``message``) is shown as it is, a failure
+    (``failed``: no key, no transport) in one line without secrets. ``source`` is (kind,
+    label, the provider's name)."""
+    kind, label, name = source
+    try:
+        ciphertext = exchange()
+    except refused as exc:
+        message = getattr(exc, "message", str(exc))
+        flash(message[:1].upper() + message[1:] + ".")
+        return back(token)
+    except failed as exc:
+        log.warning("%s connection failed: %s", name, type(exc).__name__)
+        flash(f"{name} could not be connected; try again later or tell your coordinator.")
+        return back(token)
+    store_connected(who, kind, label, ciphertext)
+    return back(token)
 
 
 @bp.app_context_processor

@@ -7,8 +7,6 @@ encrypted credentials on the interviewer's ``google`` source.
 
 from __future__ import annotations
 
-import logging
-
 import requests
 from flask import abort, flash, redirect, request, session
 from werkzeug.wrappers import Response as WResponse
@@ -21,29 +19,20 @@ from integrations.google_auth import (
     scopes_for,
     start_authorization,
 )
-from web.ui.interviewer_common import (
-    back,
-    bp,
-    csrf_ok,
-    oauth_return,
-    store_connected,
-    sync_config,
-    who_or_404,
-)
-
-log = logging.getLogger(__name__)
+from web.ui import interviewer_common as common
+from web.ui.interviewer_common import bp
 
 OAUTH_SESSION_KEY = "panelslot.google_oauth"
 
 
 @bp.post("/<token>/google/connect")
 def google_connect(token: str) -> WResponse:
-    who = who_or_404(token)
-    csrf_ok()
-    cfg = sync_config()
+    who = common.who_or_404(token)
+    common.csrf_ok()
+    cfg = common.sync_config()
     if cfg.google is None:
         flash("Google Calendar is not set up on this server; use CalDAV or an ICS URL.")
-        return back(token)
+        return common.back(token)
     started = start_authorization(
         cfg.google, scopes_for(mode=cfg.google_mode, write=True), login_hint=who.email
     )
@@ -57,25 +46,27 @@ def google_connect(token: str) -> WResponse:
 
 @bp.get("/oauth/google/callback")
 def google_callback() -> WResponse:
-    kept, token, who = oauth_return(OAUTH_SESSION_KEY)
-    cfg = sync_config()
+    kept, token, who = common.oauth_return(OAUTH_SESSION_KEY)
+    cfg = common.sync_config()
     if cfg.google is None:
         abort(404)
-    try:
+    google = cfg.google
+
+    def exchange() -> str:
         creds = finish_authorization(
-            cfg.google,
+            google,
             scopes_for(mode=cfg.google_mode, write=True),
             callback_args=request.args.to_dict(),
             session_state=kept.get("state"),
             code_verifier=kept.get("verifier"),
         )
-        ciphertext = encrypt_credentials(creds, environ=cfg.token_environ)
-    except GoogleAuthError as exc:
-        flash(exc.message[:1].upper() + exc.message[1:] + ".")
-        return back(token)
-    except (IntegrationError, requests.RequestException) as exc:  # TokenKeyError, transport
-        log.warning("Google connection failed: %s", type(exc).__name__)
-        flash("Google Calendar could not be connected; try again later or tell your coordinator.")
-        return back(token)
-    store_connected(who, "google", "Google Calendar", ciphertext)
-    return back(token)
+        return encrypt_credentials(creds, environ=cfg.token_environ)
+
+    return common.finish_connect(
+        token,
+        who,
+        exchange,
+        refused=(GoogleAuthError,),
+        failed=(IntegrationError, requests.RequestException),  # TokenKeyError, transport
+        source=("google", "Google Calendar", "Google Calendar"),
+    )

@@ -24,15 +24,8 @@ from integrations.msgraph_auth import (
     start_authorization,
 )
 from web.domain.calsync_msgraph import KIND, LABEL
-from web.ui.interviewer_common import (
-    back,
-    bp,
-    csrf_ok,
-    oauth_return,
-    store_connected,
-    sync_config,
-    who_or_404,
-)
+from web.ui import interviewer_common as common
+from web.ui.interviewer_common import bp
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +34,12 @@ MS_SESSION_KEY = "panelslot.microsoft_oauth"
 
 @bp.post("/<token>/microsoft/connect")
 def microsoft_connect(token: str) -> WResponse:
-    who = who_or_404(token)
-    csrf_ok()
-    cfg = sync_config()
+    who = common.who_or_404(token)
+    common.csrf_ok()
+    cfg = common.sync_config()
     if cfg.microsoft is None:
         flash("Microsoft 365 is not set up on this server; use CalDAV or an ICS URL.")
-        return back(token)
+        return common.back(token)
     try:
         started = start_authorization(
             cfg.microsoft, scopes_for(write=cfg.microsoft_write_back), login_hint=who.email
@@ -54,31 +47,33 @@ def microsoft_connect(token: str) -> WResponse:
     except IntegrationError as exc:  # the authority cannot be reached
         log.warning("Microsoft sign-in could not start: %s", exc)
         flash("Microsoft 365 could not be reached; try again later or tell your coordinator.")
-        return back(token)
+        return common.back(token)
     session[MS_SESSION_KEY] = {"flow": started.flow, "token": token}
     return redirect(started.url)
 
 
 @bp.get("/oauth/microsoft/callback")
 def microsoft_callback() -> WResponse:
-    kept, token, who = oauth_return(MS_SESSION_KEY)
-    cfg = sync_config()
+    kept, token, who = common.oauth_return(MS_SESSION_KEY)
+    cfg = common.sync_config()
     if cfg.microsoft is None:
         abort(404)
-    try:
+    microsoft = cfg.microsoft
+
+    def exchange() -> str:
         creds = finish_authorization(
-            cfg.microsoft,
+            microsoft,
             scopes_for(write=cfg.microsoft_write_back),
             callback_args=request.args.to_dict(),
             flow=kept.get("flow"),
         )
-        ciphertext = encrypt_credentials(creds, environ=cfg.token_environ)
-    except MicrosoftAuthError as exc:
-        flash(exc.message[:1].upper() + exc.message[1:] + ".")
-        return back(token)
-    except IntegrationError as exc:  # TokenKeyError, the authority unreachable: no secrets
-        log.warning("Microsoft connection failed: %s", type(exc).__name__)
-        flash("Microsoft 365 could not be connected; try again later or tell your coordinator.")
-        return back(token)
-    store_connected(who, KIND, LABEL, ciphertext)
-    return back(token)
+        return encrypt_credentials(creds, environ=cfg.token_environ)
+
+    return common.finish_connect(
+        token,
+        who,
+        exchange,
+        refused=(MicrosoftAuthError,),
+        failed=(IntegrationError,),  # TokenKeyError, the authority unreachable: no secrets
+        source=(KIND, LABEL, "Microsoft 365"),
+    )
