@@ -15,6 +15,7 @@ from web.domain import services
 from web.domain.audit import Actor, record_by
 from web.store.models import (
     AuditLog,
+    Booking,
     BookingSession,
     Interviewer,
     OfferedOption,
@@ -271,3 +272,30 @@ def request_mails(s: Session, req: SchedulingRequest) -> list[OutboxMail]:
 
 def recent_audit(s: Session, limit: int = 200) -> list[AuditLog]:
     return list(s.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class MoveChoices:
+    """A booked request, its booking, and the options it may move to now."""
+
+    req: SchedulingRequest
+    booking: Booking
+    options: list[OfferedOption]
+
+
+def move_choices(
+    s: Session, req: SchedulingRequest, *, holds: bool, now: datetime
+) -> MoveChoices | None:
+    """Where a booked interview can move (None: nothing is booked). With no valid option
+    left, fresh ones are searched and committed: the coordinator waits for the engine;
+    candidates never do."""
+    b = services.active_booking(req)
+    if b is None or req.status not in booking_service.BOOKED:
+        return None
+    rows = booking_service.valid_options(s, req, now, ignore_booking=b)
+    if not rows and booking_service.top_up_in(s, req, now, holds=holds):
+        s.commit()
+        req = s.get(SchedulingRequest, req.id) or req
+        b = services.active_booking(req) or b
+        rows = booking_service.valid_options(s, req, now, ignore_booking=b)
+    return MoveChoices(req, b, rows)
