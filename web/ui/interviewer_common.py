@@ -56,9 +56,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def test_and_flash(who: Interviewer, src: CalendarSource) -> None:
+def read_and_flash(who: Interviewer, src: CalendarSource) -> None:
     """Read one calendar now and tell the interviewer what came of it."""
-    result, week = own_calendars.test_source(db_session(), who, src, now(), sync_config())
+    result, week = own_calendars.read_source_now(db_session(), who, src, now(), sync_config())
     if result.ok:
         flash(
             f"{src.label}: connection works: {_plural(result.events_read, 'event')} read, "
@@ -86,7 +86,7 @@ def oauth_return(key: str) -> tuple[dict[str, Any], str, Interviewer]:
 def store_connected(who: Interviewer, kind: str, label: str, ciphertext: str) -> None:
     """Keep the new credentials on the interviewer's source of ``kind``, audit, test it."""
     src = own_calendars.store_connected(db_session(), who, kind, label, ciphertext, now())
-    test_and_flash(who, src)
+    read_and_flash(who, src)
 
 
 def finish_connect(

@@ -62,7 +62,7 @@ def upcoming(s: Session, who: Interviewer, now: datetime, days: int = 60) -> lis
     return list(s.scalars(q))
 
 
-def test_source(
+def read_source_now(
     s: Session, who: Interviewer, src: CalendarSource, now: datetime, cfg: calsync.SyncConfig
 ) -> tuple[calsync.SourceResult, int]:
     """Read one calendar now (committed); the result and its busy blocks this week."""

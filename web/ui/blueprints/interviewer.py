@@ -33,8 +33,8 @@ from web.ui.interviewer_common import (
     back,
     bp,
     csrf_ok,
+    read_and_flash,
     sync_config,
-    test_and_flash,
     who_or_404,
 )
 from web.ui.interviewer_forms import CalDAVForm, CalendarsForm, HoursForm, ICSForm, PasswordForm
@@ -174,7 +174,7 @@ def add_ics(token: str) -> tuple[str, int] | WResponse:
         else:
             label = (form.label.data or "").strip()
             src = uc.add_ics(db_session(), who, url, label, now())
-            test_and_flash(who, src)
+            read_and_flash(who, src)
             return back(token)
     return _page(who, token, ics_form=form, code=400)
 
@@ -212,7 +212,7 @@ def add_caldav(token: str) -> tuple[str, int] | WResponse:
                     "tell your coordinator."
                 )
                 return back(token)
-            test_and_flash(who, src)
+            read_and_flash(who, src)
             return back(token)
     form.password.data = ""
     return _page(who, token, caldav_form=form, code=400)
@@ -222,7 +222,7 @@ def add_caldav(token: str) -> tuple[str, int] | WResponse:
 def test_calendar(token: str, cid: int) -> WResponse:
     who = who_or_404(token)
     csrf_ok()
-    test_and_flash(who, _source(who, cid))
+    read_and_flash(who, _source(who, cid))
     return back(token)
 
 
@@ -235,7 +235,7 @@ def choose_calendars(token: str, cid: int) -> WResponse:
         abort(400)
     chosen = [c.strip() for c in (form.calendars.data or "").split(",") if c.strip()]
     uc.choose_calendars(db_session(), src, chosen)
-    test_and_flash(who, src)
+    read_and_flash(who, src)
     return back(token)
 
 
@@ -254,7 +254,7 @@ def caldav_password(token: str, cid: int) -> WResponse:
         _no_key_store(exc)
         flash("The server cannot store passwords yet; tell your coordinator.")
         return back(token)
-    test_and_flash(who, src)
+    read_and_flash(who, src)
     return back(token)
 
 
