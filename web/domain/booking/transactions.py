@@ -14,11 +14,11 @@ from integrations.invites import (
     session_uid,
 )
 from scheduler.model import Option
+from web.domain.audit import record
 from web.domain.booking.errors import BookingClosed, Outcome
 from web.domain.zones import zone_ok
 from web.store.db import Database
 from web.store.models import (
-    AuditLog,
     Booking,
     BookingSession,
     Interviewer,
@@ -148,14 +148,6 @@ def carry_event_ids(old: Booking, new: Booking) -> None:
 def audit(
     s: Session, now: datetime, actor: str, action: str, req: SchedulingRequest, **detail: Any
 ) -> None:
-    s.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            coordinator_id=req.coordinator_id if actor.startswith("coordinator") else None,
-            action=action,
-            object_type="request",
-            object_id=str(req.id),
-            detail=detail,
-        )
-    )
+    """An audit row about ``req`` (a coordinator's action carries their id)."""
+    cid = req.coordinator_id if actor.startswith("coordinator") else None
+    record(s, now, actor, action, "request", req.id, coordinator_id=cid, **detail)
