@@ -1,13 +1,22 @@
-"""The audit log's one writer: every entry, from a view or from the booking service."""
+"""The audit log's one writer: every entry, from a view, a use case or the booking service."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from web.store.models import AuditLog, SchedulingRequest
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``name`` as the audit log shows it ("coordinator:ana@example.com")."""
+
+    name: str
+    coordinator_id: int | None = None
 
 
 def record(
@@ -33,6 +42,15 @@ def record(
     )
     s.add(row)
     return row
+
+
+def record_by(
+    s: Session, at: datetime, who: Actor, action: str, obj_type: str, obj_id: object, **detail: Any
+) -> AuditLog:
+    """:func:`record` for an :class:`Actor`."""
+    return record(
+        s, at, who.name, action, obj_type, obj_id, coordinator_id=who.coordinator_id, **detail
+    )
 
 
 def record_request(

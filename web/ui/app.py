@@ -47,19 +47,7 @@ def create_app(
     app.extensions["panelslot.pictures"] = PictureCache()
     csrf.init_app(app)
 
-    from web.ui.blueprints import candidate, coordinator, health, interviewer
-
-    app.register_blueprint(coordinator.bp)
-    app.register_blueprint(candidate.bp)
-    app.register_blueprint(interviewer.bp)
-    app.register_blueprint(health.bp)
-    from web.ui.blueprints import coord_booking
-
-    app.register_blueprint(coord_booking.bp)
-    if settings.mode == "demo":
-        from web.ui.blueprints import demo
-
-        app.register_blueprint(demo.bp)
+    _register_blueprints(app, demo=settings.mode == "demo")
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:
@@ -76,6 +64,35 @@ def create_app(
     install_filter(app.logger)  # "Exception on /c/<token>": the token never reaches a log
     helpers.register(app)
     return app
+
+
+def _register_blueprints(app: Flask, *, demo: bool) -> None:
+    from web.ui.blueprints import (
+        candidate,
+        coord_booking,
+        coord_interviewers,
+        coord_loops,
+        coord_requests,
+        coordinator,
+        health,
+        interviewer,
+    )
+
+    for blueprint in (
+        coordinator.bp,
+        coord_interviewers.bp,
+        coord_loops.bp,
+        coord_requests.bp,
+        candidate.bp,
+        interviewer.bp,
+        health.bp,
+        coord_booking.bp,
+    ):
+        app.register_blueprint(blueprint)
+    if demo:
+        from web.ui.blueprints import demo as demo_pages
+
+        app.register_blueprint(demo_pages.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

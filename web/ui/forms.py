@@ -42,7 +42,7 @@ def _email(form: Any, field: Any) -> None:
         raise ValidationError(f"{field.data!r} is not an e-mail address")
 
 
-def _zone(form: Any, field: Any) -> None:
+def valid_zone(form: Any, field: Any) -> None:
     if field.data and not zone_ok(field.data.strip()):
         raise ValidationError(
             f"{field.data!r} is not a known time zone: use an IANA name like Europe/Berlin"
@@ -71,7 +71,9 @@ class InterviewerForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254), _email])
     timezone = StringField(
-        "Time zone", validators=[DataRequired(), _zone], description="IANA name, e.g. Asia/Kolkata"
+        "Time zone",
+        validators=[DataRequired(), valid_zone],
+        description="IANA name, e.g. Asia/Kolkata",
     )
     working_hours = StringField(
         "Working hours",
@@ -205,7 +207,7 @@ class RequestForm(FlaskForm):
     )
     candidate_tz = StringField(
         "Candidate time zone",
-        validators=[Optional(), _zone],
+        validators=[Optional(), valid_zone],
         description="Optional; the candidate's page detects it. Used for their comfortable hours.",
     )
     loop = SelectField("Loop", coerce=int, validators=[DataRequired()])
@@ -247,7 +249,7 @@ class AccountForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     timezone = StringField(
         "Your time zone",
-        validators=[DataRequired(), _zone],
+        validators=[DataRequired(), valid_zone],
         description="Booked times are shown in this zone and the candidate's",
     )
     current_password = PasswordField("Current password", validators=[Optional(), Length(max=200)])

@@ -38,6 +38,10 @@ def get_pictures() -> PictureCache:
     return current_app.extensions["panelslot.pictures"]  # type: ignore[no-any-return]
 
 
+def secret_key() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
 def db_session() -> Session:
     """The request's session (closed at teardown; commit explicitly)."""
     if "db_session" not in g:

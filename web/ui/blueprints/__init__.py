@@ -1,1 +1,2 @@
-"""Blueprints per audience: coordinator, candidate, interviewer, health (and demo)."""
+"""Blueprints per audience: the coordinator (shell, interviewers, loops, requests, booking),
+the candidate, the interviewer (own page, Google, Microsoft 365), health (and demo)."""

@@ -12,25 +12,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from web.domain import booking as service
-from web.domain import services
+from web.domain.usecases.scheduling_requests import move_choices, own_request
 from web.store.models import SchedulingRequest
 from web.ui import auth
 from web.ui.helpers import db_session, get_db, get_settings, now
+from web.ui.links import candidate_link
 from web.ui.option_views import by_day, option_view, people_of
 
 bp = Blueprint("coord_booking", __name__)
 
 
-def _candidate_link(req: SchedulingRequest) -> str:
-    from web.ui.blueprints.coordinator import candidate_link
-
-    return candidate_link(req)
-
-
 def _own(rid: int) -> SchedulingRequest:
-    me = auth.current_coordinator()
-    req = db_session().get(SchedulingRequest, rid)
-    if me is None or req is None or req.coordinator_id != me.id:
+    req = own_request(db_session(), rid, auth.me().id)
+    if req is None:
         abort(404)
     return req
 
@@ -38,29 +32,21 @@ def _own(rid: int) -> SchedulingRequest:
 def _page(
     req: SchedulingRequest, *, error: str | None = None, code: int = 200
 ) -> ResponseReturnValue:
-    me = auth.current_coordinator()
-    assert me is not None
-    b = services.active_booking(req)
-    if b is None or req.status not in service.BOOKED:
-        flash("Only a booked interview can be moved.")
-        return redirect(url_for("coordinator.request_detail", rid=req.id))
-    s = db_session()
-    at = now()
+    me = auth.me()
     policy = service.BookingPolicy.from_settings(get_settings())
-    rows = service.valid_options(s, req, at, ignore_booking=b)
-    if not rows and service.top_up_in(s, req, at, holds=policy.holds):
-        s.commit()  # the coordinator waits for the engine; candidates never do
-        req = s.get(SchedulingRequest, req.id) or req
-        b = services.active_booking(req)
-        rows = service.valid_options(s, req, at, ignore_booking=b)
+    found = move_choices(db_session(), req, holds=policy.holds, now=now())
+    if found is None:
+        flash("Only a booked interview can be moved.")
+        return redirect(url_for("coord_requests.request_detail", rid=req.id))
+    req, b = found.req, found.booking
     people = people_of(req)
-    views = [option_view(req, r, people, True) for r in rows]
+    views = [option_view(req, r, people, True) for r in found.options]
     return (
         render_template(
             "booking/coord_reschedule.html",
             req=req,
             b=b,
-            groups=service.session_groups(b) if b else [],
+            groups=service.session_groups(b),
             days=by_day(views, me.timezone),
             tz=me.timezone,
             ctz=service.candidate_zone(req, b),
@@ -81,8 +67,6 @@ def reschedule(rid: int) -> ResponseReturnValue:
     key = (request.form.get("idem") or "").strip()
     if not raw.isdigit() or not 16 <= len(key) <= 64:
         return _page(req, error="Choose one of the times.", code=400)
-    me = auth.current_coordinator()
-    assert me is not None
     try:
         service.reschedule(
             get_db(),
@@ -92,13 +76,13 @@ def reschedule(rid: int) -> ResponseReturnValue:
             candidate_tz=None,
             now=now(),
             policy=service.BookingPolicy.from_settings(get_settings()),
-            actor=f"coordinator:{me.email}",
+            actor=auth.actor().name,
             enforce_cutoff=False,
-            link=_candidate_link(req),
+            link=candidate_link(req),
         )
     except service.BookingError as exc:
         db_session().expire_all()
         req = _own(rid)
         return _page(req, error=exc.message, code=409 if exc.kind == "taken" else 400)
     flash("The interview was moved; updated invitations are on their way.")
-    return redirect(url_for("coordinator.request_detail", rid=rid))
+    return redirect(url_for("coord_requests.request_detail", rid=rid))

@@ -24,29 +24,22 @@ from integrations.msgraph_auth import (
     start_authorization,
 )
 from web.domain.calsync_msgraph import KIND, LABEL
-from web.ui.blueprints.interviewer import (
-    _back,
-    _cfg,
-    _csrf_ok,
-    _who,
-    oauth_return,
-    store_connected,
-)
-from web.ui.blueprints.interviewer import bp as interviewer_bp
+from web.ui import interviewer_common as common
+from web.ui.interviewer_common import bp
 
 log = logging.getLogger(__name__)
 
 MS_SESSION_KEY = "panelslot.microsoft_oauth"
 
 
-@interviewer_bp.post("/<token>/microsoft/connect")
+@bp.post("/<token>/microsoft/connect")
 def microsoft_connect(token: str) -> WResponse:
-    who = _who(token)
-    _csrf_ok()
-    cfg = _cfg()
+    who = common.who_or_404(token)
+    common.csrf_ok()
+    cfg = common.sync_config()
     if cfg.microsoft is None:
         flash("Microsoft 365 is not set up on this server; use CalDAV or an ICS URL.")
-        return _back(token)
+        return common.back(token)
     try:
         started = start_authorization(
             cfg.microsoft, scopes_for(write=cfg.microsoft_write_back), login_hint=who.email
@@ -54,31 +47,33 @@ def microsoft_connect(token: str) -> WResponse:
     except IntegrationError as exc:  # the authority cannot be reached
         log.warning("Microsoft sign-in could not start: %s", exc)
         flash("Microsoft 365 could not be reached; try again later or tell your coordinator.")
-        return _back(token)
+        return common.back(token)
     session[MS_SESSION_KEY] = {"flow": started.flow, "token": token}
     return redirect(started.url)
 
 
-@interviewer_bp.get("/oauth/microsoft/callback")
+@bp.get("/oauth/microsoft/callback")
 def microsoft_callback() -> WResponse:
-    kept, token, who = oauth_return(MS_SESSION_KEY)
-    cfg = _cfg()
+    kept, token, who = common.oauth_return(MS_SESSION_KEY)
+    cfg = common.sync_config()
     if cfg.microsoft is None:
         abort(404)
-    try:
+    microsoft = cfg.microsoft
+
+    def exchange() -> str:
         creds = finish_authorization(
-            cfg.microsoft,
+            microsoft,
             scopes_for(write=cfg.microsoft_write_back),
             callback_args=request.args.to_dict(),
             flow=kept.get("flow"),
         )
-        ciphertext = encrypt_credentials(creds, environ=cfg.token_environ)
-    except MicrosoftAuthError as exc:
-        flash(exc.message[:1].upper() + exc.message[1:] + ".")
-        return _back(token)
-    except IntegrationError as exc:  # TokenKeyError, the authority unreachable: no secrets
-        log.warning("Microsoft connection failed: %s", type(exc).__name__)
-        flash("Microsoft 365 could not be connected; try again later or tell your coordinator.")
-        return _back(token)
-    store_connected(who, KIND, LABEL, ciphertext)
-    return _back(token)
+        return encrypt_credentials(creds, environ=cfg.token_environ)
+
+    return common.finish_connect(
+        token,
+        who,
+        exchange,
+        refused=(MicrosoftAuthError,),
+        failed=(IntegrationError,),  # TokenKeyError, the authority unreachable: no secrets
+        source=(KIND, LABEL, "Microsoft 365"),
+    )
