@@ -9,7 +9,9 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from integrations.calendars.feed import FeedSnapshots
 from web.domain.booking.picture import PictureCache
+from web.domain.sync.config import SyncConfig
 from web.store.db import Database
 from web.store.settings import AppSettings, check_secret_key, load_settings
 
@@ -44,6 +46,8 @@ def create_app(
     db = Database(settings.database_url, echo=bool(settings["database.echo"]))
     app.extensions["panelslot.db"] = db
     app.extensions["panelslot.pictures"] = PictureCache()
+    # built once: how calendars are read, with the app's bounded cache of feed copies
+    app.extensions["panelslot.sync"] = SyncConfig.from_settings(settings, snapshots=FeedSnapshots())
     csrf.init_app(app)
 
     from web.ui.blueprints import candidate, coordinator, health, interviewer

@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from web.domain.booking.picture import PictureCache
+from web.domain.sync.config import SyncConfig
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
 from web.store.models import AuditLog
@@ -26,6 +27,11 @@ def get_db() -> Database:
 def get_pictures() -> PictureCache:
     """The app's short-lived cache of loop pictures (for showing pages only)."""
     return current_app.extensions["panelslot.pictures"]  # type: ignore[no-any-return]
+
+
+def get_sync_config() -> SyncConfig:
+    """How the app reads calendars (built once by the app factory)."""
+    return current_app.extensions["panelslot.sync"]  # type: ignore[no-any-return]
 
 
 def db_session() -> Session:

@@ -38,7 +38,15 @@ from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, offset_label, zone_ok
 from web.store.models import Booking, SchedulingRequest
-from web.ui.helpers import audit, db_session, get_db, get_pictures, get_settings, now
+from web.ui.helpers import (
+    audit,
+    db_session,
+    get_db,
+    get_pictures,
+    get_settings,
+    get_sync_config,
+    now,
+)
 from web.ui.option_views import OptionView, by_day, option_view
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
@@ -91,7 +99,7 @@ def _problem(title: str, message: str, code: int, contact: str | None = None) ->
 
 
 def _policy() -> service.BookingPolicy:
-    return service.BookingPolicy.from_settings(get_settings())
+    return service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config())
 
 
 def _request_for(token: str) -> SchedulingRequest:

@@ -15,7 +15,7 @@ from web.domain import booking as service
 from web.domain import services
 from web.store.models import SchedulingRequest
 from web.ui import auth
-from web.ui.helpers import db_session, get_db, get_settings, now
+from web.ui.helpers import db_session, get_db, get_settings, get_sync_config, now
 from web.ui.option_views import by_day, option_view, people_of
 
 bp = Blueprint("coord_booking", __name__)
@@ -46,7 +46,7 @@ def _page(
         return redirect(url_for("coordinator.request_detail", rid=req.id))
     s = db_session()
     at = now()
-    policy = service.BookingPolicy.from_settings(get_settings())
+    policy = service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config())
     rows = service.valid_options(s, req, at, ignore_booking=b)
     if not rows and service.top_up_in(s, req, at, holds=policy.holds):
         s.commit()  # the coordinator waits for the engine; candidates never do
@@ -91,7 +91,7 @@ def reschedule(rid: int) -> ResponseReturnValue:
             idempotency_key=key,
             candidate_tz=None,
             now=now(),
-            policy=service.BookingPolicy.from_settings(get_settings()),
+            policy=service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config()),
             actor=f"coordinator:{me.email}",
             enforce_cutoff=False,
             link=_candidate_link(req),

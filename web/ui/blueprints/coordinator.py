@@ -25,7 +25,8 @@ from wtforms import SelectChoice
 from scheduler.engine import pick_diverse
 from scheduler.model import Interval
 from web.domain import booking as booking_service
-from web.domain import calsync, services
+from web.domain import services
+from web.domain import sync as calsync
 from web.domain.importer import export_toml
 from web.domain.jobs import enqueue
 from web.domain.zones import all_zones, get_zone, offset_label, week_text

@@ -41,7 +41,8 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from web.domain import calsync, services
+from web.domain import services
+from web.domain import sync as calsync
 from web.domain.jobs import enqueue
 from web.domain.zones import HoursError, parse_week, parse_week_text, week_text
 from web.store.models import Booking, BookingSession, CalendarSource, Interviewer, OfferedOption

@@ -9,7 +9,7 @@ covers are stored encrypted in ``CalendarSource.sync_state``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from integrations.calendars.base import BusyRead
 from integrations.calendars.msgraph_backend import DeltaState, GraphOptions, MicrosoftGraphBackend
@@ -25,7 +25,7 @@ from scheduler.model import Interval
 from web.store.models import CalendarSource, Interviewer
 
 if TYPE_CHECKING:
-    from web.domain.calsync import SyncConfig
+    from web.domain.sync.config import SyncConfig
 
 LABEL = "Microsoft 365"
 KIND = "msgraph"
@@ -61,7 +61,9 @@ def msgraph_backend(
     if not src.credentials:
         raise ReconnectRequired(label, "not connected yet; connect Microsoft 365 from your page")
     creds = decrypt_credentials(src.credentials, cfg.microsoft, environ=cfg.token_environ)
-    mode = "sync" if (src.mode or cfg.microsoft_mode) == "sync" else "freebusy"
+    mode: Literal["freebusy", "sync"] = (
+        "sync" if (src.mode or cfg.microsoft_mode) == "sync" else "freebusy"
+    )
     state = DeltaState()
     if mode == "sync" and src.sync_state:
         state = DeltaState.from_json(decrypt_secret(src.sync_state, environ=cfg.token_environ))
@@ -83,6 +85,7 @@ class MicrosoftReader:
 
     backend: MicrosoftGraphBackend
     cfg: SyncConfig
+    use_stored: bool = False  # always read afresh (sync mode keeps its own delta state)
 
     def read(self, window: Interval) -> BusyRead:
         return self.backend.read_busy(window)
