@@ -7,14 +7,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from integrations.calendars.feed import FeedSnapshots
+from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
+from web.store.models import CalendarSource
 
 PAST = timedelta(days=1)
 AHEAD = timedelta(days=90)
 STALE_AFTER = timedelta(minutes=60)
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -100,3 +103,21 @@ def _token_environ(settings: Any, environ: Mapping[str, str] | None) -> Mapping[
     origin = getattr(settings, "origins", {}).get("security.token_key", "")
     live = not key or origin.startswith("environment")
     return None if live else {**env, "PANELSLOT_TOKEN_KEY": key}
+
+
+def signed_in(
+    src: CalendarSource, client: C | None, label: str, product: str, prefix: str
+) -> tuple[C, str]:
+    """The server's app registration for ``product`` and the source's stored sign-in.
+
+    CalendarError when the server is not set up for it (``PANELSLOT_<prefix>_CLIENT_ID``
+    and ``_CLIENT_SECRET``), ReconnectRequired when the source was never connected."""
+    if client is None:
+        raise CalendarError(
+            label,
+            f"{product} is not configured on this server: the administrator must set "
+            f"PANELSLOT_{prefix}_CLIENT_ID and PANELSLOT_{prefix}_CLIENT_SECRET",
+        )
+    if not src.credentials:
+        raise ReconnectRequired(label, f"not connected yet; connect {product} from your page")
+    return client, src.credentials

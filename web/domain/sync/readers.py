@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from integrations.calendars.base import BusyRead, BusyReader, CalendarBackend
 from integrations.calendars.feed import FeedSnapshot, ICSFeedBackend
-from integrations.errors import CalendarError, ReconnectRequired
+from integrations.errors import CalendarError
 from scheduler.model import Interval
-from web.domain.sync.config import SyncConfig
+from web.domain.sync.config import SyncConfig, signed_in
 from web.domain.sync.msgraph import msgraph_reader
 from web.store.models import CalendarSource, Interviewer
 
@@ -237,15 +237,8 @@ def google_backend(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> An
     from integrations.google_auth import decrypt_credentials
 
     label = src.label or "Google Calendar"
-    if cfg.google is None:
-        raise CalendarError(
-            label,
-            "Google Calendar is not configured on this server: the administrator must set "
-            "PANELSLOT_GOOGLE_CLIENT_ID and PANELSLOT_GOOGLE_CLIENT_SECRET",
-        )
-    if not src.credentials:
-        raise ReconnectRequired(label, "not connected yet; connect Google Calendar from your page")
-    creds = decrypt_credentials(src.credentials, cfg.google, environ=cfg.token_environ)
+    client, stored = signed_in(src, cfg.google, label, "Google Calendar", "GOOGLE")
+    creds = decrypt_credentials(stored, client, environ=cfg.token_environ)
     mode = src.mode or cfg.google_mode
     state = {}
     if mode == "sync" and src.sync_state:
