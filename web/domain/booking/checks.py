@@ -109,6 +109,7 @@ def live_busy(
                 exc,
                 exc_info=exc,
             )
+            s.rollback()  # nothing was written; leave the session usable for its exit
             return {}
     return {ids[i]: list(v) for i, v in found.items() if i in ids}
 
