@@ -19,8 +19,15 @@ DAY = utc(2027, 3, 2)
 
 
 def test_a_failed_live_read_is_logged_with_why_it_fell_back(
-    db: Database, company: Any, feeds: FeedServer, caplog: pytest.LogCaptureFixture
+    db: Database,
+    company: Any,
+    feeds: FeedServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # import-linter (tests/engine/test_purity.py) configures logging in-process, which
+    # disables every logger that existed then; this one must be live for the test
+    monkeypatch.setattr(logging.getLogger("web.domain.sync.livecheck"), "disabled", False)
     feeds.routes["/bob.ics"] = Static(ics(*day_events("b", DAY, [10])), etag='"1"')
     sid = add_source(db, "bob", kind="ics", label="bob-cal", url=feeds.url("/bob.ics"))
     run_sync(db, NOW)
