@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from integrations.errors import IntegrationError
 from scheduler import engine
 from scheduler.model import Interval, Option
 from web.domain.booking.errors import OptionUnknown
@@ -100,8 +101,9 @@ def live_busy(
         window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
         try:
             found = sync_live_busy(s, list(ids), window, now, policy.sync)
-        except SQLAlchemyError as exc:  # the stored busy time still guards the booking
-            log.error(
+        except (IntegrationError, SQLAlchemyError, OSError) as exc:
+            # the stored busy time still guards the booking; say why it stands in
+            log.warning(
                 "live calendar check of option %s failed (%s: %s); the booking is checked "
                 "against the stored busy time only",
                 option_id,

@@ -40,13 +40,13 @@ class BookingPolicy:
     ) -> BookingPolicy:
         """The policy of the settings; ``sync`` is the caller's calendar config (None:
         built from the settings)."""
-        public = str(settings["server.public_url"] or "")
+        public = str(settings.server.public_url or "")
         host = re.sub(r"^[a-z]+://", "", public).split("/")[0].split(":")[0]
         return cls(
-            candidate_invites=str(settings["booking.candidate_invites"]),
-            reminders=parse_reminders(str(settings["booking.reminders"])),
-            change_cutoff=timedelta(hours=float(settings["booking.change_cutoff_hours"])),
-            holds=bool(settings["booking.holds"]),
+            candidate_invites=str(settings.booking.candidate_invites),
+            reminders=parse_reminders(str(settings.booking.reminders)),
+            change_cutoff=timedelta(hours=float(settings.booking.change_cutoff_hours)),
+            holds=bool(settings.booking.holds),
             domain=host or "panelslot.local",
             sync=sync or SyncConfig.from_settings(settings),
         )

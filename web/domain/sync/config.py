@@ -58,18 +58,18 @@ class SyncConfig:
         from web.domain.sync.msgraph import microsoft_config
 
         return cls(
-            ahead=timedelta(days=int(settings["sync.days_ahead"])),
-            stale_after=timedelta(minutes=float(settings["sync.stale_after_minutes"])),
-            feed_max_bytes=int(float(settings["sync.feed_max_mb"]) * 1024 * 1024),
-            timeout=float(settings["sync.timeout_seconds"]),
-            parallel=max(1, int(settings["sync.parallel"])),
+            ahead=timedelta(days=int(settings.sync.days_ahead)),
+            stale_after=timedelta(minutes=float(settings.sync.stale_after_minutes)),
+            feed_max_bytes=int(float(settings.sync.feed_max_mb) * 1024 * 1024),
+            timeout=float(settings.sync.timeout_seconds),
+            parallel=max(1, int(settings.sync.parallel)),
             google=_google_config(settings, redirect_uri),
-            google_mode=settings["google.mode"],
-            google_api_endpoint=settings["google.api_endpoint"] or None,
+            google_mode=settings.google.mode,
+            google_api_endpoint=settings.google.api_endpoint or None,
             microsoft=microsoft_config(settings, microsoft_redirect_uri),
-            microsoft_mode=settings["microsoft.mode"],
-            microsoft_api_endpoint=settings["microsoft.api_endpoint"] or None,
-            microsoft_write_back=bool(settings["microsoft.write_back"]),
+            microsoft_mode=settings.microsoft.mode,
+            microsoft_api_endpoint=settings.microsoft.api_endpoint or None,
+            microsoft_write_back=bool(settings.microsoft.write_back),
             token_environ=_token_environ(settings, environ),
             snapshots=snapshots,
         )
@@ -82,16 +82,16 @@ class SyncConfig:
 
 def _google_config(settings: Any, redirect_uri: str) -> Any:
     """The Google OAuth client of the settings, or None when Google is not set up."""
-    if not (settings["google.client_id"] and settings["google.client_secret"]):
+    if not (settings.google.client_id and settings.google.client_secret):
         return None
     from integrations.google_auth import GoogleClientConfig
 
     return GoogleClientConfig(
-        client_id=settings["google.client_id"],
-        client_secret=settings["google.client_secret"],
+        client_id=settings.google.client_id,
+        client_secret=settings.google.client_secret,
         redirect_uri=redirect_uri or "http://localhost/oauth/google/callback",
-        auth_uri=settings["google.auth_uri"],
-        token_uri=settings["google.token_uri"],
+        auth_uri=settings.google.auth_uri,
+        token_uri=settings.google.token_uri,
     )
 
 
@@ -99,7 +99,7 @@ def _token_environ(settings: Any, environ: Mapping[str, str] | None) -> Mapping[
     """Where the token key is read: None (the process environment, read at each use, as
     it may be rotated) unless the key comes from a settings file."""
     env = os.environ if environ is None else environ
-    key = settings["security.token_key"]
+    key = settings.security.token_key
     origin = getattr(settings, "origins", {}).get("security.token_key", "")
     live = not key or origin.startswith("environment")
     return None if live else {**env, "PANELSLOT_TOKEN_KEY": key}
