@@ -7,7 +7,7 @@
 Each feed has 2,000 VEVENTs spread over the past year and the next four months
 (a third of them weekly or daily series with COUNT/UNTIL, some endless), served
 with an ETag by a threaded HTTP server on 127.0.0.1. Measured with
-``web.domain.calsync.sync_all`` (commit per calendar), wall time with ``perf_counter``
+``web.domain.sync_all`` (commit per calendar), wall time with ``perf_counter``
 CPU time with ``process_time`` (the loopback server runs in the same process),
 and peak Python memory with ``tracemalloc`` (a separate pass, because
 tracemalloc slows Python down):
@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from integrations.calendars.feed import clear_feed_cache  # noqa: E402
-from web.domain import calsync  # noqa: E402
+from integrations.calendars.feed import FeedSnapshots  # noqa: E402
+from web.domain.sync.config import SyncConfig  # noqa: E402
+from web.domain.sync.sync import SourceResult, sync_all  # noqa: E402
 from web.store import migrate  # noqa: E402
 from web.store.db import Database  # noqa: E402
 from web.store.models import BusyBlock, CalendarSource, Interviewer  # noqa: E402
@@ -147,14 +148,12 @@ def seed_db(db: Database, host: FeedHost, feeds: int) -> None:
             s.add(who)
 
 
-def run(db: Database, now: datetime) -> list[calsync.SourceResult]:
+def run(db: Database, now: datetime, cfg: SyncConfig) -> list[SourceResult]:
     with db.session() as s:
-        return calsync.sync_all(s, now, calsync.SyncConfig(), commit=True)
+        return sync_all(s, now, cfg, commit=True)
 
 
-def measure(
-    label: str, step: Callable[[], list[calsync.SourceResult]], *, memory: bool
-) -> dict[str, Any]:
+def measure(label: str, step: Callable[[], list[SourceResult]], *, memory: bool) -> dict[str, Any]:
     if memory:
         tracemalloc.start()
     started, cpu = time.perf_counter(), time.process_time()
@@ -180,14 +179,17 @@ def measure(
 
 
 def scenario(db: Database, host: FeedHost, *, memory: bool) -> list[dict[str, Any]]:
-    clear_feed_cache()
-    rows = [measure("full sync (empty database)", lambda: run(db, NOW), memory=memory)]
+    cfg = SyncConfig(snapshots=FeedSnapshots())
+    rows = [measure("full sync (empty database)", lambda: run(db, NOW, cfg), memory=memory)]
     later = NOW + timedelta(minutes=10)
-    rows.append(measure("no-change resync (ETag -> 304)", lambda: run(db, later), memory=memory))
+    rows.append(
+        measure("no-change resync (ETag -> 304)", lambda: run(db, later, cfg), memory=memory)
+    )
 
-    def fresh() -> list[calsync.SourceResult]:
-        clear_feed_cache()  # as in a new `panelslot sync` process
-        return run(db, later + timedelta(minutes=10))
+    def fresh() -> list[SourceResult]:
+        nonlocal cfg
+        cfg = SyncConfig(snapshots=FeedSnapshots())  # as in a new `panelslot sync` process
+        return run(db, later + timedelta(minutes=10), cfg)
 
     rows.append(measure("no-change resync, fresh process", fresh, memory=memory))
     body, _ = host.feeds["/i000.ics"]
@@ -195,7 +197,7 @@ def scenario(db: Database, host: FeedHost, *, memory: bool) -> list[dict[str, An
     rows.append(
         measure(
             "resync, one feed changed",
-            lambda: run(db, later + timedelta(minutes=20)),
+            lambda: run(db, later + timedelta(minutes=20), cfg),
             memory=memory,
         )
     )

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from scheduler.engine import pick_diverse
-from web.domain import calsync, services
+from web.domain import services
+from web.domain.sync.sync import sync_interviewer
 from web.store.models import (
     CalendarSource,
     Coordinator,
@@ -157,7 +158,7 @@ def seed(
         people[key] = row
     s.flush()
     for row in people.values():
-        calsync.sync_interviewer(s, row, now)
+        sync_interviewer(s, row, now)
 
     onsite = Loop(
         key="onsite",

@@ -6,6 +6,7 @@ import abc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from scheduler.model import Interval
 
@@ -17,6 +18,19 @@ class BusyRead:
     busy: tuple[Interval, ...]
     events_read: int
     unchanged: bool = False  # the provider said "not modified" (ETag, syncToken)
+
+
+class BusyReader(Protocol):
+    """A calendar made ready for one sync, read once.
+
+    ``use_stored`` is True after a read that found the calendar unchanged since the
+    busy time already stored for it was computed: that read's ``busy`` is empty and the
+    stored busy time stands."""
+
+    @property
+    def use_stored(self) -> bool: ...
+
+    def read(self, window: Interval) -> BusyRead: ...
 
 
 @dataclass(frozen=True)

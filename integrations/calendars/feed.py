@@ -22,6 +22,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -80,12 +81,14 @@ class FeedSnapshot:
         return cls(data, etag, last_modified, None, notes, calendar)
 
 
-class _SnapshotCache:
-    """Last good copies by location, shared by every backend in the process, so
-    a backend made afresh for each sync still sends ETag / Last-Modified and
-    answers an unchanged feed from its cached expansion. Bounded by bytes (LRU)."""
+class FeedSnapshots:
+    """Last good copies by location, for backends made afresh for each sync: they still
+    send ETag / Last-Modified and answer an unchanged feed from the cached expansion.
 
-    def __init__(self, max_bytes: int) -> None:
+    Owned by whoever builds the backends (the app, the worker, a CLI run) and passed
+    in; bounded by bytes (least recently used copies go first)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, FeedSnapshot] = OrderedDict()
         self._lock = threading.Lock()
@@ -106,17 +109,13 @@ class _SnapshotCache:
                 _, dropped = self._items.popitem(last=False)
                 total -= len(dropped.data)
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-
-
-SHARED_SNAPSHOTS = _SnapshotCache(max_bytes=64 * 1024 * 1024)
-
-
-def clear_feed_cache() -> None:
-    """Forget every shared last good copy (tests; or to force full downloads)."""
-    SHARED_SNAPSHOTS.clear()
 
 
 def _human(size: int) -> str:
@@ -146,7 +145,7 @@ class ICSFeedBackend(CalendarBackend):
         session: requests.Session | None = None,
         last_good: FeedSnapshot | None = None,
         block_private_networks: bool = False,
-        shared_cache: bool = True,
+        snapshots: FeedSnapshots | None = None,
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -161,9 +160,9 @@ class ICSFeedBackend(CalendarBackend):
         self.total_timeout = total_timeout
         self.max_redirects = max_redirects
         self.session = session or requests.Session()
-        self.shared_cache = shared_cache
-        if last_good is None and shared_cache:
-            last_good = SHARED_SNAPSHOTS.get(location)
+        self.snapshots = snapshots  # last good copies shared with other backends (or None)
+        if last_good is None and snapshots is not None:
+            last_good = snapshots.get(location)
         self.last_good: FeedSnapshot | None = last_good
         # For URLs typed in by users: refuse loopback, private and link-local
         # addresses (on every redirect hop), so a feed cannot probe the host.
@@ -174,21 +173,34 @@ class ICSFeedBackend(CalendarBackend):
     # ---- reading ------------------------------------------------------------
     def read_busy(self, window: Interval) -> ICSRead:
         """Fetch (conditionally) and read; on error ``last_good`` is kept."""
+        snapshot, unchanged = self.refresh()
+        return self.read_copy(snapshot, window, unchanged=unchanged)
+
+    def refresh(self) -> tuple[FeedSnapshot, bool]:
+        """Fetch (conditionally) without reading: the current copy and whether it is unchanged.
+
+        Records the outcome in ``last_error`` and shares the copy through ``snapshots``;
+        on error ``last_good`` is kept and the CalendarError raised."""
         try:
             snapshot, unchanged = self.fetch()
         except CalendarError as exc:
             self.last_error = exc
             raise
         self.last_error = None
-        if self.shared_cache:
-            SHARED_SNAPSHOTS.put(self.location, snapshot)
-        return self._read(snapshot, window, unchanged)
+        if self.snapshots is not None:
+            self.snapshots.put(self.location, snapshot)
+        return snapshot, unchanged
+
+    def keep_copy(self, load: Callable[[], FeedSnapshot | None]) -> None:
+        """Start from a stored copy when none is in hand (``load`` is called only then)."""
+        if self.last_good is None:
+            self.last_good = load()
 
     def read_last_good(self, window: Interval) -> ICSRead | None:
         """Busy time of the last good copy, without fetching (None if there is none)."""
         if self.last_good is None:
             return None
-        return self._read(self.last_good, window, unchanged=True)
+        return self.read_copy(self.last_good, window, unchanged=True)
 
     def fetch(self) -> tuple[FeedSnapshot, bool]:
         """The current copy and whether it is unchanged since the last good one."""
@@ -196,7 +208,8 @@ class ICSFeedBackend(CalendarBackend):
             return self._fetch_url()
         return self._fetch_file()
 
-    def _read(self, snapshot: FeedSnapshot, window: Interval, unchanged: bool) -> ICSRead:
+    def read_copy(self, snapshot: FeedSnapshot, window: Interval, *, unchanged: bool) -> ICSRead:
+        """Busy time of ``snapshot`` (a copy from :meth:`refresh`) in ``window``."""
         key = (self.timezone, self.email)
         expansion = snapshot.expansions.get(key)
         if expansion is None or not expansion.covers(window):

@@ -30,7 +30,8 @@ from tests.integrations.google_emulator import GoogleEmulator  # noqa: E402
 from tests.integrations.smtp_server import SMTPTestServer  # noqa: E402
 from tests.web.test_loops import _form as loop_form  # noqa: E402
 from tests.web.test_loops import _ids as loop_ids  # noqa: E402
-from web.domain import booking, calsync, services  # noqa: E402
+from web.domain import booking, services  # noqa: E402
+from web.domain.sync.config import SyncConfig  # noqa: E402
 from web.domain.worker import Worker, deliver_due  # noqa: E402
 from web.store.db import Database  # noqa: E402
 from web.store.models import CalendarSource, Loop  # noqa: E402
@@ -53,11 +54,9 @@ def emulator() -> Iterator[GoogleEmulator]:
 
 
 @pytest.fixture
-def google_cfg(
-    emulator: GoogleEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[calsync.SyncConfig]:
+def google_cfg(emulator: GoogleEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncConfig]:
     monkeypatch.setenv(KEY_ENV_VAR, generate_key())
-    cfg = calsync.SyncConfig(
+    cfg = SyncConfig(
         timeout=5.0,
         google=GoogleClientConfig(
             client_id="panelslot-test-client",
@@ -68,9 +67,7 @@ def google_cfg(
         google_api_endpoint=emulator.api_endpoint,
         google_backoff=Backoff(attempts=2, base_seconds=0.01, sleep=NoSleep()),
     )
-    calsync.configure(cfg)
     yield cfg
-    calsync.reset_config()
 
 
 @pytest.fixture
@@ -93,7 +90,7 @@ def _meet_loop(db: Database) -> None:
         loop.video_url_template = TEMPLATE
 
 
-def _connect_google(db: Database, cfg: calsync.SyncConfig, key: str) -> None:
+def _connect_google(db: Database, cfg: SyncConfig, key: str) -> None:
     creds = Credentials(  # type: ignore[no-untyped-call]
         token=None,
         refresh_token=REFRESH,
@@ -135,10 +132,10 @@ def _book_with(db: Database, key: str, idem: str) -> Any:
     return sent, mine
 
 
-def _worker(app: Any, db: Database, server: SMTPTestServer, cfg: calsync.SyncConfig) -> Worker:
-    worker = Worker(app.extensions["panelslot.settings"], db, _mailer(server))
+def _worker(app: Any, db: Database, server: SMTPTestServer, cfg: SyncConfig) -> Worker:
+    # the worker reads calendars as configured here (not as the app's settings say)
+    worker = Worker(app.extensions["panelslot.settings"], db, _mailer(server), sync_config=cfg)
     worker.clock = lambda: NOW
-    calsync.configure(cfg)  # the worker configured itself from the app's settings
     return worker
 
 
@@ -148,7 +145,7 @@ def test_google_meet_link_reaches_everyone_in_an_updated_invite(
     db: Database,
     company: Any,
     emulator: GoogleEmulator,
-    google_cfg: calsync.SyncConfig,
+    google_cfg: SyncConfig,
     smtp: SMTPTestServer,
 ) -> None:
     _meet_loop(db)
@@ -231,7 +228,7 @@ def test_without_a_google_calendar_the_template_is_used_and_the_coordinator_told
     app: Any,
     db: Database,
     company: Any,
-    google_cfg: calsync.SyncConfig,
+    google_cfg: SyncConfig,
     emulator: GoogleEmulator,
     smtp: SMTPTestServer,
 ) -> None:
@@ -263,7 +260,7 @@ def test_meet_failure_falls_back_to_the_template_in_an_update(
     app: Any,
     db: Database,
     company: Any,
-    google_cfg: calsync.SyncConfig,
+    google_cfg: SyncConfig,
     emulator: GoogleEmulator,
     smtp: SMTPTestServer,
 ) -> None:

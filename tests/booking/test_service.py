@@ -415,51 +415,48 @@ def test_calendar_writeback_writes_updates_and_deletes(db: Database, company: An
     def factory(src: CalendarSource, who: Any) -> MemoryCalendar:
         return calendars.setdefault(src.id, MemoryCalendar(f"cal-{who.key}"))
 
-    booking.register_writer("memory", factory)
-    try:
-        with db.session() as s:
-            for key in ("alice", "bob", "devi", "eli"):
-                s.add(
-                    CalendarSource(
-                        interviewer_id=interviewer_id(db, key), kind="memory", label=f"{key}-cal"
-                    )
+    writers = {"memory": factory}
+    with db.session() as s:
+        for key in ("alice", "bob", "devi", "eli"):
+            s.add(
+                CalendarSource(
+                    interviewer_id=interviewer_id(db, key), kind="memory", label=f"{key}-cal"
                 )
-        sent = send_request(db)
-        _book(db, sent, 0)
+            )
+    sent = send_request(db)
+    _book(db, sent, 0)
 
-        def run_jobs() -> None:
-            with db.session() as s:
-                for job in s.scalars(select(JobRequest).where(JobRequest.status == "pending")):
-                    booking.job_writeback(s, job, NOW)
-                    job.status = "done"
+    def run_jobs() -> None:
+        with db.session() as s:
+            for job in s.scalars(select(JobRequest).where(JobRequest.status == "pending")):
+                booking.job_writeback(s, job, NOW, writers)
+                job.status = "done"
 
-        run_jobs()
-        b = request_row(db, sent.request_id).bookings[0]
-        written = {e.uid: e for c in calendars.values() for e in c.events.values()}
-        assert set(written) == {bs.uid for bs in b.sessions}
-        for bs in b.sessions:
-            assert written[bs.uid].start == bs.start and written[bs.uid].sequence == 0
-        booking.reschedule(
-            db,
-            sent.request_id,
-            sent.option_ids[1],
-            idempotency_key="wb-resched-12345678",
-            candidate_tz=None,
-            now=NOW,
-            policy=policy(),
-        )
-        run_jobs()
-        nb = request_row(db, sent.request_id).bookings[-1]
-        events = [e for c in calendars.values() for e in c.events.values()]
-        assert sorted((e.uid, e.start) for e in events) == sorted(
-            (bs.uid, bs.start) for bs in nb.sessions
-        )
-        assert all(e.sequence == 1 for e in events)
-        booking.cancel(db, sent.request_id, now=NOW, policy=policy())
-        run_jobs()
-        assert all(not c.events for c in calendars.values())
-    finally:
-        booking.WRITERS.pop("memory", None)
+    run_jobs()
+    b = request_row(db, sent.request_id).bookings[0]
+    written = {e.uid: e for c in calendars.values() for e in c.events.values()}
+    assert set(written) == {bs.uid for bs in b.sessions}
+    for bs in b.sessions:
+        assert written[bs.uid].start == bs.start and written[bs.uid].sequence == 0
+    booking.reschedule(
+        db,
+        sent.request_id,
+        sent.option_ids[1],
+        idempotency_key="wb-resched-12345678",
+        candidate_tz=None,
+        now=NOW,
+        policy=policy(),
+    )
+    run_jobs()
+    nb = request_row(db, sent.request_id).bookings[-1]
+    events = [e for c in calendars.values() for e in c.events.values()]
+    assert sorted((e.uid, e.start) for e in events) == sorted(
+        (bs.uid, bs.start) for bs in nb.sessions
+    )
+    assert all(e.sequence == 1 for e in events)
+    booking.cancel(db, sent.request_id, now=NOW, policy=policy())
+    run_jobs()
+    assert all(not c.events for c in calendars.values())
 
 
 def test_none_of_these_work_tells_the_coordinator(db: Database, company: Any) -> None:

@@ -17,7 +17,7 @@ from tests.booking.test_writeback_msgraph import _book, _live, _options_with
 from tests.fixtures.booking import NOW, request_row, send_request
 from tests.fixtures.msgraph import ms_connect, ms_environment
 from tests.integrations.msgraph_emulator import MicrosoftEmulator
-from web.domain import booking, calsync
+from web.domain import booking
 from web.domain.worker import Worker, deliver_due
 from web.store.db import Database
 from web.store.models import Loop
@@ -31,7 +31,6 @@ def _settings(monkeypatch: pytest.MonkeyPatch, ms_emulator: MicrosoftEmulator) -
     monkeypatch.setenv(KEY_ENV_VAR, generate_key())
     ms_environment(monkeypatch, ms_emulator)
     yield
-    calsync.reset_config()
 
 
 def _teams_loop(db: Database) -> None:

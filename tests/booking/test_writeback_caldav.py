@@ -21,7 +21,9 @@ from tests.fixtures.booking import (  # noqa: E402
     send_request,
 )
 from tests.integrations.radicale_server import RadicaleServer, start_radicale  # noqa: E402
-from web.domain import booking, calsync  # noqa: E402
+from web.domain import booking  # noqa: E402
+from web.domain.sync.config import SyncConfig  # noqa: E402
+from web.domain.sync.readers import encrypt_json  # noqa: E402
 from web.domain.worker import Worker  # noqa: E402
 from web.store.db import Database  # noqa: E402
 from web.store.models import CalendarSource  # noqa: E402
@@ -40,7 +42,6 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServe
 def token_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv(KEY_ENV_VAR, generate_key())
     yield
-    calsync.reset_config()
 
 
 def _events(cal: Any) -> dict[str, icalendar.Event]:
@@ -57,7 +58,7 @@ def test_interviews_are_written_moved_and_deleted_in_caldav(
     client = caldav.DAVClient(url=radicale.url, username="bob", password=PASSWORD)
     name = f"work-{uuid.uuid4().hex[:6]}"
     cal = client.principal().make_calendar(name=name, cal_id=name)
-    secret = calsync.encrypt_json({"username": "bob", "password": PASSWORD}, calsync.SyncConfig())
+    secret = encrypt_json({"username": "bob", "password": PASSWORD}, SyncConfig())
     with db.session() as s:
         s.add(
             CalendarSource(

@@ -14,7 +14,7 @@ from integrations.mail import MemoryMailer
 from tests.fixtures.booking import NOW, interviewer_id, policy, request_row, send_request
 from tests.fixtures.msgraph import ms_connect, ms_environment
 from tests.integrations.msgraph_emulator import MicrosoftEmulator
-from web.domain import booking, calsync, services
+from web.domain import booking, services
 from web.domain.worker import Worker
 from web.store.db import Database
 
@@ -26,7 +26,6 @@ def _settings(monkeypatch: pytest.MonkeyPatch, ms_emulator: MicrosoftEmulator) -
     monkeypatch.setenv(KEY_ENV_VAR, generate_key())
     ms_environment(monkeypatch, ms_emulator)  # read by the app the worker is built from
     yield
-    calsync.reset_config()
 
 
 def _worker(app: Any, db: Database) -> Worker:

@@ -12,17 +12,12 @@ from pathlib import Path
 import pytest
 
 from integrations.calendars.base import CalendarBackend
-from integrations.calendars.feed import ICSFeedBackend, clear_feed_cache
+from integrations.calendars.feed import ICSFeedBackend
 from scheduler.model import Interval
 from tests.integrations.contract import WEEK, CalendarContract, SeedEvent, events_to_ics, utc
 from tests.integrations.feed_server import Static, serve
 
 EMPTY = events_to_ics([])
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    clear_feed_cache()
 
 
 class TestHTTPFeedContract(CalendarContract):

@@ -15,8 +15,8 @@ import pytest
 from integrations.calendars.feed import (
     SPAN_AFTER,
     FeedSnapshot,
+    FeedSnapshots,
     ICSFeedBackend,
-    clear_feed_cache,
     redact_url,
 )
 from integrations.errors import CalendarError
@@ -36,11 +36,6 @@ from tests.integrations.feed_server import (
 GOOD = events_to_ics([SeedEvent("good", utc(2027, 3, 2, 9), utc(2027, 3, 2, 10))])
 GOOD_BUSY = (Interval(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)),)
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    clear_feed_cache()
 
 
 @pytest.fixture
@@ -296,12 +291,13 @@ def test_a_new_backend_for_the_same_feed_revalidates(server: FeedServer) -> None
     """A sync that makes a new backend each time still gets 304s and reuses the
     expansion: an unchanged resync downloads and expands nothing."""
     server.routes["/f.ics"] = Static(GOOD, etag='"abc"')
-    feed(server, "/f.ics").read_busy(WEEK)
-    again = feed(server, "/f.ics")
+    shared = FeedSnapshots()
+    feed(server, "/f.ics", snapshots=shared).read_busy(WEEK)
+    again = feed(server, "/f.ics", snapshots=shared)
     read = again.read_busy(WEEK)
     assert read.unchanged and read.busy == GOOD_BUSY
     assert again.fetches == 0 and server.seen[-1].status == 304
-    alone = feed(server, "/f.ics", shared_cache=False)
+    alone = feed(server, "/f.ics")
     assert not alone.read_busy(WEEK).unchanged and alone.fetches == 1
 
 

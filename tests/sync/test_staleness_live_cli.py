@@ -14,7 +14,8 @@ from tests.fixtures.sync import add_source, blocks, day_events, ics, interviewer
 from tests.fixtures.webapp import NOW
 from tests.integrations.feed_server import FeedServer, Static, Status
 from web.cli import main
-from web.domain import calsync
+from web.domain.sync.health import option_staleness, stale_by_key, stale_calendars
+from web.domain.sync.livecheck import live_busy, live_check
 from web.store.db import Database
 from web.store.models import CalendarSource, JobRequest
 
@@ -50,27 +51,27 @@ def test_stale_calendars_flag_options_that_depend_on_them(
     run_sync(db, NOW)
     limit = timedelta(minutes=60)
     with db.session() as s:
-        assert calsync.stale_by_key(s, ["alice", "bob"], NOW + timedelta(minutes=30), limit) == {}
+        assert stale_by_key(s, ["alice", "bob"], NOW + timedelta(minutes=30), limit) == {}
     # later, bob's feed breaks and nobody fixes it
     feeds.routes["/bob.ics"] = Status(500)
     run_sync(db, NOW + timedelta(minutes=90))
     at = NOW + timedelta(minutes=100)
     with db.session() as s:
-        stale = calsync.stale_by_key(s, ["alice", "bob", "devi"], at, limit)
+        stale = stale_by_key(s, ["alice", "bob", "devi"], at, limit)
         assert list(stale) == ["bob"]
         (health,) = stale["bob"]
         assert health.label == "bob-cal" and health.stale
         assert "last good sync 1 h ago" in health.reason and "HTTP 500" in health.reason
-        assert calsync.option_staleness(option("alice"), stale) == []
-        (warning,) = calsync.option_staleness(option("alice", "bob"), stale)
+        assert option_staleness(option("alice"), stale) == []
+        (warning,) = option_staleness(option("alice", "bob"), stale)
         assert warning.startswith("bob: calendar bob-cal is stale")
-        by_id = calsync.stale_calendars(s, [interviewer_id(db, "bob")], at, limit)
+        by_id = stale_calendars(s, [interviewer_id(db, "bob")], at, limit)
         assert [h.source_id for h in by_id[interviewer_id(db, "bob")]] == [feed_sources["bob"]]
 
 
 def test_never_synced_is_stale(db: Database, feed_sources: dict[str, int]) -> None:
     with db.session() as s:
-        stale = calsync.stale_by_key(s, ["alice"], NOW)
+        stale = stale_by_key(s, ["alice"], NOW)
         assert stale["alice"][0].reason == "never synced"
 
 
@@ -92,8 +93,8 @@ def test_live_busy_reads_providers_and_falls_back_to_stored(
     feeds.routes["/bob.ics"] = Status(503)
     window = Interval(DAY, DAY + timedelta(days=1))
     with db.session() as s:
-        check = calsync.live_check(s, [alice, bob], window, NOW)
-        busy = calsync.live_busy(s, [alice, bob], window, NOW)
+        check = live_check(s, [alice, bob], window, NOW)
+        busy = live_busy(s, [alice, bob], window, NOW)
     assert busy == check.busy
     assert busy[alice] == [
         Interval(DAY + 9 * HOUR, DAY + 10 * HOUR),

@@ -3,17 +3,20 @@ between runs, last good data kept on every fault, one bad feed never stops the o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from integrations.calendars.feed import FeedSnapshots
 from tests.fixtures.sync import add_source, blocks, day_events, ics, run_sync, source, utc
 from tests.fixtures.webapp import NOW
 from tests.integrations.feed_server import FeedServer, Huge, Redirect, Static, Status
 from tests.integrations.radicale_server import free_port
-from web.domain import calsync
+from web.domain.sync.config import SyncConfig
+from web.domain.sync.sync import SourceResult, sync_source
 from web.store.db import Database
 from web.store.models import BusyBlock, CalendarSource
 
@@ -56,15 +59,14 @@ def test_first_sync_stores_merged_busy_time_and_validators(
 def test_unchanged_feed_is_a_304_and_rewrites_nothing(
     db: Database, two_feeds: dict[str, int], feeds: FeedServer, new_process: bool
 ) -> None:
-    run_sync(db, NOW)
+    cfg = SyncConfig(snapshots=FeedSnapshots())
+    run_sync(db, NOW, cfg)
     with db.session() as s:
         ids_before = sorted(s.scalars(select(BusyBlock.id)))
     if new_process:  # a fresh `panelslot sync`: only the database remembers the feed
-        from integrations.calendars.feed import clear_feed_cache
-
-        clear_feed_cache()
+        cfg = SyncConfig(snapshots=FeedSnapshots())
     later = NOW + timedelta(minutes=10)
-    results = run_sync(db, later)
+    results = run_sync(db, later, cfg)
     assert results["alice-work"].ok and results["alice-work"].unchanged
     assert results["bob-work"].ok and results["bob-work"].unchanged
     last_alice = feeds.hits("/alice.ics")[-1]
@@ -164,7 +166,7 @@ def test_busy_time_outside_the_window_is_not_stored(
         ics(("near", DAY, DAY + timedelta(hours=1)), ("far", far, far + timedelta(hours=1)))
     )
     sid = add_source(db, "alice", kind="ics", label="f", url=feeds.url("/f.ics"))
-    run_sync(db, NOW, calsync.SyncConfig(ahead=timedelta(days=30)))
+    run_sync(db, NOW, SyncConfig(ahead=timedelta(days=30)))
     assert blocks(db, sid) == [(DAY, DAY + timedelta(hours=1))]
 
 
@@ -178,7 +180,7 @@ def test_unbounded_rrule_expansion_is_bounded_by_the_window(
     )
     feeds.routes["/d.ics"] = Static(body)
     sid = add_source(db, "alice", kind="ics", label="daily", url=feeds.url("/d.ics"))
-    cfg = calsync.SyncConfig(past=timedelta(days=1), ahead=timedelta(days=9), margin=timedelta(0))
+    cfg = SyncConfig(past=timedelta(days=1), ahead=timedelta(days=9), margin=timedelta(0))
     result = run_sync(db, NOW, cfg)
     assert result["daily"].ok
     assert len(blocks(db, sid)) == 10  # 28 Feb .. 9 Mar
@@ -187,8 +189,6 @@ def test_unbounded_rrule_expansion_is_bounded_by_the_window(
 def test_fresh_process_answers_an_unchanged_feed_from_stored_blocks_until_the_margin(
     db: Database, company: Any, feeds: FeedServer
 ) -> None:
-    from integrations.calendars.feed import clear_feed_cache
-
     body = (
         b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:daily\r\n"
         b"DTSTAMP:20270101T000000Z\r\nDTSTART:20270101T090000Z\r\nDTEND:20270101T093000Z\r\n"
@@ -196,19 +196,26 @@ def test_fresh_process_answers_an_unchanged_feed_from_stored_blocks_until_the_ma
     )
     feeds.routes["/d.ics"] = Static(body, etag='"d1"')
     sid = add_source(db, "alice", kind="ics", label="daily", url=feeds.url("/d.ics"))
-    cfg = calsync.SyncConfig(
-        past=timedelta(days=1), ahead=timedelta(days=9), margin=timedelta(days=3)
+    cfg = SyncConfig(
+        past=timedelta(days=1),
+        ahead=timedelta(days=9),
+        margin=timedelta(days=3),
+        snapshots=FeedSnapshots(),
     )
     assert run_sync(db, NOW, cfg)["daily"].ok
     assert len(blocks(db, sid)) == 13  # 28 Feb .. 12 Mar: the window and the margin
 
-    clear_feed_cache()  # a new process, two days later: still inside the margin
+    cfg = replace(
+        cfg, snapshots=FeedSnapshots()
+    )  # a new process, two days later: still inside the margin
     again = run_sync(db, NOW + timedelta(days=2), cfg)["daily"]
     assert again.ok and again.unchanged and again.events_read == 13
     assert feeds.hits("/d.ics")[-1].status == 304
     assert len(blocks(db, sid)) == 13
 
-    clear_feed_cache()  # five days later the window leaves what is stored: expand again
+    cfg = replace(
+        cfg, snapshots=FeedSnapshots()
+    )  # five days later the window leaves what is stored: expand again
     later = run_sync(db, NOW + timedelta(days=5), cfg)["daily"]
     assert later.ok and later.unchanged and feeds.hits("/d.ics")[-1].status == 304
     assert blocks(db, sid)[-1][0] == utc(2027, 3, 17, 9)  # window end: 6 Mar + 12 d, exclusive
@@ -224,14 +231,14 @@ def test_two_syncs_of_one_calendar_at_once_store_each_block_once(
 
     feeds.routes["/slow.ics"] = Slow(0.3, ics(*day_events("a", DAY, [8, 10, 12, 14])))
     sid = add_source(db, "alice", kind="ics", label="slow", url=feeds.url("/slow.ics"))
-    results: list[calsync.SourceResult] = []
+    results: list[SourceResult] = []
 
     def one() -> None:
         with db.session() as s:
             who = s.scalars(select(Interviewer).where(Interviewer.key == "alice")).one()
             src = s.get(CalendarSource, sid)
             assert src is not None
-            results.append(calsync.sync_source(s, who, src, NOW, calsync.SyncConfig()))
+            results.append(sync_source(s, who, src, NOW, SyncConfig()))
 
     threads = [threading.Thread(target=one) for _ in range(3)]
     for t in threads:

@@ -15,7 +15,7 @@ from tests.fixtures.msgraph import graph_event, ms_connect
 from tests.fixtures.sync import blocks, run_sync, source, utc
 from tests.fixtures.webapp import NOW
 from tests.integrations.msgraph_emulator import MicrosoftEmulator
-from web.domain import calsync
+from web.domain.sync.config import SyncConfig
 from web.store.db import Database
 from web.store.models import CalendarSource
 
@@ -24,9 +24,7 @@ LABEL = "Microsoft 365"
 
 
 @pytest.fixture
-def alice(
-    db: Database, company: Any, ms_emulator: MicrosoftEmulator, ms_cfg: calsync.SyncConfig
-) -> int:
+def alice(db: Database, company: Any, ms_emulator: MicrosoftEmulator, ms_cfg: SyncConfig) -> int:
     ms_emulator.add_event(ALICE, graph_event(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)))
     ms_emulator.add_event(ALICE, graph_event(utc(2027, 3, 3, 13), utc(2027, 3, 3, 14), "oof"))
     ms_emulator.add_event(ALICE, graph_event(utc(2027, 3, 3, 15), utc(2027, 3, 3, 16), "free"))
@@ -45,7 +43,7 @@ BUSY = [
 
 
 def test_freebusy_sync_stores_busy_blocks_per_show_as(
-    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: calsync.SyncConfig
+    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: SyncConfig
 ) -> None:
     result = run_sync(db, NOW, ms_cfg)[LABEL]
     assert result.ok, result.error
@@ -58,7 +56,7 @@ def test_freebusy_sync_stores_busy_blocks_per_show_as(
 
 
 def test_a_refreshed_token_is_stored_again(
-    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: calsync.SyncConfig
+    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: SyncConfig
 ) -> None:
     before = source(db, alice).credentials
     assert run_sync(db, NOW, ms_cfg)[LABEL].ok
@@ -72,7 +70,7 @@ def test_a_refreshed_token_is_stored_again(
 
 
 def test_sync_mode_keeps_encrypted_delta_state_and_survives_410(
-    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: calsync.SyncConfig
+    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: SyncConfig
 ) -> None:
     with db.session() as s:
         src = s.get(CalendarSource, alice)
@@ -96,7 +94,7 @@ def test_sync_mode_keeps_encrypted_delta_state_and_survives_410(
 
 
 def test_revoked_consent_asks_to_reconnect_and_keeps_blocks(
-    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: calsync.SyncConfig
+    db: Database, alice: int, ms_emulator: MicrosoftEmulator, ms_cfg: SyncConfig
 ) -> None:
     assert run_sync(db, NOW, ms_cfg)[LABEL].ok
     ms_emulator.revoke(ALICE)
@@ -112,7 +110,7 @@ def test_throttling_honours_retry_after(
     db: Database,
     alice: int,
     ms_emulator: MicrosoftEmulator,
-    ms_cfg: calsync.SyncConfig,
+    ms_cfg: SyncConfig,
     ms_sleep: Any,
 ) -> None:
     ms_emulator.fail_next(429, retry_after="7", path_contains="getSchedule")
@@ -121,10 +119,8 @@ def test_throttling_honours_retry_after(
     assert blocks(db, alice) == BUSY
 
 
-def test_not_configured_says_what_to_set(
-    db: Database, alice: int, ms_cfg: calsync.SyncConfig
-) -> None:
-    result = run_sync(db, NOW, calsync.SyncConfig())[LABEL]
+def test_not_configured_says_what_to_set(db: Database, alice: int, ms_cfg: SyncConfig) -> None:
+    result = run_sync(db, NOW, SyncConfig())[LABEL]
     assert not result.ok
     assert result.error and "PANELSLOT_MICROSOFT_CLIENT_ID" in result.error
     assert not source(db, alice).needs_reconnect
@@ -135,14 +131,14 @@ def test_settings_build_the_microsoft_client(tmp_path: Any) -> None:
 
     env = {"PANELSLOT_MICROSOFT_CLIENT_ID": "app-id", "PANELSLOT_MICROSOFT_CLIENT_SECRET": "s"}
     settings = load_settings({"microsoft.mode": "sync", "microsoft.write_back": False}, environ=env)
-    cfg = calsync.SyncConfig.from_settings(
+    cfg = SyncConfig.from_settings(
         settings, microsoft_redirect_uri="https://p.example/i/oauth/microsoft/callback", environ={}
     )
     assert cfg.microsoft.client_id == "app-id" and cfg.microsoft.instance_discovery
     assert cfg.microsoft.redirect_uri == "https://p.example/i/oauth/microsoft/callback"
     assert cfg.microsoft.authority == "https://login.microsoftonline.com/organizations"
     assert cfg.microsoft_mode == "sync" and not cfg.microsoft_write_back
-    assert calsync.SyncConfig.from_settings(load_settings(environ={}), environ={}).microsoft is None
+    assert SyncConfig.from_settings(load_settings(environ={}), environ={}).microsoft is None
 
     toml = tmp_path / "c.toml"
     toml.write_text('[microsoft]\nclient_secret = "x"\n', encoding="utf-8")

@@ -21,7 +21,8 @@ from tests.fixtures.sync import add_source, blocks, day_events, ics, run_sync, s
 from tests.fixtures.webapp import NOW
 from tests.integrations.google_emulator import GoogleEmulator
 from tests.integrations.radicale_server import RadicaleServer, start_radicale
-from web.domain import calsync
+from web.domain.sync.config import SyncConfig
+from web.domain.sync.readers import encrypt_json
 from web.store.db import Database
 from web.store.models import CalendarSource
 
@@ -33,7 +34,7 @@ def timed(start: Any, end: Any, **extra: Any) -> dict[str, Any]:
     return {"start": {"dateTime": start.isoformat()}, "end": {"dateTime": end.isoformat()}, **extra}
 
 
-def google_source(db: Database, cfg: calsync.SyncConfig, key: str = "alice", **fields: Any) -> int:
+def google_source(db: Database, cfg: SyncConfig, key: str = "alice", **fields: Any) -> int:
     creds = Credentials(  # type: ignore[no-untyped-call]
         token=None,
         refresh_token=REFRESH,
@@ -62,7 +63,7 @@ def columns_text(db: Database, sid: int) -> str:
 
 
 @pytest.fixture
-def google(db: Database, company: Any, emulator: GoogleEmulator, cfg: calsync.SyncConfig) -> int:
+def google(db: Database, company: Any, emulator: GoogleEmulator, cfg: SyncConfig) -> int:
     emulator.issue_refresh_token(REFRESH)
     emulator.add_event("primary", timed(utc(2027, 3, 2, 9), utc(2027, 3, 2, 10)))
     emulator.add_event("primary", timed(utc(2027, 3, 3, 13), utc(2027, 3, 3, 14)))
@@ -70,7 +71,7 @@ def google(db: Database, company: Any, emulator: GoogleEmulator, cfg: calsync.Sy
 
 
 def test_google_freebusy_sync_stores_blocks_and_saves_the_refreshed_token(
-    db: Database, google: int, emulator: GoogleEmulator, cfg: calsync.SyncConfig
+    db: Database, google: int, emulator: GoogleEmulator, cfg: SyncConfig
 ) -> None:
     before = source(db, google).credentials
     results = run_sync(db, NOW, cfg)
@@ -91,7 +92,7 @@ def test_google_freebusy_sync_stores_blocks_and_saves_the_refreshed_token(
 
 
 def test_google_chosen_calendars_count(
-    db: Database, google: int, emulator: GoogleEmulator, cfg: calsync.SyncConfig
+    db: Database, google: int, emulator: GoogleEmulator, cfg: SyncConfig
 ) -> None:
     emulator.add_calendar("team@group.calendar.google.com")
     emulator.add_event(
@@ -108,7 +109,7 @@ def test_google_chosen_calendars_count(
 
 
 def test_google_sync_mode_keeps_encrypted_state_and_survives_410(
-    db: Database, google: int, emulator: GoogleEmulator, cfg: calsync.SyncConfig
+    db: Database, google: int, emulator: GoogleEmulator, cfg: SyncConfig
 ) -> None:
     with db.session() as s:
         src = s.get(CalendarSource, google)
@@ -134,7 +135,7 @@ def test_google_revoked_asks_to_reconnect_and_keeps_data(
     db: Database,
     google: int,
     emulator: GoogleEmulator,
-    cfg: calsync.SyncConfig,
+    cfg: SyncConfig,
     app: Any,
     signed_in: Any,
     tmp_path: Path,
@@ -169,7 +170,7 @@ def test_google_revoked_asks_to_reconnect_and_keeps_data(
 
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_google_transient_errors_are_retried(
-    db: Database, google: int, emulator: GoogleEmulator, cfg: calsync.SyncConfig, status: int
+    db: Database, google: int, emulator: GoogleEmulator, cfg: SyncConfig, status: int
 ) -> None:
     emulator.fail_next(status, times=2, path_contains="freeBusy")
     assert run_sync(db, NOW, cfg)["Google Calendar"].ok
@@ -178,7 +179,7 @@ def test_google_transient_errors_are_retried(
 
 @pytest.mark.parametrize("status", [429, 500])
 def test_google_persistent_errors_keep_last_good_data(
-    db: Database, google: int, emulator: GoogleEmulator, cfg: calsync.SyncConfig, status: int
+    db: Database, google: int, emulator: GoogleEmulator, cfg: SyncConfig, status: int
 ) -> None:
     run_sync(db, NOW, cfg)
     emulator.fail_next(status, times=50, path_contains="freeBusy")
@@ -188,10 +189,8 @@ def test_google_persistent_errors_keep_last_good_data(
     assert not source(db, google).needs_reconnect
 
 
-def test_google_not_configured_says_what_to_set(
-    db: Database, google: int, cfg: calsync.SyncConfig
-) -> None:
-    result = run_sync(db, NOW, calsync.SyncConfig())["Google Calendar"]
+def test_google_not_configured_says_what_to_set(db: Database, google: int, cfg: SyncConfig) -> None:
+    result = run_sync(db, NOW, SyncConfig())["Google Calendar"]
     assert not result.ok and "PANELSLOT_GOOGLE_CLIENT_ID" in (result.error or "")
 
 
@@ -206,7 +205,7 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServe
 
 
 def caldav_source(db: Database, radicale: RadicaleServer, password: str) -> int:
-    secret = calsync.encrypt_json({"username": "alice", "password": password}, calsync.SyncConfig())
+    secret = encrypt_json({"username": "alice", "password": password}, SyncConfig())
     return add_source(
         db, "alice", kind="caldav", label="alice-dav", url=radicale.url, credentials=secret
     )
@@ -228,8 +227,8 @@ def test_caldav_sync_and_auth_failure(db: Database, company: Any, radicale: Radi
     with db.session() as s:
         src = s.get(CalendarSource, sid)
         assert src is not None
-        src.credentials = calsync.encrypt_json(
-            {"username": "alice", "password": "wrong-password-xyz"}, calsync.SyncConfig()
+        src.credentials = encrypt_json(
+            {"username": "alice", "password": "wrong-password-xyz"}, SyncConfig()
         )
     failed = run_sync(db, NOW + timedelta(minutes=10))["alice-dav"]
     assert not failed.ok and failed.reconnect

@@ -73,19 +73,20 @@ def sync_command(
     who: str | None, as_json: bool, now_text: str | None, config_path: str | None
 ) -> None:
     """Read interviewers' calendars (ICS, CalDAV, Google) into the database now."""
-    from web.domain import calsync
+    from web.domain.sync.config import SyncConfig
+    from web.domain.sync.sync import SourceResult, plan, sync_interviewer
 
     settings = _settings(config_path)
     db = _database(settings)
     _check_schema(db)
-    cfg = calsync.SyncConfig.from_settings(settings)
+    cfg = SyncConfig.from_settings(settings)
     now = parse_now(now_text)
     started = time.perf_counter()
     with db.session() as s:
         ids = [_resolve(s, who)] if who else None
-        people = calsync.plan(s, ids)
+        people = plan(s, ids)
         total = sum(len(p.calendars) for p in people)
-        results: list[calsync.SourceResult] = []
+        results: list[SourceResult] = []
         show_bar = not as_json and sys.stdout.isatty() and total > 0
         if show_bar:
             bar: Any
@@ -95,15 +96,15 @@ def sync_command(
                 item_show_func=lambda r: f"{r.interviewer_key}/{r.label}" if r else "",
             ) as bar:
 
-                def step(r: calsync.SourceResult) -> None:
+                def step(r: SourceResult) -> None:
                     results.append(r)
                     bar.update(1, r)
 
                 for p in people:
-                    calsync.sync_interviewer(s, p, now, cfg, commit=True, progress=step)
+                    sync_interviewer(s, p, now, cfg, commit=True, progress=step)
         else:
             for p in people:
-                results.extend(calsync.sync_interviewer(s, p, now, cfg, commit=True))
+                results.extend(sync_interviewer(s, p, now, cfg, commit=True))
     elapsed = time.perf_counter() - started
     failed = sum(not r.ok for r in results)
     if as_json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler import engine
 from scheduler.errors import SchedulerError
 from scheduler.model import Interval, Option
+from web.domain.busy import load_busy as load_busy  # re-exported for the views
 from web.domain.engine_values import loop_picture
 from web.domain.engine_values import option_json as option_json  # re-exported
 from web.domain.engine_values import stored_option as stored_option  # re-exported
 from web.store.models import (
     Booking,
-    BookingSession,
-    BusyBlock,
     Hold,
     Interviewer,
     Loop,
@@ -61,59 +60,6 @@ def loop_interviewers(loop: Loop) -> dict[int, Interviewer]:
     return {i.id: i for s in loop.sessions for i in s.pool if i.active}
 
 
-@dataclass(frozen=True)
-class BusyPicture:
-    busy: dict[str, list[Interval]]
-    booked: dict[str, list[Interval]]
-
-
-def load_busy(
-    s: Session,
-    people: Iterable[Interviewer],
-    window: Interval,
-    *,
-    exclude_request_id: int | None = None,
-    now: datetime | None = None,
-) -> BusyPicture:
-    """Stored calendar busy time, active bookings and other requests' live holds."""
-    by_id = {p.id: p.key for p in people}
-    busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
-    booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
-    if not by_id:
-        return BusyPicture(busy, booked)
-    ids = list(by_id)
-    rows = s.execute(
-        select(BusyBlock.interviewer_id, BusyBlock.start, BusyBlock.end).where(
-            BusyBlock.interviewer_id.in_(ids),
-            BusyBlock.start < window.end,
-            BusyBlock.end > window.start,
-        )
-    )
-    for iid, start, end in rows:
-        busy[by_id[iid]].append(Interval(start, end))
-    rows = s.execute(
-        select(BookingSession.interviewer_id, BookingSession.start, BookingSession.end).where(
-            BookingSession.interviewer_id.in_(ids),
-            BookingSession.active.is_(True),
-            BookingSession.start < window.end,
-            BookingSession.end > window.start,
-        )
-    )
-    for iid, start, end in rows:
-        busy[by_id[iid]].append(Interval(start, end))
-        booked[by_id[iid]].append(Interval(start, end))
-    hold_q = select(Hold.interviewer_id, Hold.start, Hold.end).where(
-        Hold.interviewer_id.in_(ids), Hold.start < window.end, Hold.end > window.start
-    )
-    if exclude_request_id is not None:
-        hold_q = hold_q.where(Hold.request_id != exclude_request_id)
-    if now is not None:
-        hold_q = hold_q.where((Hold.expires_at.is_(None)) | (Hold.expires_at > now))
-    for iid, start, end in s.execute(hold_q):
-        busy[by_id[iid]].append(Interval(start, end))
-    return BusyPicture(busy, booked)
-
-
 def search_window(date_from: date, date_to: date) -> Interval:
     """UTC instants that cover every candidate-local day of the range (any zone)."""
     start = datetime.combine(date_from, datetime.min.time(), UTC) - timedelta(days=1)
@@ -148,8 +94,9 @@ def search(
         s,
         people.values(),
         search_window(date_from, date_to),
-        exclude_request_id=exclude_request_id,
         now=now,
+        include_holds=True,
+        exclude_request_id=exclude_request_id,
     )
     try:
         options = engine.find_options(

@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from integrations.calendars.feed import FeedSnapshots
 from integrations.errors import MailError
 from integrations.mail import (
     PASSWORD_VARIABLE,
@@ -31,8 +32,10 @@ from integrations.mail import (
     make_mailer,
     retry_at,
 )
-from web.domain import calsync, services
+from web.domain import services
 from web.domain.jobs import claim_next
+from web.domain.sync.config import SyncConfig
+from web.domain.sync.sync import sync_all, sync_interviewer
 from web.store.db import Database, utcnow
 from web.store.models import Interviewer, JobRequest, OutboxMail, WorkerHeartbeat
 from web.store.settings import AppSettings
@@ -119,10 +122,10 @@ def beat(db: Database, name: str, now: datetime, *, started: datetime | None = N
         row.beat_at = now
 
 
-JobHandler = Callable[[Session, JobRequest, datetime], str]
+JobHandler = Callable[[Session, JobRequest, datetime, SyncConfig], str]
 
 
-def _job_sync_interviewer(s: Session, job: JobRequest, now: datetime) -> str:
+def _job_sync_interviewer(s: Session, job: JobRequest, now: datetime, cfg: SyncConfig) -> str:
     who = s.scalar(
         select(Interviewer)
         .where(Interviewer.id == job.payload.get("interviewer_id"))
@@ -130,16 +133,16 @@ def _job_sync_interviewer(s: Session, job: JobRequest, now: datetime) -> str:
     )
     if who is None:
         return "interviewer not found"
-    results = calsync.sync_interviewer(s, who, now, commit=True)
+    results = sync_interviewer(s, who, now, cfg, commit=True)
     return ", ".join(f"{r.label}: {'ok' if r.ok else r.error}" for r in results) or "no calendars"
 
 
-def _job_sync_all(s: Session, job: JobRequest, now: datetime) -> str:
-    results = calsync.sync_all(s, now, commit=True)
+def _job_sync_all(s: Session, job: JobRequest, now: datetime, cfg: SyncConfig) -> str:
+    results = sync_all(s, now, cfg, commit=True)
     return f"{sum(r.ok for r in results)} of {len(results)} calendars synced"
 
 
-def _job_expire(s: Session, job: JobRequest, now: datetime) -> str:
+def _job_expire(s: Session, job: JobRequest, now: datetime, cfg: SyncConfig) -> str:
     return f"{services.expire_requests(s, now)} request(s) expired"
 
 
@@ -153,9 +156,11 @@ HANDLERS: dict[str, JobHandler] = {
     "sync_interviewer": _job_sync_interviewer,
     "sync_all": _job_sync_all,
     "expire_requests": _job_expire,
-    "deliver_mail": lambda s, job, now: "mail is delivered on every poll",
-    "calendar_writeback": lambda s, job, now: _booking().job_writeback(s, job, now),
-    "refresh_options": lambda s, job, now: _booking().job_refresh_options(s, job, now),
+    "deliver_mail": lambda s, job, now, cfg: "mail is delivered on every poll",
+    "calendar_writeback": lambda s, job, now, cfg: _booking().job_writeback(
+        s, job, now, _booking().calendar_writers(cfg)
+    ),
+    "refresh_options": lambda s, job, now, cfg: _booking().job_refresh_options(s, job, now),
 }
 
 
@@ -168,11 +173,19 @@ class Worker:
     clock: Callable[[], datetime] = utcnow
     started: datetime | None = None  # None: the worker's clock at construction
     scheduler: Any = None
+    sync_config: SyncConfig | None = None  # None: from the settings (with its own feed cache)
 
     def __post_init__(self) -> None:
         if self.started is None:
             self.started = self.clock()
-        calsync.configure(calsync.SyncConfig.from_settings(self.settings))
+        if self.sync_config is None:
+            self.sync_config = SyncConfig.from_settings(self.settings, snapshots=FeedSnapshots())
+
+    @property
+    def config(self) -> SyncConfig:
+        """How this worker reads calendars (built once, at construction)."""
+        assert self.sync_config is not None
+        return self.sync_config
 
     def heartbeat(self) -> None:
         beat(self.db, self.name, self.clock(), started=self.started)
@@ -193,7 +206,7 @@ class Worker:
                 try:
                     if handler is None:
                         raise ValueError(f"unknown job kind {job.kind!r}")
-                    note = handler(s, job, self.clock())
+                    note = handler(s, job, self.clock(), self.config)
                 except Exception as exc:  # noqa: BLE001 - one bad job must not stop the worker
                     s.rollback()
                     job = s.get(JobRequest, job_id)
@@ -227,7 +240,7 @@ class Worker:
 
     def sync(self) -> None:
         with self.db.session() as s:
-            calsync.sync_all(s, self.clock(), commit=True)
+            sync_all(s, self.clock(), self.config, commit=True)
 
     # ---- APScheduler -----------------------------------------------------
 

@@ -9,8 +9,10 @@ from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from integrations.calendars.feed import FeedSnapshots
 from web.domain.booking.picture import PictureCache
 from web.domain.logredact import install_filter
+from web.domain.sync.config import SyncConfig
 from web.store.db import Database
 from web.store.settings import AppSettings, check_production, load_settings
 
@@ -45,6 +47,8 @@ def create_app(
     db = Database(settings.database_url, echo=bool(settings.database.echo))
     app.extensions["panelslot.db"] = db
     app.extensions["panelslot.pictures"] = PictureCache()
+    # built once: how calendars are read, with the app's bounded cache of feed copies
+    app.extensions["panelslot.sync"] = SyncConfig.from_settings(settings, snapshots=FeedSnapshots())
     csrf.init_app(app)
 
     _register_blueprints(app, demo=settings.mode == "demo")

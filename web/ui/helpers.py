@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from web.domain.audit import record
 from web.domain.booking.picture import PictureCache
+from web.domain.sync.config import SyncConfig
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
 from web.store.settings import AppSettings
@@ -40,6 +41,11 @@ def get_pictures() -> PictureCache:
 
 def secret_key() -> str:
     return str(current_app.config["SECRET_KEY"])
+
+
+def get_sync_config() -> SyncConfig:
+    """How the app reads calendars (built once by the app factory)."""
+    return current_app.extensions["panelslot.sync"]  # type: ignore[no-any-return]
 
 
 def db_session() -> Session:

@@ -10,11 +10,19 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, session, url_for
 from werkzeug.wrappers import Response as WResponse
 
-from web.domain import calsync, services
+from web.domain import services
+from web.domain import sync as calsync
 from web.domain.usecases import own_calendars
 from web.store.models import CalendarSource, Interviewer, OfferedOption
 from web.ui.forms import ActionForm
-from web.ui.helpers import db_session, get_settings, now, public_url, secret_key
+from web.ui.helpers import (
+    db_session,
+    get_settings,
+    get_sync_config,
+    now,
+    public_url,
+    secret_key,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("interviewer", __name__, url_prefix="/i")
@@ -36,10 +44,12 @@ def who_or_404(token: str) -> Interviewer:
 
 
 def sync_config() -> calsync.SyncConfig:
+    """The app's sync config (its feed cache included) with this site's OAuth callbacks."""
     return calsync.SyncConfig.from_settings(
         get_settings(),
         redirect_uri=public_url(url_for("interviewer.google_callback")),
         microsoft_redirect_uri=public_url(url_for("interviewer.microsoft_callback")),
+        snapshots=get_sync_config().snapshots,
     )
 
 

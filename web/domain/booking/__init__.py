@@ -16,14 +16,14 @@ The package is split by concern; this module re-exports the names other code use
 """
 
 from web.domain.booking.calendar_events import (
-    WRITERS,
     WriterFactory,
+    Writers,
+    calendar_writers,
     job_writeback,
-    register_writer,
     utc,
     writeback,
 )
-from web.domain.booking.checks import busy_now, live_busy, recheck, valid_options
+from web.domain.booking.checks import live_busy, recheck, valid_options
 from web.domain.booking.errors import (
     BookingClosed,
     BookingError,
@@ -89,7 +89,7 @@ __all__ = [
     "TEAMS",
     "TEMPLATE",
     "VIDEO_CHOICES",
-    "WRITERS",
+    "Writers",
     "Booking",
     "BookingClosed",
     "BookingError",
@@ -105,9 +105,9 @@ __all__ = [
     "WriterFactory",
     "apply_hold_policy",
     "book",
-    "busy_now",
     "PictureCache",
     "can_change",
+    "calendar_writers",
     "cancel",
     "cancel_in_session",
     "candidate_zone",
@@ -126,7 +126,6 @@ __all__ = [
     "parse_reminders",
     "recheck",
     "refresh_pending",
-    "register_writer",
     "request_fresh_options",
     "reschedule",
     "session_groups",

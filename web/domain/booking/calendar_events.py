@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,9 @@ from web.domain.booking.video import (
     video_url,
     wants_meet,
 )
+from web.domain.sync.config import SyncConfig
+from web.domain.sync.msgraph import msgraph_backend
+from web.domain.sync.readers import caldav_backend, google_backend
 from web.store.models import (
     Booking,
     BookingSession,
@@ -37,47 +40,29 @@ log = logging.getLogger(__name__)
 
 
 WriterFactory = Callable[[CalendarSource, Interviewer], CalendarBackend | None]
-WRITERS: dict[str, WriterFactory] = {}
+Writers = Mapping[str, WriterFactory]
 
 
-def register_writer(kind: str, factory: WriterFactory) -> None:
-    """Make sources of ``kind`` writable: ``factory`` builds the backend (None: not writable)."""
-    WRITERS[kind] = factory
+def calendar_writers(cfg: SyncConfig) -> dict[str, WriterFactory]:
+    """The writable source kinds and how their backends are built (None: not writable).
+
+    CalDAV, Google and Microsoft 365 calendars are writable; ICS feeds are read-only."""
+    return {
+        "caldav": lambda src, who: caldav_backend(src, who, cfg),
+        "google": lambda src, who: google_backend(src, who, cfg),
+        "msgraph": lambda src, who: _msgraph_writer(src, who, cfg),
+    }
 
 
-def _caldav_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
-    from web.domain import calsync
-
-    backend: CalendarBackend = calsync.BACKENDS["caldav"](
-        src, who, calsync.default_config()
-    ).backend  # type: ignore[attr-defined]
-    return backend
-
-
-def _google_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
-    from web.domain import calsync
-
-    backend: CalendarBackend = calsync.google_backend(src, who, calsync.default_config())
-    return backend
-
-
-def _msgraph_writer(src: CalendarSource, who: Interviewer) -> CalendarBackend | None:
+def _msgraph_writer(
+    src: CalendarSource, who: Interviewer, cfg: SyncConfig
+) -> CalendarBackend | None:
     """Microsoft 365: writable unless write-back is off or the account was connected
     read-only (Calendars.Read)."""
-    from web.domain import calsync
-    from web.domain.calsync_msgraph import msgraph_backend
-
-    cfg = calsync.default_config()
     if not cfg.microsoft_write_back or not src.credentials or src.needs_reconnect:
         return None
     backend = msgraph_backend(src, who, cfg)
     return backend if getattr(backend.credentials, "can_write", False) else None
-
-
-# CalDAV, Google and Microsoft 365 calendars are writable; ICS feeds are read-only.
-register_writer("caldav", _caldav_writer)
-register_writer("google", _google_writer)
-register_writer("msgraph", _msgraph_writer)
 
 
 def _event_ids(bs: BookingSession) -> dict[str, str]:
@@ -99,20 +84,22 @@ def writeback(
     booking_ids: Sequence[int],
     now: datetime,
     *,
+    writers: Writers,
     policy: BookingPolicy | None = None,
     link: str = "",
 ) -> str:
     """Write, update or delete the interview events in interviewers' writable calendars
-    (creating the Google Meet or Teams meeting first where the loop asks for it)."""
+    (``writers``, by source kind), creating the Google Meet or Teams meeting first where
+    the loop asks for it."""
     notes: list[str] = []
     for bid in booking_ids:
         b = _load_booking(s, bid)
         if b is None:
             continue
         if b.status == "confirmed" and b.video_link is None and wants_meet(b.request):
-            _decide_video(s, b, now, policy or BookingPolicy(), link, notes)
+            _decide_video(s, b, now, policy or BookingPolicy(), link, writers, notes)
         for bs in b.sessions:
-            _write_session(b, bs, notes)
+            _write_session(b, bs, writers, notes)
     return "; ".join(notes) or "no writable calendars"
 
 
@@ -142,12 +129,12 @@ def _event(b: Booking, bs: BookingSession) -> InterviewEvent:
     )
 
 
-def _write_session(b: Booking, bs: BookingSession, notes: list[str]) -> None:
+def _write_session(b: Booking, bs: BookingSession, writers: Writers, notes: list[str]) -> None:
     """Bring each writable calendar of the session's interviewer in line with the booking."""
     ids = _event_ids(bs)
     live = b.status == "confirmed" and bs.active
     for src in bs.interviewer.calendars:
-        factory = WRITERS.get(src.kind)
+        factory = writers.get(src.kind)
         if factory is None:
             continue
         try:
@@ -182,7 +169,13 @@ def _write_one(
 
 
 def _decide_video(
-    s: Session, b: Booking, now: datetime, policy: BookingPolicy, link: str, notes: list[str]
+    s: Session,
+    b: Booking,
+    now: datetime,
+    policy: BookingPolicy,
+    link: str,
+    writers: Writers,
+    notes: list[str],
 ) -> None:
     """Create the online meeting in the organiser's calendar (else fall back to the
     template), store the link and send everyone the updated invitation."""
@@ -190,7 +183,7 @@ def _decide_video(
     organiser = meet_organiser(b)
     url, note = None, ""
     if organiser is not None:
-        url, note = _create_meet(b, organiser, notes)
+        url, note = _create_meet(b, organiser, writers, notes)
     if url is None:
         provider = video_provider(req)
         url = template_url(req, b)
@@ -203,14 +196,16 @@ def _decide_video(
     outbox_video_update(s, req, b, now, policy, note=note, link=link)
 
 
-def _create_meet(b: Booking, organiser: MeetOrganiser, notes: list[str]) -> tuple[str | None, str]:
+def _create_meet(
+    b: Booking, organiser: MeetOrganiser, writers: Writers, notes: list[str]
+) -> tuple[str | None, str]:
     """(join URL or None, a line for the coordinator): the organiser's event is written as an
     online meeting and its id kept, so the later pass updates it instead of writing again."""
     bs, src, p = organiser.session, organiser.source, organiser.provider
     who = bs.interviewer
     where = src.label or p.calendar
     try:
-        factory = WRITERS.get(src.kind)
+        factory = writers.get(src.kind)
         backend = factory(src, who) if factory else None
         if backend is None:
             raise CalendarError(where, "the calendar is not writable")
@@ -237,12 +232,12 @@ def _create_meet(b: Booking, organiser: MeetOrganiser, notes: list[str]) -> tupl
     return link, f"Video: {p.name} created in {who.name}'s {p.calendar}: {link}"
 
 
-def job_writeback(s: Session, job: Any, now: datetime) -> str:
+def job_writeback(s: Session, job: Any, now: datetime, writers: Writers) -> str:
     """The worker's handler for ``calendar_writeback`` job rows."""
     payload = job.payload or {}
     ids = [int(i) for i in payload.get("booking_ids", [])]
     policy, link = policy_from_payload(payload.get("policy"))
-    return writeback(s, ids, now, policy=policy, link=link)
+    return writeback(s, ids, now, writers=writers, policy=policy, link=link)
 
 
 def utc(dt: datetime) -> datetime:

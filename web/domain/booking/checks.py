@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -17,11 +15,11 @@ from scheduler.model import Interval, Option
 from web.domain.booking.errors import OptionUnknown
 from web.domain.booking.picture import LoopPicture, loop_picture, stored_option
 from web.domain.booking.policy import BookingPolicy
+from web.domain.busy import load_busy
+from web.domain.sync.livecheck import live_busy as sync_live_busy
 from web.store.db import Database
 from web.store.models import (
     Booking,
-    BookingSession,
-    BusyBlock,
     CalendarSource,
     Interviewer,
     OfferedOption,
@@ -49,7 +47,8 @@ def valid_options(
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    busy, booked = busy_now(s, _option_people(rows, pic.keys), window)
+    stored = load_busy(s, _option_people(rows, pic.keys), window, now=now, include_holds=False)
+    busy, booked = stored.busy, stored.booked
     if ignore_booking is not None:
         busy, booked = (
             _without(ignore_booking, pic.keys, busy),
@@ -83,8 +82,6 @@ def live_busy(
     calendar cannot be read), before the booking transaction: no network I/O under a lock."""
     if not policy.live_check:
         return {}
-    from web.domain import calsync
-
     with db.session() as s:
         row = s.get(OfferedOption, option_id)
         if row is None or row.request_id != request_id:
@@ -103,15 +100,18 @@ def live_busy(
             return {}
         window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
         try:
-            found = calsync.live_busy(s, list(ids), window, now, policy.sync)
+            found = sync_live_busy(s, list(ids), window, now, policy.sync)
         except (IntegrationError, SQLAlchemyError, OSError) as exc:
             # the stored busy time still guards the booking; say why it stands in
             log.warning(
-                "live calendar check failed (%s: %s); booking against the stored busy time",
+                "live calendar check of option %s failed (%s: %s); the booking is checked "
+                "against the stored busy time only",
+                option_id,
                 type(exc).__name__,
                 exc,
-                exc_info=True,
+                exc_info=exc,
             )
+            s.rollback()  # nothing was written; leave the session usable for its exit
             return {}
     return {ids[i]: list(v) for i, v in found.items() if i in ids}
 
@@ -130,57 +130,11 @@ def recheck(
     if missing:
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
-    busy, booked = busy_now(s, pic.keys, window)
+    stored = load_busy(s, pic.keys, window, now=now, include_holds=False)
+    busy, booked = stored.busy, stored.booked
     for key, spans in (live or {}).items():
         busy.setdefault(key, []).extend(spans)
     return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
-
-
-def busy_now(
-    s: Session, keys: dict[int, str], window: Interval
-) -> tuple[dict[str, list[Interval]], dict[str, list[Interval]]]:
-    """Stored calendar busy time and active bookings (holds only steer what is offered),
-    read in one query; bookings count as busy too."""
-    by_id = dict(keys)
-    busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
-    booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
-    if not by_id:
-        return busy, booked
-    for iid, start, end, is_booking in s.execute(
-        _busy_query(), {"ids": list(by_id), "lo": window.start, "hi": window.end}
-    ):
-        span = Interval(start, end)
-        busy[by_id[iid]].append(span)
-        if is_booking:
-            booked[by_id[iid]].append(span)
-    return busy, booked
-
-
-@lru_cache(maxsize=1)
-def _busy_query() -> Any:
-    """Busy blocks and active booked sessions of ``:ids`` overlapping ``[:lo, :hi)``, built
-    once (statement construction costs more than the query on a page)."""
-    ids: Any = bindparam("ids", expanding=True)
-    lo: Any = bindparam("lo")
-    hi: Any = bindparam("hi")
-    blocks: Any = select(
-        BusyBlock.interviewer_id,
-        BusyBlock.start,
-        BusyBlock.end,
-        literal_column("0").label("is_booking"),
-    ).where(BusyBlock.interviewer_id.in_(ids), BusyBlock.start < hi, BusyBlock.end > lo)
-    sessions: Any = select(
-        BookingSession.interviewer_id,
-        BookingSession.start,
-        BookingSession.end,
-        literal_column("1"),
-    ).where(
-        BookingSession.interviewer_id.in_(ids),
-        BookingSession.active.is_(True),
-        BookingSession.start < hi,
-        BookingSession.end > lo,
-    )
-    return union_all(blocks, sessions)
 
 
 def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:

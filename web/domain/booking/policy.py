@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from web.domain.calsync import SyncConfig
+from web.domain.sync.config import SyncConfig
 from web.store.models import (
     Booking,
 )
@@ -35,7 +35,11 @@ class BookingPolicy:
     sync: SyncConfig | None = None  # how the live check reads calendars (None: defaults)
 
     @classmethod
-    def from_settings(cls, settings: AppSettings) -> BookingPolicy:
+    def from_settings(
+        cls, settings: AppSettings, *, sync: SyncConfig | None = None
+    ) -> BookingPolicy:
+        """The policy of the settings; ``sync`` is the caller's calendar config (None:
+        built from the settings)."""
         public = str(settings.server.public_url or "")
         host = re.sub(r"^[a-z]+://", "", public).split("/")[0].split(":")[0]
         return cls(
@@ -44,7 +48,7 @@ class BookingPolicy:
             change_cutoff=timedelta(hours=float(settings.booking.change_cutoff_hours)),
             holds=bool(settings.booking.holds),
             domain=host or "panelslot.local",
-            sync=SyncConfig.from_settings(settings),
+            sync=sync or SyncConfig.from_settings(settings),
         )
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from web.domain import calsync, services
+from web.domain import services
+from web.domain import sync as calsync
 from web.domain.audit import Actor, record_by
 from web.domain.jobs import enqueue
 from web.store.models import CalendarSource, Interviewer

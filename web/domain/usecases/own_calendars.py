@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.domain import calsync
+from web.domain import sync as calsync
 from web.domain.audit import record
 from web.domain.jobs import enqueue
 from web.domain.zones import parse_week

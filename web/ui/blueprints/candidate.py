@@ -43,6 +43,7 @@ from web.ui.helpers import (
     get_db,
     get_pictures,
     get_settings,
+    get_sync_config,
     now,
     public_url,
 )
@@ -98,7 +99,7 @@ def _problem(title: str, message: str, code: int, contact: str | None = None) ->
 
 
 def _policy() -> service.BookingPolicy:
-    return service.BookingPolicy.from_settings(get_settings())
+    return service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config())
 
 
 def _request_for(token: str) -> SchedulingRequest:

@@ -15,7 +15,7 @@ from web.domain import booking as service
 from web.domain.usecases.scheduling_requests import move_choices, own_request
 from web.store.models import SchedulingRequest
 from web.ui import auth
-from web.ui.helpers import db_session, get_db, get_settings, now
+from web.ui.helpers import db_session, get_db, get_settings, get_sync_config, now
 from web.ui.links import candidate_link
 from web.ui.option_views import by_day, option_view, people_of
 
@@ -33,7 +33,7 @@ def _page(
     req: SchedulingRequest, *, error: str | None = None, code: int = 200
 ) -> ResponseReturnValue:
     me = auth.me()
-    policy = service.BookingPolicy.from_settings(get_settings())
+    policy = service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config())
     found = move_choices(db_session(), req, holds=policy.holds, now=now())
     if found is None:
         flash("Only a booked interview can be moved.")
@@ -75,7 +75,7 @@ def reschedule(rid: int) -> ResponseReturnValue:
             idempotency_key=key,
             candidate_tz=None,
             now=now(),
-            policy=service.BookingPolicy.from_settings(get_settings()),
+            policy=service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config()),
             actor=auth.actor().name,
             enforce_cutoff=False,
             link=candidate_link(req),

@@ -20,7 +20,7 @@ from web.store.models import Interviewer, OfferedOption, SchedulingRequest
 from web.store.statuses import AWAITING_CANDIDATE
 from web.ui import auth
 from web.ui.forms import ActionForm, OfferForm, RequestForm
-from web.ui.helpers import db_session, get_settings, now
+from web.ui.helpers import db_session, get_settings, get_sync_config, now
 from web.ui.links import candidate_link
 from web.ui.timeline import candidate_row, interviewer_row, render, span_for
 
@@ -46,7 +46,7 @@ def _sending(req: SchedulingRequest) -> uc.Sending:
 
 
 def _policy() -> booking_service.BookingPolicy:
-    return booking_service.BookingPolicy.from_settings(get_settings())
+    return booking_service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config())
 
 
 def _back(rid: int) -> WResponse:

@@ -21,7 +21,7 @@ from flask import Response, abort, flash, render_template, request, url_for
 from werkzeug.wrappers import Response as WResponse
 
 from integrations.crypto import TokenKeyError
-from web.domain import calsync
+from web.domain import sync as calsync
 from web.domain.usecases import interview_feed
 from web.domain.usecases import own_calendars as uc
 from web.domain.zones import week_text

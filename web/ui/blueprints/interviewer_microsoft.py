@@ -23,7 +23,7 @@ from integrations.msgraph_auth import (
     scopes_for,
     start_authorization,
 )
-from web.domain.calsync_msgraph import KIND, LABEL
+from web.domain.sync.msgraph import KIND, LABEL
 from web.ui import interviewer_common as common
 from web.ui.interviewer_common import bp
 

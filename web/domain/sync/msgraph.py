@@ -9,23 +9,20 @@ covers are stored encrypted in ``CalendarSource.sync_state``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from integrations.calendars.base import BusyRead
 from integrations.calendars.msgraph_backend import DeltaState, GraphOptions, MicrosoftGraphBackend
 from integrations.calendars.msgraph_http import GRAPH_ENDPOINT
 from integrations.crypto import decrypt_secret, encrypt_secret
-from integrations.errors import CalendarError, ReconnectRequired
 from integrations.msgraph_auth import (
     MicrosoftClientConfig,
     decrypt_credentials,
     encrypt_credentials,
 )
 from scheduler.model import Interval
+from web.domain.sync.config import SyncConfig, signed_in
 from web.store.models import CalendarSource, Interviewer
-
-if TYPE_CHECKING:
-    from web.domain.calsync import SyncConfig
 
 LABEL = "Microsoft 365"
 KIND = "msgraph"
@@ -52,16 +49,11 @@ def msgraph_backend(
     """The Graph backend of ``src`` (CalendarError when Microsoft 365 is not set up,
     ReconnectRequired when the source holds no usable sign-in)."""
     label = src.label or LABEL
-    if cfg.microsoft is None:
-        raise CalendarError(
-            label,
-            "Microsoft 365 is not configured on this server: the administrator must set "
-            "PANELSLOT_MICROSOFT_CLIENT_ID and PANELSLOT_MICROSOFT_CLIENT_SECRET",
-        )
-    if not src.credentials:
-        raise ReconnectRequired(label, "not connected yet; connect Microsoft 365 from your page")
-    creds = decrypt_credentials(src.credentials, cfg.microsoft, environ=cfg.token_environ)
-    mode = "sync" if (src.mode or cfg.microsoft_mode) == "sync" else "freebusy"
+    client, stored = signed_in(src, cfg.microsoft, label, LABEL, "MICROSOFT")
+    creds = decrypt_credentials(stored, client, environ=cfg.token_environ)
+    mode: Literal["freebusy", "sync"] = (
+        "sync" if (src.mode or cfg.microsoft_mode) == "sync" else "freebusy"
+    )
     state = DeltaState()
     if mode == "sync" and src.sync_state:
         state = DeltaState.from_json(decrypt_secret(src.sync_state, environ=cfg.token_environ))
@@ -72,7 +64,7 @@ def msgraph_backend(
         label=label,
         timeout_seconds=cfg.timeout,
         api_endpoint=cfg.microsoft_api_endpoint or GRAPH_ENDPOINT,
-        ca_bundle=cfg.microsoft.ca_bundle,
+        ca_bundle=client.ca_bundle,
     )
     return MicrosoftGraphBackend(creds, options, backoff=cfg.microsoft_backoff, delta_state=state)
 
@@ -83,6 +75,7 @@ class MicrosoftReader:
 
     backend: MicrosoftGraphBackend
     cfg: SyncConfig
+    use_stored: bool = False  # always read afresh (sync mode keeps its own delta state)
 
     def read(self, window: Interval) -> BusyRead:
         return self.backend.read_busy(window)

@@ -1,0 +1,124 @@
+"""Busy time as the engine sees it, loaded by one function for every caller: stored
+calendar blocks, active booked sessions and, where asked, other requests' live holds."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy.orm import Session
+
+from scheduler.model import Interval
+from web.store.models import BookingSession, BusyBlock, Hold, Interviewer
+
+_BLOCK, _BOOKING, _HOLD = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class BusyPicture:
+    """Per interviewer key: everything that blocks them (``busy``) and, of that, their
+    active booked sessions (``booked``)."""
+
+    busy: dict[str, list[Interval]]
+    booked: dict[str, list[Interval]]
+
+
+def load_busy(
+    s: Session,
+    people: Mapping[int, str] | Iterable[Interviewer],
+    window: Interval,
+    *,
+    now: datetime,
+    include_holds: bool = True,
+    include_bookings: bool = True,
+    sources: Collection[int] | None = None,
+    exclude_request_id: int | None = None,
+) -> BusyPicture:
+    """The busy time of ``people`` (id -> key, or interviewer rows) overlapping ``window``.
+
+    * Stored calendar blocks always count (only those of ``sources`` when given).
+    * Active booked sessions count unless ``include_bookings`` is False; they are also
+      listed in ``booked``.
+    * Holds count only with ``include_holds`` (they steer what is offered; the booking
+      re-check leaves them out), never those of ``exclude_request_id``, and never
+      expired ones: a hold whose ``expires_at`` is at or before ``now`` is gone.
+    """
+    by_id = _keys(people)
+    busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    booked: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
+    if not by_id:
+        return BusyPicture(busy, booked)
+    query = _query(
+        include_bookings, include_holds, sources is not None, exclude_request_id is not None
+    )
+    params: dict[str, Any] = {"ids": list(by_id), "lo": window.start, "hi": window.end}
+    if include_holds:
+        params["now"] = now
+    if sources is not None:
+        params["srcs"] = list(sources)
+    if exclude_request_id is not None:
+        params["excl"] = exclude_request_id
+    for iid, start, end, kind in s.execute(query, params):
+        span = Interval(start, end)
+        busy[by_id[iid]].append(span)
+        if kind == _BOOKING:
+            booked[by_id[iid]].append(span)
+    return BusyPicture(busy, booked)
+
+
+def _keys(people: Mapping[int, str] | Iterable[Interviewer]) -> dict[int, str]:
+    if isinstance(people, Mapping):
+        return dict(people)
+    return {p.id: p.key for p in people}
+
+
+@lru_cache(maxsize=16)
+def _query(bookings: bool, holds: bool, by_source: bool, excluding: bool) -> Any:
+    """The statement for one combination of flags, built once (statement construction
+    costs more than the query on a page); values are bound parameters."""
+    ids: Any = bindparam("ids", expanding=True)
+    lo: Any = bindparam("lo")
+    hi: Any = bindparam("hi")
+    block_q: Any = select(
+        BusyBlock.interviewer_id,
+        BusyBlock.start,
+        BusyBlock.end,
+        literal_column(str(_BLOCK)).label("kind"),
+    ).where(BusyBlock.interviewer_id.in_(ids), BusyBlock.start < hi, BusyBlock.end > lo)
+    if by_source:
+        block_q = block_q.where(BusyBlock.source_id.in_(bindparam("srcs", expanding=True)))
+    parts = [block_q]
+    if bookings:
+        parts.append(
+            select(
+                BookingSession.interviewer_id,
+                BookingSession.start,
+                BookingSession.end,
+                literal_column(str(_BOOKING)),
+            ).where(
+                BookingSession.interviewer_id.in_(ids),
+                BookingSession.active.is_(True),
+                BookingSession.start < hi,
+                BookingSession.end > lo,
+            )
+        )
+    if holds:
+        parts.append(_hold_query(ids, lo, hi, excluding))
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _hold_query(ids: Any, lo: Any, hi: Any, excluding: bool) -> Any:
+    now: Any = bindparam("now")
+    q: Any = select(Hold.interviewer_id, Hold.start, Hold.end, literal_column(str(_HOLD))).where(
+        Hold.interviewer_id.in_(ids),
+        Hold.start < hi,
+        Hold.end > lo,
+        (Hold.expires_at.is_(None)) | (Hold.expires_at > now),
+    )
+    if excluding:
+        q = q.where(Hold.request_id != bindparam("excl"))
+    return q
