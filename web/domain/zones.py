@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from scheduler.model import WEEKDAYS, WorkingHours
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+UTC_NAMES = frozenset({"Etc/UTC", "Etc/Universal", "Etc/Zulu", "Etc/UCT", "Universal", "Zulu"})
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +24,24 @@ def get_zone(name: str) -> ZoneInfo:
     """ZoneInfo, kept alive: zoneinfo's own strong cache holds only 8 zones and pages
     showing a dozen zones would otherwise re-read tz files on every request."""
     return ZoneInfo(name)
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, str]:
+    from babel.core import get_global
+
+    return dict(get_global("zone_aliases"))
+
+
+@lru_cache(maxsize=4096)
+def canonical_zone(name: str) -> str:
+    """The current IANA name of a zone: 'Asia/Calcutta' -> 'Asia/Kolkata', 'Etc/UTC' -> 'UTC'.
+    Unknown names come back unchanged (callers validate with ``zone_ok``)."""
+    name = name.strip()
+    if name in UTC_NAMES:
+        return "UTC"
+    target = _aliases().get(name, name)
+    return "UTC" if target in UTC_NAMES else target
 
 
 def zone_ok(name: str) -> bool:

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib.resources import files
 
-from web.domain.zones import get_zone, zone_ok
+from web.domain.zones import canonical_zone, get_zone, zone_ok
 
-UTC_NAMES = frozenset({"Etc/UTC", "Etc/Universal", "Etc/Zulu", "Etc/UCT", "Universal", "Zulu"})
 DOMINANT = 10  # a city this many times larger than any namesake elsewhere is the one meant
 LIMIT = 8
 ALTERNATES_FROM = 100_000  # smaller places are found under their own name only
@@ -55,24 +54,6 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.replace("_", " ").replace("-", " "))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
-
-
-@lru_cache(maxsize=1)
-def _aliases() -> dict[str, str]:
-    from babel.core import get_global
-
-    return dict(get_global("zone_aliases"))
-
-
-@lru_cache(maxsize=4096)
-def canonical_zone(name: str) -> str:
-    """The current IANA name of a zone: 'Asia/Calcutta' -> 'Asia/Kolkata', 'Etc/UTC' -> 'UTC'.
-    Unknown names come back unchanged (callers validate with ``zone_ok``)."""
-    name = name.strip()
-    if name in UTC_NAMES:
-        return "UTC"
-    target = _aliases().get(name, name)
-    return "UTC" if target in UTC_NAMES else target
 
 
 @lru_cache(maxsize=1)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from web.domain.zones import get_zone, offset_label
-from web.domain.zonesearch import canonical_zone
+from web.domain.zones import canonical_zone, get_zone, offset_label
 
 DEFAULT_LOCALE = "en_US"
 

@@ -46,12 +46,13 @@ def create_app(
     app.extensions["panelslot.pictures"] = PictureCache()
     csrf.init_app(app)
 
-    from web.ui.blueprints import candidate, coordinator, health, interviewer
+    from web.ui.blueprints import candidate, coordinator, health, interviewer, zones
 
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(candidate.bp)
     app.register_blueprint(interviewer.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(zones.bp)
     from web.ui.blueprints import coord_booking
 
     app.register_blueprint(coord_booking.bp)
@@ -72,6 +73,9 @@ def create_app(
     from web.ui import helpers
 
     helpers.register(app)
+    from web.ui import zone_views
+
+    zone_views.register(app)
     return app
 
 

@@ -27,6 +27,56 @@
     return "";
   }
 
+  // The browser's locale decides the clock ("9:30 AM" for en-US) and the date order
+  // ("Wednesday, March 3, 2027"); 24-hour, day-first locales keep the server's text.
+  // Every <time> keeps its UTC instant in its datetime attribute.
+  function hour12() {
+    try {
+      var cycle = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" })
+        .resolvedOptions().hourCycle || "";
+      return cycle === "h12" || cycle === "h11";
+    } catch (e) { return false; }
+  }
+
+  function monthFirst() {
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "long" })
+        .formatToParts(new Date(Date.UTC(2027, 0, 15, 12)));
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "day") return false;
+        if (parts[i].type === "month") return true;
+      }
+    } catch (e) { /* keep the server's order */ }
+    return false;
+  }
+
+  var LONG_DATE = { weekday: "long", year: "numeric", month: "long", day: "numeric" };
+
+  function localTimes(zone) {
+    var h12 = hour12();
+    var mf = monthFirst();
+    if (!h12 && !mf) return;
+    var clock = { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: h12 };
+    document.querySelectorAll("time[datetime][data-clock]").forEach(function (el) {
+      var start = new Date(el.getAttribute("datetime"));
+      var end = new Date(el.getAttribute("data-end") || el.getAttribute("datetime"));
+      var text = start.toLocaleTimeString(undefined, clock) + "–" +
+        end.toLocaleTimeString(undefined, clock);
+      if (el.hasAttribute("data-dated")) {
+        text = start.toLocaleDateString(undefined,
+          Object.assign({ timeZone: zone }, LONG_DATE)) + ", " + text;
+      }
+      el.textContent = text;
+    });
+    if (!mf) return;
+    document.querySelectorAll(".date[data-date]").forEach(function (el) {
+      var d = el.getAttribute("data-date").split("-");
+      var at = new Date(Date.UTC(+d[0], +d[1] - 1, +d[2], 12));
+      el.textContent = at.toLocaleDateString(undefined,
+        Object.assign({ timeZone: "UTC" }, LONG_DATE));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var label = document.getElementById("zone-label");
     var shown = label ? label.getAttribute("data-tz") : "";
@@ -51,8 +101,9 @@
       var offset = label.getAttribute("data-offset") || "";
       var target = document.getElementById("zone-name");
       if (name && target && name !== shown) {
-        target.textContent = name + ", " + offset + " (" + shown + ")";
+        target.textContent = name + (offset ? ", " + offset : "") + " (" + shown + ")";
       }
+      localTimes(shown);
     }
 
     // One click books once (the server also refuses a second booking for the same form).
