@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib.resources import files
+from typing import NamedTuple
 
 from web.domain.zones import canonical_zone, get_zone, zone_ok
 
@@ -40,8 +41,7 @@ class ZoneSearch:
         return self.exact is None and len(self.matches) > 1
 
 
-@dataclass(frozen=True, order=True)
-class _City:
+class _City(NamedTuple):  # a tuple: sorting 100,000 of them stays fast
     key: str
     minus_pop: int
     name: str
@@ -51,9 +51,11 @@ class _City:
 
 def fold(text: str) -> str:
     """'  São_Paulo ' -> 'sao paulo': case, accents, underscores and spacing do not matter."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("_", " ").replace("-", " "))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
+    text = text.replace("_", " ").replace("-", " ")
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
 
 
 @lru_cache(maxsize=1)
