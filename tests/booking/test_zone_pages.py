@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from tests.fixtures.booking import form_of, request_row, send_request
 from web.domain import services
 from web.domain.zones import all_zones
 from web.store.db import Database
+from web.store.models import OutboxMail
 
 TIME_RE = re.compile(r'<time datetime="([^"]*)" data-end="([^"]*)"')
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -176,6 +179,10 @@ def test_booking_with_an_alias_stores_the_canonical_zone(
     )
     assert resp.status_code == 303 and "tz=Asia/Kolkata" in resp.headers["Location"]
     assert request_row(db, sent.request_id).bookings[0].candidate_tz == "Asia/Kolkata"
+    with db.session() as s:
+        mails = s.scalars(select(OutboxMail).where(OutboxMail.to_addr == "priya@example.org")).all()
+        invites = [m.text_body for m in mails if m.kind == "invite"]
+    assert invites and all("Asia/Kolkata" in t and "Calcutta" not in t for t in invites)
 
 
 def test_zone_suggestions_and_the_page_of_choices(client: Any, company: Any) -> None:
@@ -194,3 +201,16 @@ def test_zone_suggestions_and_the_page_of_choices(client: Any, company: Any) -> 
         resp = client.get("/zones/find", query_string={"q": "Zurich", "next": evil})
         assert resp.status_code == 200 and "evil" not in _html(resp)
     assert "No time zone matches" in _html(client.get("/zones/find?q=Qqqxz"))
+
+
+def test_without_script_the_date_order_follows_accept_language(
+    client: Any, db: Database, company: Any
+) -> None:
+    sent = send_request(db)
+    local = _options(db, sent)[0].start.astimezone(ZoneInfo("Asia/Kolkata"))
+    us = _html(client.get(sent.url, headers={"Accept-Language": "en-US,en;q=0.9"}))
+    assert f"{local:%A}, {local:%B} {local.day}, {local.year}</span>" in us
+    for lang in ("en-GB", "de-DE,de;q=0.9", None):
+        headers = {"Accept-Language": lang} if lang else {}
+        page = _html(client.get(sent.url, headers=headers))
+        assert f"{local:%A %d %B %Y}</span>" in page, lang

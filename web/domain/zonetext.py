@@ -91,3 +91,12 @@ def hour_cycle(locale: str) -> int:
 
     pattern = get_time_format("short", locale=_babel_locale(locale)).pattern
     return 12 if "h" in pattern or "K" in pattern else 24
+
+
+def month_first(locale: str) -> bool:
+    """Whether ``locale`` writes the month before the day ('March 3, 2027' in en-US)."""
+    from babel.dates import get_date_format
+
+    pattern = get_date_format("long", locale=_babel_locale(locale)).pattern
+    m, d = pattern.find("M"), pattern.find("d")
+    return 0 <= m < d

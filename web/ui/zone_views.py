@@ -6,11 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, request
 
 from web.domain.zones import canonical_zone, offset_label, zone_ok
 from web.domain.zonesearch import ZoneMatch, search_zones
-from web.domain.zonetext import day_offsets, days_later, spans_offsets, utc_stamp, zone_display
+from web.domain.zonetext import (
+    day_offsets,
+    days_later,
+    month_first,
+    spans_offsets,
+    utc_stamp,
+    zone_display,
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,20 @@ def zone_header(tz: str, instants: list[datetime], at: datetime) -> ZoneHeader:
     )
 
 
+DAY_FIRST = "%A %d %B %Y"
+MONTH_FIRST = "%A, %B %-d, %Y"
+
+
+def date_format() -> str:
+    """The long date in the order of the visitor's first language (``Accept-Language``):
+    'Wednesday, March 3, 2027' for en-US, else 'Wednesday 03 March 2027'. The page's
+    script redoes this from ``Intl``; this is the order without script."""
+    first = next(iter(request.accept_languages.values()), "")
+    return MONTH_FIRST if first and first != "*" and month_first(first) else DAY_FIRST
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["date_fmt"] = date_format
     app.jinja_env.filters["utc"] = utc_stamp
     app.jinja_env.globals["days_later"] = days_later
     app.jinja_env.globals["zone_display"] = zone_display
