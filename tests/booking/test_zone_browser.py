@@ -5,7 +5,7 @@ clock change, and the picker finds each city with and without JavaScript."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,23 +13,17 @@ import pytest
 
 from tests.booking.test_browser import browser, live  # noqa: F401  (the shared fixtures)
 from tests.fixtures.booking import request_row, send_request
+from tests.fixtures.zones import CITIES, send_across_us_clock_change
 from web.domain import services
 from web.store.db import Database
 
 pytestmark = pytest.mark.browser
 
-CITIES = [
-    ("Kolkata", "Asia/Kolkata"),
-    ("los angeles", "America/Los_Angeles"),
-    ("São Paulo", "America/Sao_Paulo"),
-    ("Sao Paulo", "America/Sao_Paulo"),
-    ("New York", "America/New_York"),
-    ("San Francisco", "America/Los_Angeles"),
-    ("Bengaluru", "Asia/Kolkata"),
-    ("Lagos", "Africa/Lagos"),
-    ("Auckland", "Pacific/Auckland"),
-    ("Zurich", "Europe/Zurich"),
-]
+
+@pytest.fixture
+def site(browser: Any, live: str, company: Any) -> tuple[Any, str]:  # noqa: F811
+    """The browser and the live server's address, with the company's data in place."""
+    return browser, live
 
 
 def _first_option(db: Database, sent: Any) -> Any:
@@ -41,20 +35,18 @@ def _first_option(db: Database, sent: Any) -> Any:
     ("locale", "twelve"), [("en-US", True), ("en-GB", False), ("de-DE", False)]
 )
 def test_the_clock_follows_the_browser_locale(
-    browser: Any,  # noqa: F811
-    live: str,  # noqa: F811
+    site: tuple[Any, str],
     db: Database,
-    company: Any,
-    database_url: str,
     locale: str,
     twelve: bool,
 ) -> None:
+    chromium, base = site
     sent = send_request(db, tz="Asia/Kolkata")
     opt = _first_option(db, sent)
-    ctx = browser.new_context(timezone_id="Asia/Kolkata", locale=locale)
+    ctx = chromium.new_context(timezone_id="Asia/Kolkata", locale=locale)
     page = ctx.new_page()
     try:
-        page.goto(live + sent.url + "?tz=Asia/Kolkata")
+        page.goto(base + sent.url + "?tz=Asia/Kolkata")
         page.wait_for_selector("#zone-name")
         when = page.locator(f'label[for="opt-{sent.option_ids[0]}"] .when time')
         stamp = opt.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -80,23 +72,15 @@ def test_the_clock_follows_the_browser_locale(
 
 
 def test_a_window_across_the_us_clock_change_shows_offsets_per_day(
-    browser: Any,  # noqa: F811
-    live: str,  # noqa: F811
+    site: tuple[Any, str],
     db: Database,
-    company: Any,
-    database_url: str,
 ) -> None:
-    sent = send_request(
-        db,
-        tz="America/Los_Angeles",
-        date_from=date(2027, 3, 11),
-        date_to=date(2027, 3, 18),
-        limit=12,
-    )
-    ctx = browser.new_context(timezone_id="America/Los_Angeles", locale="en-GB")
+    chromium, base = site
+    sent = send_across_us_clock_change(db)
+    ctx = chromium.new_context(timezone_id="America/Los_Angeles", locale="en-GB")
     page = ctx.new_page()
     try:
-        page.goto(live + sent.url)  # the browser's zone is the planned one: no move
+        page.goto(base + sent.url)  # the browser's zone is the planned one: no move
         page.wait_for_selector("fieldset.day")
         offsets = page.locator("fieldset.day legend .day-offset").all_inner_texts()
         assert "UTC-08:00" in offsets and "UTC-07:00" in offsets
@@ -114,21 +98,19 @@ def test_a_window_across_the_us_clock_change_shows_offsets_per_day(
 
 @pytest.mark.parametrize("script", [True, False], ids=["js", "nojs"])
 def test_the_zone_picker_finds_each_city(
-    browser: Any,  # noqa: F811
-    live: str,  # noqa: F811
+    site: tuple[Any, str],
     db: Database,
-    company: Any,
-    database_url: str,
     script: bool,
 ) -> None:
+    chromium, base = site
     sent = send_request(db, tz="Europe/London")
-    ctx = browser.new_context(
+    ctx = chromium.new_context(
         timezone_id="Europe/London", locale="en-GB", java_script_enabled=script
     )
     page = ctx.new_page()
     try:
         for typed, zone in CITIES:
-            page.goto(live + sent.url + "?tz=Europe/London")
+            page.goto(base + sent.url + "?tz=Europe/London")
             if script:
                 page.locator("#tz").fill("")
                 page.locator("#tz").press_sequentially(typed)
@@ -148,17 +130,15 @@ def test_the_zone_picker_finds_each_city(
 
 
 def test_an_ambiguous_abbreviation_gives_a_page_of_choices(
-    browser: Any,  # noqa: F811
-    live: str,  # noqa: F811
+    site: tuple[Any, str],
     db: Database,
-    company: Any,
-    database_url: str,
 ) -> None:
+    chromium, base = site
     sent = send_request(db, tz="Europe/London")
-    ctx = browser.new_context(timezone_id="Europe/London", java_script_enabled=False)
+    ctx = chromium.new_context(timezone_id="Europe/London", java_script_enabled=False)
     page = ctx.new_page()
     try:
-        page.goto(live + sent.url + "?tz=Europe/London")
+        page.goto(base + sent.url + "?tz=Europe/London")
         page.fill("#tz", "IST")
         page.get_by_role("button", name="Show times").click()
         page.wait_for_selector("#zone-choices")

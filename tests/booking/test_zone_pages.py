@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from tests.fixtures.booking import form_of, request_row, send_request
+from tests.fixtures.zones import send_across_us_clock_change
 from web.domain import services
 from web.domain.zones import all_zones
 from web.store.db import Database
@@ -84,13 +85,7 @@ def test_booked_and_reschedule_pages_carry_utc_times(
 def test_offsets_per_day_when_the_days_span_a_us_clock_change(
     client: Any, db: Database, company: Any
 ) -> None:
-    sent = send_request(
-        db,
-        tz="America/Los_Angeles",
-        date_from=date(2027, 3, 11),
-        date_to=date(2027, 3, 18),
-        limit=12,
-    )
+    sent = send_across_us_clock_change(db)
     starts = [o.start for o in _options(db, sent)]
     la = ZoneInfo("America/Los_Angeles")
     assert {s.astimezone(la).utcoffset() for s in starts} == {
