@@ -84,8 +84,12 @@ def test_a_window_across_the_us_clock_change_shows_offsets_per_day(
         page.wait_for_selector("fieldset.day")
         offsets = page.locator("fieldset.day legend .day-offset").all_inner_texts()
         assert "UTC-08:00" in offsets and "UTC-07:00" in offsets
+        page.wait_for_function(
+            "() => document.getElementById('zone-name').textContent.includes('Pacific Time')"
+        )
         header = page.locator("#zone-name").inner_text()
-        assert "UTC-0" not in header and "America/Los_Angeles" in header
+        assert header == "Pacific Time (America/Los_Angeles)"  # no one offset, no 'Standard'
+        assert page.locator("#zone-human").inner_text() == "Pacific Time (Los Angeles)"
         assert page.locator("#zone-dst").count() == 1
         for el in page.locator(".when time").all():
             at = datetime.strptime(el.get_attribute("datetime"), "%Y-%m-%dT%H:%M:%SZ")

@@ -18,7 +18,10 @@ from web.domain.zones import all_zones
 from web.store.db import Database
 from web.store.models import OutboxMail
 
-TIME_RE = re.compile(r'<time datetime="([^"]*)" data-end="([^"]*)"')
+TIME_RE = re.compile(
+    r'<span class="range" data-end="([^"]*)"(?: data-dated)?><time datetime="([^"]*)">'
+)
+PLAIN_TIME = re.compile(r"<time( [^>]*)?>")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -27,8 +30,10 @@ def _html(resp: Any) -> str:
 
 
 def _instants(html: str) -> list[tuple[datetime, datetime]]:
-    pairs = TIME_RE.findall(html)
+    pairs = [(start, end) for end, start in TIME_RE.findall(html)]
     assert pairs, "no <time> element on the page"
+    # every <time> is exactly <time datetime="YYYY-MM-DDTHH:MM:SSZ">, and each is a range's
+    assert [m.group(1) for m in PLAIN_TIME.finditer(html)] == [f' datetime="{s}"' for s, _ in pairs]
     for start, end in pairs:
         assert STAMP.match(start) and STAMP.match(end), (start, end)
     return [
@@ -135,7 +140,7 @@ def test_a_session_ending_on_the_next_local_day_says_so(
     local = opt.start.astimezone(ZoneInfo(zone))
     end = opt.end.astimezone(ZoneInfo(zone))
     assert re.search(
-        re.escape(f"{local:%H:%M}–{end:%H:%M}</time></span>") + r'<span class="next-day"> '
+        re.escape(f"{local:%H:%M}–{end:%H:%M}</time></span></span>") + r'<span class="next-day"> '
         r"\(\+1 day\)</span>",
         html,
     ), zone

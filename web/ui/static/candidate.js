@@ -16,9 +16,11 @@
     return false;
   }
 
-  function longName(zone, at) {
+  // "long": "Pacific Standard Time" at one instant; "longGeneric": "Pacific Time", for
+  // days on both sides of a clock change.
+  function longName(zone, at, style) {
     try {
-      var parts = new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: "long" })
+      var parts = new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: style })
         .formatToParts(at);
       for (var i = 0; i < parts.length; i++) {
         if (parts[i].type === "timeZoneName") return parts[i].value;
@@ -57,12 +59,13 @@
     var mf = monthFirst();
     if (!h12 && !mf) return;
     var clock = { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: h12 };
-    document.querySelectorAll("time[datetime][data-clock]").forEach(function (el) {
+    document.querySelectorAll(".range[data-end] > time[datetime]").forEach(function (el) {
+      var range = el.parentNode;
       var start = new Date(el.getAttribute("datetime"));
-      var end = new Date(el.getAttribute("data-end") || el.getAttribute("datetime"));
+      var end = new Date(range.getAttribute("data-end"));
       var text = start.toLocaleTimeString(undefined, clock) + "–" +
         end.toLocaleTimeString(undefined, clock);
-      if (el.hasAttribute("data-dated")) {
+      if (range.hasAttribute("data-dated")) {
         text = start.toLocaleDateString(undefined,
           Object.assign({ timeZone: zone }, LONG_DATE)) + ", " + text;
       }
@@ -97,8 +100,8 @@
     if (label && shown) {
       var first = document.querySelector(".when[data-start]");
       var at = first ? new Date(first.getAttribute("data-start")) : new Date();
-      var name = longName(shown, at);
       var offset = label.getAttribute("data-offset") || "";
+      var name = longName(shown, at, offset ? "long" : "longGeneric");
       var target = document.getElementById("zone-name");
       if (name && target && name !== shown) {
         target.textContent = name + (offset ? ", " + offset : "") + " (" + shown + ")";
