@@ -6,7 +6,8 @@
   :class:`~integrations.errors.MailError`. :class:`SMTPMailer` talks to a real server,
   :class:`MemoryMailer` keeps mails in a list (tests), :class:`DirectoryMailer` writes
   ``.eml`` files into a folder (the demo's outbox page reads them with :func:`read_outbox`).
-* :func:`next_attempt` is the delivery retry schedule (exponential backoff, jitter).
+* :func:`next_attempt` (from :mod:`integrations.backoff`, the one retry-timing module) is
+  the delivery retry schedule (exponential backoff, jitter).
 
 The SMTP password is never logged, never part of ``repr`` and never part of an error.
 """
@@ -24,13 +25,16 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 
+from integrations.backoff import DEFAULT_RETRY as DEFAULT_RETRY  # re-exported
+from integrations.backoff import RetryPolicy as RetryPolicy  # re-exported
+from integrations.backoff import next_attempt as next_attempt  # re-exported
 from integrations.errors import MailError
 
 Security = Literal["starttls", "ssl", "none"]
@@ -671,47 +675,6 @@ def _lf(text: str) -> str:
 
 
 # ------------------------------------------------------------------------ retries
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff: ``base``, ``base*factor``, ... capped at ``max_delay``.
-
-    Each delay is spread by +/- ``jitter`` (a fraction) so that mails failing together
-    do not retry together. After ``max_attempts`` attempts the mail is given up.
-    """
-
-    base: timedelta = timedelta(seconds=30)
-    factor: float = 2.0
-    max_delay: timedelta = timedelta(hours=1)
-    max_attempts: int = 8
-    jitter: float = 0.2
-
-
-DEFAULT_RETRY = RetryPolicy()
-
-
-def next_attempt(
-    attempts: int,
-    now: datetime,
-    *,
-    policy: RetryPolicy = DEFAULT_RETRY,
-    rand: Callable[[], float] = random.random,
-) -> datetime | None:
-    """When to try again after ``attempts`` failed attempts (1 after the first failure).
-
-    ``None`` when ``attempts`` reached ``policy.max_attempts``: give up and show the
-    failure. ``rand`` returns a float in [0, 1) (inject a fixed one in tests).
-    """
-    if attempts < 1:
-        raise ValueError(f"attempts={attempts}: count the failed attempts, starting at 1")
-    if attempts >= policy.max_attempts:
-        return None
-    raw = policy.base.total_seconds() * policy.factor ** (attempts - 1)
-    capped = min(raw, policy.max_delay.total_seconds())
-    spread = 1.0 + policy.jitter * (2.0 * rand() - 1.0)
-    delay = min(capped * spread, policy.max_delay.total_seconds())
-    return now + timedelta(seconds=max(delay, 0.0))
 
 
 def retry_at(

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import google_auth_httplib2
 import httplib2
@@ -42,6 +41,7 @@ from integrations.calendars.base import (
 )
 from integrations.errors import CalendarError, ReconnectRequired
 from integrations.ics import busy_from_calendar
+from scheduler.localtime import find_zone
 from scheduler.model import Interval
 
 MAX_FREEBUSY_CALENDARS = 50
@@ -542,12 +542,8 @@ def _google_time(value: dict[str, Any]) -> date | datetime | None:
     if "dateTime" in value:
         moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
         zone_name = value.get("timeZone")
-        if zone_name:
-            try:
-                return moment.astimezone(ZoneInfo(zone_name))
-            except (ZoneInfoNotFoundError, ValueError):
-                return moment
-        return moment
+        zone = find_zone(zone_name)
+        return moment.astimezone(zone) if zone is not None else moment
     if "date" in value:
         return date.fromisoformat(str(value["date"]))
     return None
