@@ -197,7 +197,12 @@ def test_zone_suggestions_and_the_page_of_choices(client: Any, company: Any) -> 
     resp = client.get("/zones/find", query_string={"q": "IST", "next": "/c/x"})
     html = _html(resp)
     assert resp.status_code == 200 and 'href="/c/x?tz=Asia%2FKolkata"' in html
-    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for evil in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/%09/evil.example",
+    ):
         resp = client.get("/zones/find", query_string={"q": "Zurich", "next": evil})
         assert resp.status_code == 200 and "evil" not in _html(resp)
     assert "No time zone matches" in _html(client.get("/zones/find?q=Qqqxz"))

@@ -46,7 +46,7 @@ def _email(form: Any, field: Any) -> None:
 def _zone(form: Any, field: Any) -> None:
     if field.data and not zone_ok(field.data.strip()):
         found = search_zones(field.data, _now())
-        if found.ambiguous:
+        if found.ambiguous and found.kind != "prefix":
             names = ", ".join(m.zone for m in found.matches[:6])
             raise ValidationError(f"{field.data!r} could mean {names}: choose one")
         raise ValidationError(

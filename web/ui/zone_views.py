@@ -38,14 +38,19 @@ def pick_zone(asked: str, fallback: str, at: datetime) -> ZonePick:
     found = search_zones(asked, at)
     if found.exact is not None:
         return ZonePick(found.exact.zone)
-    if found.matches:
+    if found.matches and found.kind != "prefix":
         return ZonePick(
             fallback,
             f"{asked[:60]!r} could mean several time zones; choose yours below. "
             f"Times are shown in {fallback} until then.",
             found.matches,
         )
-    return ZonePick(fallback, f"Unknown time zone {asked[:60]!r}; showing times in {fallback}.")
+    return ZonePick(
+        fallback,
+        f"Unknown time zone {asked[:60]!r}; showing times in {fallback}."
+        + (" Did you mean one of these?" if found.matches else ""),
+        found.matches,
+    )
 
 
 @dataclass(frozen=True)

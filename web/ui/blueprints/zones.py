@@ -15,15 +15,9 @@ from flask.typing import ResponseReturnValue
 from web.domain.zonesearch import ZoneMatch, search_zones
 from web.domain.zonetext import utc_stamp, zone_display
 from web.ui.helpers import now
+from web.ui.security import safe_next
 
 bp = Blueprint("zones", __name__, url_prefix="/zones")
-
-
-def _local_path(target: str) -> str | None:
-    """``target`` if it is a path on this site (no scheme, no host), else None."""
-    parts = urlsplit(target)
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok and not parts.scheme and not parts.netloc else None
 
 
 def with_zone(target: str, zone: str) -> str:
@@ -60,7 +54,7 @@ def suggest() -> ResponseReturnValue:
 @bp.get("/find")
 def find() -> ResponseReturnValue:
     query = request.args.get("q", "")
-    target = _local_path(request.args.get("next", ""))
+    target = safe_next(request.args.get("next", ""))
     found = search_zones(query, now())
     if found.exact is not None and target is not None:
         return redirect(with_zone(target, found.exact.zone), 303)
