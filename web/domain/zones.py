@@ -11,6 +11,8 @@ from scheduler import localtime
 from scheduler.localtime import find_zone, zone
 from scheduler.model import WEEKDAYS, WorkingHours
 
+UTC_NAMES = frozenset({"Etc/UTC", "Etc/Universal", "Etc/Zulu", "Etc/UCT", "Universal", "Zulu"})
+
 
 @lru_cache(maxsize=1)
 def all_zones() -> tuple[str, ...]:
@@ -20,6 +22,24 @@ def all_zones() -> tuple[str, ...]:
 def get_zone(name: str) -> ZoneInfo:
     """The zone of a name already checked with ``zone_ok`` (cached, see ``localtime.zone``)."""
     return zone(name)
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, str]:
+    from babel.core import get_global
+
+    return dict(get_global("zone_aliases"))
+
+
+@lru_cache(maxsize=4096)
+def canonical_zone(name: str) -> str:
+    """The current IANA name of a zone: 'Asia/Calcutta' -> 'Asia/Kolkata', 'Etc/UTC' -> 'UTC'.
+    Unknown names come back unchanged (callers validate with ``zone_ok``)."""
+    name = name.strip()
+    if name in UTC_NAMES:
+        return "UTC"
+    target = _aliases().get(name, name)
+    return "UTC" if target in UTC_NAMES else target
 
 
 def zone_ok(name: str) -> bool:

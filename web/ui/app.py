@@ -67,6 +67,9 @@ def create_app(
     security.init_app(app, settings)
     install_filter(app.logger)  # "Exception on /c/<token>": the token never reaches a log
     helpers.register(app)
+    from web.ui import zone_views
+
+    zone_views.register(app)
     return app
 
 
@@ -80,6 +83,7 @@ def _register_blueprints(app: Flask, *, demo: bool) -> None:
         coordinator,
         health,
         interviewer,
+        zones,
     )
 
     for blueprint in (
@@ -91,6 +95,7 @@ def _register_blueprints(app: Flask, *, demo: bool) -> None:
         interviewer.bp,
         health.bp,
         coord_booking.bp,
+        zones.bp,
     ):
         app.register_blueprint(blueprint)
     if demo:

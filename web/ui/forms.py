@@ -31,7 +31,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from web.domain.zones import HoursError, parse_range, parse_week_text, zone_ok
+from web.domain.zones import HoursError, canonical_zone, parse_range, parse_week_text, zone_ok
+from web.domain.zonesearch import search_zones
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KEY_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -44,9 +45,31 @@ def _email(form: Any, field: Any) -> None:
 
 def valid_zone(form: Any, field: Any) -> None:
     if field.data and not zone_ok(field.data.strip()):
+        found = search_zones(field.data, _now())
+        if found.ambiguous and found.kind != "prefix":
+            names = ", ".join(m.zone for m in found.matches[:6])
+            raise ValidationError(f"{field.data!r} could mean {names}: choose one")
         raise ValidationError(
             f"{field.data!r} is not a known time zone: use an IANA name like Europe/Berlin"
         )
+
+
+def _now() -> Any:
+    from web.ui.helpers import now
+
+    return now()
+
+
+def zone_text(value: Any) -> Any:
+    """What a zone field's user typed, read as the zone it names: 'Kolkata',
+    'Asia/Calcutta' -> 'Asia/Kolkata'; anything unsure is left for ``_zone`` to refuse."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    name = canonical_zone(value)
+    if zone_ok(name):
+        return name
+    found = search_zones(value, _now())
+    return found.exact.zone if found.exact is not None else value
 
 
 class ActionForm(FlaskForm):
@@ -73,7 +96,8 @@ class InterviewerForm(FlaskForm):
     timezone = StringField(
         "Time zone",
         validators=[DataRequired(), valid_zone],
-        description="IANA name, e.g. Asia/Kolkata",
+        filters=[zone_text],
+        description="A city or IANA name, e.g. Kolkata or Asia/Kolkata",
     )
     working_hours = StringField(
         "Working hours",
@@ -208,6 +232,7 @@ class RequestForm(FlaskForm):
     candidate_tz = StringField(
         "Candidate time zone",
         validators=[Optional(), valid_zone],
+        filters=[zone_text],
         description="Optional; the candidate's page detects it. Used for their comfortable hours.",
     )
     loop = SelectField("Loop", coerce=int, validators=[DataRequired()])
@@ -250,6 +275,7 @@ class AccountForm(FlaskForm):
     timezone = StringField(
         "Your time zone",
         validators=[DataRequired(), valid_zone],
+        filters=[zone_text],
         description="Booked times are shown in this zone and the candidate's",
     )
     current_password = PasswordField("Current password", validators=[Optional(), Length(max=200)])

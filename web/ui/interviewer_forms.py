@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from web.domain.zones import HoursError, parse_week_text
-from web.ui.forms import valid_zone
+from web.ui.forms import PanelForm, valid_zone, zone_text
 
 
 def _no_userinfo(form: Any, field: Any) -> None:
@@ -27,7 +26,7 @@ def _http_url(form: Any, field: Any) -> None:
         raise ValidationError("give an http(s):// or webcal:// address")
 
 
-class ICSForm(FlaskForm):
+class ICSForm(PanelForm):
     label = StringField("Name", validators=[Optional(), Length(max=200)])
     url = StringField(
         "ICS feed URL",
@@ -37,7 +36,7 @@ class ICSForm(FlaskForm):
     )
 
 
-class CalDAVForm(FlaskForm):
+class CalDAVForm(PanelForm):
     label = StringField("Name", validators=[Optional(), Length(max=200)])
     url = StringField(
         "CalDAV URL",
@@ -55,8 +54,10 @@ class CalDAVForm(FlaskForm):
     )
 
 
-class HoursForm(FlaskForm):
-    timezone = StringField("Time zone", validators=[DataRequired(), valid_zone])
+class HoursForm(PanelForm):
+    timezone = StringField(
+        "Time zone", validators=[DataRequired(), valid_zone], filters=[zone_text]
+    )
     working_hours = StringField(
         "Working hours",
         validators=[DataRequired()],
@@ -70,12 +71,12 @@ class HoursForm(FlaskForm):
             raise ValidationError(f"{exc.value!r}: {exc.hint}") from None
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PanelForm):
     username = StringField("User name", validators=[DataRequired(), Length(max=200)])
     password = PasswordField("New password", validators=[DataRequired(), Length(max=500)])
 
 
-class CalendarsForm(FlaskForm):
+class CalendarsForm(PanelForm):
     calendars = StringField(
         "Which calendars count",
         validators=[Optional(), Length(max=4000)],

@@ -19,7 +19,7 @@ from integrations.invites import (
 )
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import video_url
-from web.domain.zones import offset_label, zone_ok
+from web.domain.zones import canonical_zone, offset_label, zone_ok
 from web.store.models import (
     Booking,
     BookingSession,
@@ -61,7 +61,7 @@ def session_groups(b: Booking) -> list[SessionGroup]:
 def candidate_zone(req: SchedulingRequest, b: Booking | None = None) -> str:
     for tz in ((b.candidate_tz if b else None), req.candidate_tz, req.coordinator.timezone):
         if tz and zone_ok(tz):
-            return tz
+            return canonical_zone(tz)
     return "UTC"
 
 

@@ -14,7 +14,7 @@ from integrations.invites import (
 )
 from scheduler.model import Option
 from web.domain.booking.errors import BookingClosed, Outcome
-from web.domain.zones import zone_ok
+from web.domain.zones import canonical_zone, zone_ok
 from web.store.db import Database
 from web.store.models import (
     Booking,
@@ -104,7 +104,9 @@ def new_booking(
         idempotency_key=key or None,
         sequence=sequence,
         created_at=now,
-        candidate_tz=candidate_tz if candidate_tz and zone_ok(candidate_tz) else None,
+        candidate_tz=(
+            canonical_zone(candidate_tz) if candidate_tz and zone_ok(candidate_tz) else None
+        ),
         uid_base=uid_base,
     )
     s.add(b)

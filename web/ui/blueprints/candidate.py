@@ -35,7 +35,7 @@ from sqlalchemy.orm import joinedload
 
 from web.domain import booking as service
 from web.domain import services
-from web.domain.zones import all_zones, offset_label, zone_ok
+from web.domain.zones import all_zones, canonical_zone, zone_ok
 from web.store.models import Booking, SchedulingRequest
 from web.ui.helpers import (
     audit,
@@ -48,6 +48,7 @@ from web.ui.helpers import (
     public_url,
 )
 from web.ui.option_views import OptionView, by_day, option_view
+from web.ui.zone_views import ZonePick, pick_zone, zone_header
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
 
@@ -177,15 +178,10 @@ def _booked_behind_old_link(s: Any, token: str) -> SchedulingRequest | None:
     return found
 
 
-def _zone(req: SchedulingRequest, b: Booking | None = None) -> tuple[str, str | None]:
-    """(zone to show, notice about a refused ``tz``)."""
-    asked = (request.values.get("tz") or "").strip()
-    if asked:
-        if zone_ok(asked):
-            return asked, None
-        fallback = service.candidate_zone(req, b)
-        return fallback, f"Unknown time zone {asked[:60]!r}; showing times in {fallback}."
-    return service.candidate_zone(req, b), None
+def _zone(req: SchedulingRequest, b: Booking | None = None) -> ZonePick:
+    """The zone to show (``?tz=``: a zone, city or country), with a notice and choices
+    when what was typed is unknown or ambiguous."""
+    return pick_zone(request.values.get("tz") or "", service.candidate_zone(req, b), now())
 
 
 def _options(
@@ -215,9 +211,10 @@ def _offer_page(
     reply_text: str = "",
 ) -> ResponseReturnValue:
     b = services.active_booking(req) if mode == "reschedule" else None
-    tz, notice = _zone(req, b)
+    pick = _zone(req, b)
+    tz = pick.tz
     views, searching, shape = _options(req, b)
-    first = views[0].start if views else now()
+    header = zone_header(tz, [v.start for v in views], now())
     return (
         render_template(
             "candidate/landing.html",
@@ -226,10 +223,12 @@ def _offer_page(
             token=request.view_args["token"] if request.view_args else "",
             days=by_day(views, tz),
             tz=tz,
-            tz_label=f"{tz}, {offset_label(tz, first)}",
+            tz_label=header.label,
+            header=header,
             default_tz=service.candidate_zone(req, b),
             zones=zone_datalist(),
-            notice=notice,
+            notice=pick.notice,
+            zone_choices=_choice_links(pick, mode),
             error=error,
             reply_error=reply_error,
             reply_text=reply_text,
@@ -258,9 +257,11 @@ def _booked_page(
     b = services.active_booking(req)
     if b is None:
         raise _problem("Nothing is booked", "This interview has no booking.", 404)
-    tz, notice = _zone(req, b)
+    pick = _zone(req, b)
+    tz = pick.tz
     policy = _policy()
     groups = service.session_groups(b)
+    header = zone_header(tz, [gr.start for gr in groups], now())
     return (
         render_template(
             "candidate/booked.html",
@@ -270,9 +271,11 @@ def _booked_page(
             groups=groups,
             show_names=bool(req.loop.show_interviewer_names),
             tz=tz,
-            tz_label=f"{tz}, {offset_label(tz, groups[0].start)}",
+            tz_label=header.label,
+            header=header,
             zones=zone_datalist(),
-            notice=notice,
+            notice=pick.notice,
+            zone_choices=_choice_links(pick, "booked"),
             done=done,
             error=error,
             can_change=service.can_change(b, now(), policy),
@@ -322,8 +325,16 @@ def _link(token: str) -> str:
 
 
 def _tz_arg() -> dict[str, Any]:
-    tz = (request.form.get("tz") or "").strip()
+    tz = canonical_zone(request.form.get("tz") or "")
     return {"tz": tz} if tz and zone_ok(tz) else {}
+
+
+def _choice_links(pick: ZonePick, mode: str) -> list[tuple[Any, str]]:
+    """The zones an ambiguous ``?tz=`` may mean, each a link to this page in that zone."""
+    token = request.view_args["token"] if request.view_args else ""
+    endpoint = "candidate.reschedule" if mode == "reschedule" else "candidate.landing"
+    extra = {"done": "1"} if mode == "booked" and request.args.get("done") == "1" else {}
+    return [(m, url_for(endpoint, token=token, tz=m.zone, **extra)) for m in pick.choices]
 
 
 @bp.post("/<token>/book")
