@@ -15,6 +15,7 @@ from web.domain.logredact import install_filter
 from web.domain.sync.config import SyncConfig
 from web.store.db import Database
 from web.store.settings import AppSettings, check_production, load_settings
+from web.ui.helpers import RowIdConverter
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -27,6 +28,7 @@ def create_app(
     settings = settings or load_settings(config_overrides)
     check_production(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter
     secret = settings.security.secret_key
     if not secret:
         # demo/testing only (check_production refused production): a per-process key

@@ -21,6 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.meta import DefaultMeta
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -31,6 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from integrations.urls import link_problem
 from web.domain.zones import HoursError, canonical_zone, parse_range, parse_week_text, zone_ok
 from web.domain.zonesearch import search_zones
 
@@ -72,16 +74,73 @@ def zone_text(value: Any) -> Any:
     return found.exact.zone if found.exact is not None else value
 
 
+MAX_SESSIONS = 20  # rows of a loop form; 16,000 posted rows are refused, not built
+FIRST_YEAR, LAST_YEAR = 2000, 2200  # dates outside are typos (year 1, 9999), not plans
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+LINE_BREAKS = re.compile(r"[\r\n\t]+")
+
+
+def one_line(value: Any) -> Any:
+    """A single-line field as typed, minus line breaks (they broke every mail) and NULs."""
+    if not isinstance(value, str):
+        return value
+    return CONTROL.sub("", LINE_BREAKS.sub(" ", value))
+
+
+def no_nul(value: Any) -> Any:
+    """Free text keeps its line breaks, not NUL or other control characters."""
+    return CONTROL.sub("", value) if isinstance(value, str) else value
+
+
+def _filters_for(field_class: type) -> list[Any]:
+    if issubclass(field_class, PasswordField):
+        return [no_nul]
+    if issubclass(field_class, TextAreaField):
+        return [no_nul]
+    if issubclass(field_class, StringField):
+        return [one_line]
+    return []
+
+
+class CleanInputMeta(DefaultMeta):
+    """Every text field of every form is cleaned of control characters as it is read."""
+
+    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+        extra = _filters_for(unbound_field.field_class)
+        if extra:  # the unbound field is shared by every instance: never changed here
+            own = unbound_field.kwargs.get("filters", ())
+            options = {**options, "filters": [*extra, *own]}  # cleaned first
+        return super().bind_field(form, unbound_field, options)
+
+
+class PanelForm(FlaskForm):
+    """The base of every form: CSRF (Flask-WTF) and clean text input."""
+
+    class Meta(CleanInputMeta, FlaskForm.Meta):  # type: ignore[misc,name-defined]
+        pass
+
+
+def sane_date(form: Any, field: Any) -> None:
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(f"give a date between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+def web_link(form: Any, field: Any) -> None:
+    """A link people will click: https only (http for local demos), with a host."""
+    if field.data and link_problem(field.data.strip()):
+        raise ValidationError(link_problem(field.data.strip()) or "")
+
+
 class ActionForm(FlaskForm):
     """A button-only form (cancel, resend, deactivate): just the CSRF token."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PanelForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
-class InterviewerForm(FlaskForm):
+class InterviewerForm(PanelForm):
     key = StringField(
         "Id",
         validators=[
@@ -115,7 +174,7 @@ class InterviewerForm(FlaskForm):
             raise ValidationError(f"{exc.value!r}: {exc.hint}") from None
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(PanelForm):
     kind = SelectField("Kind", choices=[SelectChoice("ics", "ICS feed (URL)")], default="ics")
     label = StringField("Label", validators=[Optional(), Length(max=200)])
     url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
@@ -131,6 +190,8 @@ class CalendarForm(FlaskForm):
 
 
 class SessionSubForm(Form):
+    Meta = CleanInputMeta
+
     name = StringField("Session", validators=[Optional(), Length(max=200)])
     duration_minutes = IntegerField(
         "Minutes", validators=[Optional(), NumberRange(min=5, max=600)], default=60
@@ -143,7 +204,7 @@ class SessionSubForm(Form):
     )
 
 
-class LoopForm(FlaskForm):
+class LoopForm(PanelForm):
     key = StringField(
         "Id",
         validators=[
@@ -173,7 +234,7 @@ class LoopForm(FlaskForm):
         "Buffer after (min)", default=10, validators=[NumberRange(0, 240)]
     )
     video_url_template = StringField(
-        "Video link template", validators=[Optional(), Length(max=500)]
+        "Video link template", validators=[Optional(), Length(max=500), web_link]
     )
     video = SelectField(
         "Video link",
@@ -189,7 +250,7 @@ class LoopForm(FlaskForm):
         default="template",
     )
     show_interviewer_names = BooleanField("Show interviewer names to the candidate", default=True)
-    sessions = FieldList(FormField(SessionSubForm), min_entries=1)
+    sessions = FieldList(FormField(SessionSubForm), min_entries=1, max_entries=MAX_SESSIONS)
 
     def validate_max_gap_minutes(self, field: Any) -> None:
         if (
@@ -224,7 +285,7 @@ class LoopForm(FlaskForm):
                 )
 
 
-class RequestForm(FlaskForm):
+class RequestForm(PanelForm):
     candidate_name = StringField("Candidate name", validators=[DataRequired(), Length(max=200)])
     candidate_email = StringField(
         "Candidate e-mail", validators=[DataRequired(), Length(max=254), _email]
@@ -236,8 +297,8 @@ class RequestForm(FlaskForm):
         description="Optional; the candidate's page detects it. Used for their comfortable hours.",
     )
     loop = SelectField("Loop", coerce=int, validators=[DataRequired()])
-    date_from = DateField("From", validators=[DataRequired()])
-    date_to = DateField("To", validators=[DataRequired()])
+    date_from = DateField("From", validators=[DataRequired(), sane_date])
+    date_to = DateField("To", validators=[DataRequired(), sane_date])
     hours = StringField(
         "Candidate hours",
         default="08:00-20:00",
@@ -260,7 +321,7 @@ class RequestForm(FlaskForm):
                 raise ValidationError("search at most 60 days at a time")
 
 
-class OfferForm(FlaskForm):
+class OfferForm(PanelForm):
     options = SelectMultipleField(
         "Options", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
     )
@@ -270,7 +331,7 @@ class OfferForm(FlaskForm):
             raise ValidationError("choose at least one option to offer")
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PanelForm):
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     timezone = StringField(
         "Your time zone",

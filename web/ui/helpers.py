@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from web.domain.audit import record
 from web.domain.booking.picture import PictureCache
@@ -14,6 +15,25 @@ from web.domain.sync.config import SyncConfig
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
 from web.store.settings import AppSettings
+
+MAX_ID = 2**31 - 1  # row ids are 32-bit on PostgreSQL: a larger one is simply not found
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route, bounded to the ids a row can have (else 404, not 500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A row id typed into a form field, or None if it cannot be one."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def public_url(path: str) -> str:

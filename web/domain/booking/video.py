@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from integrations.urls import safe_link
 from web.domain.booking.policy import BookingPolicy
 from web.store.models import Booking, BookingSession, CalendarSource, SchedulingRequest
 
@@ -59,7 +60,8 @@ class MeetOrganiser:
 
 def template_url(req: SchedulingRequest, b: Booking) -> str:
     template = req.loop.video_url_template or ""
-    return template.replace("{request}", str(req.id)).replace("{booking}", b.uid_base)
+    url = template.replace("{request}", str(req.id)).replace("{booking}", b.uid_base)
+    return safe_link(url)  # a javascript: template stored before the form refused it
 
 
 def video_provider(req: SchedulingRequest) -> VideoProvider | None:

@@ -45,6 +45,7 @@ from web.ui.helpers import (
     get_settings,
     get_sync_config,
     now,
+    parse_id,
     public_url,
 )
 from web.ui.option_views import OptionView, by_day, option_view
@@ -310,8 +311,7 @@ def landing(token: str) -> ResponseReturnValue:
 
 
 def _option_id() -> int | None:
-    raw = (request.form.get("option") or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return parse_id(request.form.get("option"))
 
 
 def _idem_key() -> str | None:
