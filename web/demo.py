@@ -135,9 +135,31 @@ def seed(
     password: str | None = None,
 ) -> DemoSeed:
     """Fill an empty database with the demo company and one sent request."""
-    cal_dir = folder / "calendars"
+    people = _seed_people(s, folder / "calendars", now)
+    onsite, screen = _onsite_loop(people), _screen_loop(people)
+    s.add_all([onsite, screen])
+    pw = password or secrets.token_urlsafe(9)
+    coord = Coordinator(
+        email="demo@panelslot.example",
+        name="Dana (demo coordinator)",
+        password_hash=hash_password(pw),
+        timezone="Europe/London",
+    )
+    s.add(coord)
+    s.flush()
+    req = _sent_request(s, coord, onsite, now)
+    link = public_url.rstrip("/") + "/c/" + services.candidate_token(secret_key, req, now=now)
+    mail: OutboxMail = services.candidate_mail(req, link, coord.name)
+    mail.next_attempt_at = now
+    s.add(mail)
+    s.flush()
+    assert all(isinstance(o, OfferedOption) for o in req.options)
+    return DemoSeed(coord.email, pw, req.id)
+
+
+def _seed_people(s: Session, cal_dir: Path, now: datetime) -> dict[str, Interviewer]:
+    """The demo interviewers, each with an ICS file of their own week, synced."""
     cal_dir.mkdir(parents=True, exist_ok=True)
-    today = now.astimezone(UTC).date()
     people: dict[str, Interviewer] = {}
     for key, name, tz, hours, cap in PEOPLE:
         path = cal_dir / f"{key}.ics"
@@ -159,7 +181,17 @@ def seed(
     s.flush()
     for row in people.values():
         sync_interviewer(s, row, now)
+    return people
 
+
+ONSITE_SESSIONS = (
+    ("System design", 60, ("amara", "ben", "chiara"), 1),
+    ("Coding", 45, ("ben", "devi", "eli", "amara"), 1),
+    ("Values", 30, ("chiara", "flor", "eli"), 1),
+)
+
+
+def _onsite_loop(people: dict[str, Interviewer]) -> Loop:
     onsite = Loop(
         key="onsite",
         name="Backend onsite",
@@ -170,13 +202,7 @@ def seed(
         buffer_after_minutes=10,
         video_url_template="https://meet.example.com/panelslot-{request}",
     )
-    for pos, (sname, minutes, pool, required) in enumerate(
-        (
-            ("System design", 60, ("amara", "ben", "chiara"), 1),
-            ("Coding", 45, ("ben", "devi", "eli", "amara"), 1),
-            ("Values", 30, ("chiara", "flor", "eli"), 1),
-        )
-    ):
+    for pos, (sname, minutes, pool, required) in enumerate(ONSITE_SESSIONS):
         onsite.sessions.append(
             LoopSession(
                 position=pos,
@@ -186,6 +212,10 @@ def seed(
                 pool=[people[k] for k in pool],
             )
         )
+    return onsite
+
+
+def _screen_loop(people: dict[str, Interviewer]) -> Loop:
     screen = Loop(
         key="screen",
         name="Phone screen with two",
@@ -202,27 +232,21 @@ def seed(
             pool=[people[k] for k in ("devi", "flor", "eli")],
         )
     )
-    s.add_all([onsite, screen])
+    return screen
 
-    pw = password or secrets.token_urlsafe(9)
-    coord = Coordinator(
-        email="demo@panelslot.example",
-        name="Dana (demo coordinator)",
-        password_hash=hash_password(pw),
-        timezone="Europe/London",
-    )
-    s.add(coord)
-    s.flush()
 
-    date_from = today + timedelta(days=2)
-    date_to = today + timedelta(days=12)
+def _sent_request(s: Session, coord: Coordinator, onsite: Loop, now: datetime) -> SchedulingRequest:
+    """Priya's request for the onsite, searched, with five options offered and held."""
+    today = now.astimezone(UTC).date()
+    date_from, date_to = today + timedelta(days=2), today + timedelta(days=12)
+    hours = (9 * 60, 21 * 60)
     result = services.search(
         s,
         onsite,
         candidate_tz="Asia/Kolkata",
         date_from=date_from,
         date_to=date_to,
-        hours=(9 * 60, 21 * 60),
+        hours=hours,
         now=now,
         limit=20,
     )
@@ -234,8 +258,8 @@ def seed(
         candidate_tz="Asia/Kolkata",
         date_from=date_from,
         date_to=date_to,
-        candidate_hours_start=9 * 60,
-        candidate_hours_end=21 * 60,
+        candidate_hours_start=hours[0],
+        candidate_hours_end=hours[1],
         note="Looking forward to meeting you!",
         status="sent",
         token_nonce=services.new_nonce(),
@@ -249,10 +273,4 @@ def seed(
     services.offer(s, req, offered, hold_until=req.expires_at)
     s.flush()
     s.refresh(req, ["options"])
-    link = public_url.rstrip("/") + "/c/" + services.candidate_token(secret_key, req, now=now)
-    mail: OutboxMail = services.candidate_mail(req, link, coord.name)
-    mail.next_attempt_at = now
-    s.add(mail)
-    s.flush()
-    assert all(isinstance(o, OfferedOption) for o in req.options)
-    return DemoSeed(coord.email, pw, req.id)
+    return req

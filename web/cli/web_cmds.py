@@ -300,10 +300,8 @@ def serve_command(
 @click.option("--no-serve", is_flag=True, hidden=True, help="Set up, print, and exit (tests).")
 def demo_command(port: int, folder: str, no_serve: bool) -> None:
     """A working demo: fresh SQLite, a demo company, one pending request, served locally."""
-    from web import demo
     from web.domain.worker import Worker, build_mailer
-    from web.store import migrate
-    from web.store.db import Database, utcnow
+    from web.store.db import Database
     from web.ui.app import create_app
 
     root = Path(folder).resolve()
@@ -326,22 +324,7 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
     }
     settings = load_settings(overrides, environ={})
     db = Database(settings.database_url)
-    migrate.upgrade(db.engine)
-    with db.session() as s:
-        seeded = demo.seed(s, root, utcnow(), secret_key=secret, public_url=public)
-    with db.session() as s:
-        from web.domain.services import candidate_token
-        from web.store.models import SchedulingRequest
-
-        req = s.get(SchedulingRequest, seeded.request_id)
-        assert req is not None
-        link = f"{public}c/{candidate_token(secret, req, now=utcnow())}"
-    click.echo(f"panelslot demo in {root}")
-    click.echo(f"  open        {public}")
-    click.echo(f"  sign in as  {seeded.coordinator_email}")
-    click.echo(f"  password    {seeded.coordinator_password}")
-    click.echo(f"  candidate   {link}")
-    click.echo(f"  mail goes to {root / 'outbox'} (page: {public}demo/outbox)")
+    _seed_demo(db, root, secret, public)
     worker = Worker(settings, db, build_mailer(settings, {}))
     if no_serve:
         worker.poll()
@@ -360,6 +343,29 @@ def demo_command(port: int, folder: str, no_serve: bool) -> None:
         _fail(f"--port {port}: cannot listen ({exc.strerror or exc}); pick another port")
     finally:
         worker.shutdown()
+
+
+def _seed_demo(db: Any, root: Path, secret: str, public: str) -> None:
+    """Migrate and fill the demo database, and print how to use it."""
+    from web import demo
+    from web.domain.services import candidate_token
+    from web.store import migrate
+    from web.store.db import utcnow
+    from web.store.models import SchedulingRequest
+
+    migrate.upgrade(db.engine)
+    with db.session() as s:
+        seeded = demo.seed(s, root, utcnow(), secret_key=secret, public_url=public)
+    with db.session() as s:
+        req = s.get(SchedulingRequest, seeded.request_id)
+        assert req is not None
+        link = f"{public}c/{candidate_token(secret, req, now=utcnow())}"
+    click.echo(f"panelslot demo in {root}")
+    click.echo(f"  open        {public}")
+    click.echo(f"  sign in as  {seeded.coordinator_email}")
+    click.echo(f"  password    {seeded.coordinator_password}")
+    click.echo(f"  candidate   {link}")
+    click.echo(f"  mail goes to {root / 'outbox'} (page: {public}demo/outbox)")
 
 
 def register(group: click.Group) -> None:

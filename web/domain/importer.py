@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from scheduler.errors import ConfigError
 from scheduler.localtime import format_minutes
 from scheduler.model import WEEKDAYS, Config
 from scheduler.model import Interviewer as EInterviewer
+from scheduler.model import Loop as ELoop
 from web.store.models import CalendarSource, Interviewer, Loop, LoopSession
 
 
@@ -68,6 +70,21 @@ def _set(row: Any, values: dict[str, Any]) -> bool:
 def import_config(s: Session, config: Config) -> ImportReport:
     """Create or update interviewers and loops by id; running it twice changes nothing."""
     report = ImportReport()
+    by_key = _import_interviewers(s, config, report)
+    _import_loops(s, config, by_key, report)
+    return report
+
+
+def _tally(report: ImportReport, label: str, created: bool, changed: bool) -> None:
+    if created:
+        report.created.append(label)
+    else:
+        (report.updated if changed else report.unchanged).append(label)
+
+
+def _import_interviewers(
+    s: Session, config: Config, report: ImportReport
+) -> dict[str, Interviewer]:
     base = Path(config.source).resolve().parent
     by_key = {
         i.key: i
@@ -83,24 +100,45 @@ def import_config(s: Session, config: Config) -> ImportReport:
             "active": True,
         }
         row = by_key.get(inter.id)
-        label = f"interviewer {inter.id}"
+        created = row is None
         if row is None:
-            row = Interviewer(key=inter.id, link_nonce="", **values)
+            row = by_key[inter.id] = Interviewer(key=inter.id, link_nonce="", **values)
             s.add(row)
-            by_key[inter.id] = row
-            report.created.append(label)
-            changed = True
-        else:
-            changed = _set(row, values)
-        known = {c.url for c in row.calendars if c.kind == "ics"}
-        for cal in inter.calendars:
-            url = _calendar_url(cal, base)
-            if url not in known:
-                row.calendars.append(CalendarSource(kind="ics", label=Path(cal).name, url=url))
-                changed = True
-        if label not in report.created:
-            (report.updated if changed else report.unchanged).append(label)
+        changed = created or _set(row, values)
+        changed = _add_calendars(row, inter.calendars, base) or changed
+        _tally(report, f"interviewer {inter.id}", created, changed)
     s.flush()
+    return by_key
+
+
+def _add_calendars(row: Interviewer, calendars: Iterable[str], base: Path) -> bool:
+    known = {c.url for c in row.calendars if c.kind == "ics"}
+    added = False
+    for cal in calendars:
+        url = _calendar_url(cal, base)
+        if url not in known:
+            row.calendars.append(CalendarSource(kind="ics", label=Path(cal).name, url=url))
+            added = True
+    return added
+
+
+def _loop_values(loop: ELoop) -> dict[str, Any]:
+    st = loop.settings
+    return {
+        "name": loop.name,
+        "order": loop.order,
+        "min_gap_minutes": loop.min_gap_minutes,
+        "max_gap_minutes": loop.max_gap_minutes,
+        "granularity_minutes": st.granularity_minutes,
+        "min_notice_hours": float(st.min_notice_hours),
+        "buffer_before_minutes": st.buffer_before_minutes,
+        "buffer_after_minutes": st.buffer_after_minutes,
+    }
+
+
+def _import_loops(
+    s: Session, config: Config, by_key: dict[str, Interviewer], report: ImportReport
+) -> None:
     loops = {
         lp.key: lp
         for lp in s.scalars(
@@ -108,51 +146,39 @@ def import_config(s: Session, config: Config) -> ImportReport:
         )
     }
     for loop in config.loops:
-        st = loop.settings
-        values = {
-            "name": loop.name,
-            "order": loop.order,
-            "min_gap_minutes": loop.min_gap_minutes,
-            "max_gap_minutes": loop.max_gap_minutes,
-            "granularity_minutes": st.granularity_minutes,
-            "min_notice_hours": float(st.min_notice_hours),
-            "buffer_before_minutes": st.buffer_before_minutes,
-            "buffer_after_minutes": st.buffer_after_minutes,
-        }
-        label = f"loop {loop.id}"
+        values = _loop_values(loop)
         lrow = loops.get(loop.id)
+        created = lrow is None
         if lrow is None:
             lrow = Loop(key=loop.id, **values)
             s.add(lrow)
-            report.created.append(label)
-            changed = True
-        else:
-            changed = _set(lrow, values)
-        wanted = [
-            (sp.name, sp.duration_minutes, sp.required, sorted(sp.pool)) for sp in loop.sessions
-        ]
-        have = [
-            (ls.name, ls.duration_minutes, ls.required, sorted(i.key for i in ls.pool))
-            for ls in lrow.sessions
-        ]
-        if wanted != have:
-            lrow.sessions.clear()
-            s.flush()
-            for pos, (name, minutes, required, pool) in enumerate(wanted):
-                lrow.sessions.append(
-                    LoopSession(
-                        position=pos,
-                        name=name,
-                        duration_minutes=minutes,
-                        required=required,
-                        pool=[by_key[k] for k in pool],
-                    )
-                )
-            changed = True
-        if label not in report.created:
-            (report.updated if changed else report.unchanged).append(label)
+        changed = created or _set(lrow, values)
+        changed = _set_sessions(s, lrow, loop, by_key) or changed
+        _tally(report, f"loop {loop.id}", created, changed)
     s.flush()
-    return report
+
+
+def _set_sessions(s: Session, lrow: Loop, loop: ELoop, by_key: dict[str, Interviewer]) -> bool:
+    wanted = [(sp.name, sp.duration_minutes, sp.required, sorted(sp.pool)) for sp in loop.sessions]
+    have = [
+        (ls.name, ls.duration_minutes, ls.required, sorted(i.key for i in ls.pool))
+        for ls in lrow.sessions
+    ]
+    if wanted == have:
+        return False
+    lrow.sessions.clear()
+    s.flush()
+    for pos, (name, minutes, required, pool) in enumerate(wanted):
+        lrow.sessions.append(
+            LoopSession(
+                position=pos,
+                name=name,
+                duration_minutes=minutes,
+                required=required,
+                pool=[by_key[k] for k in pool],
+            )
+        )
+    return True
 
 
 # ---------------------------------------------------------------- export

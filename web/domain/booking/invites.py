@@ -125,6 +125,38 @@ def outbox_mail(
     )
 
 
+def _candidate_invites(
+    req: SchedulingRequest,
+    b: Booking,
+    groups: Sequence[SessionGroup],
+    now: datetime,
+    policy: BookingPolicy,
+    *,
+    method: Any,
+    sequence: int,
+) -> list[Any]:
+    """The candidate's copies: one per session, or one for the loop (``candidate_invites``)."""
+    one = policy.candidate_invites == "loop" and len(groups) > 1
+    extra: dict[str, Any] = {}
+    if one:
+        extra = {
+            "loop_uid": loop_uid(b.uid_base, policy.domain),
+            "agenda_tz": ZoneInfo(candidate_zone(req, b)),
+        }
+    return build_invites(
+        times(groups, with_people=bool(req.loop.show_interviewer_names)),
+        grouping="loop" if one else "session",
+        organizer=organizer_of(req),
+        attendees=[candidate_participant(req)],
+        sequence=sequence,
+        now=now,
+        summary=f"Interview: {req.loop.name}",
+        video_url=video_url(req, b),
+        method=method,
+        **extra,
+    )
+
+
 def invites(
     req: SchedulingRequest,
     b: Booking,
@@ -157,34 +189,7 @@ def invites(
         for addr in inv.recipients:
             if addr.lower() != req.candidate_email.lower():
                 staff_copies.append((addr, inv.ics, inv.summary))
-    show = bool(req.loop.show_interviewer_names)
-    ctz = ZoneInfo(candidate_zone(req, b))
-    if policy.candidate_invites == "loop" and len(groups) > 1:
-        mine = build_invites(
-            times(groups, with_people=show),
-            grouping="loop",
-            organizer=organizer,
-            attendees=[cand],
-            sequence=sequence,
-            now=now,
-            summary=f"Interview: {req.loop.name}",
-            loop_uid=loop_uid(b.uid_base, policy.domain),
-            video_url=url,
-            method=m,
-            agenda_tz=ctz,
-        )
-    else:
-        mine = build_invites(
-            times(groups, with_people=show),
-            grouping="session",
-            organizer=organizer,
-            attendees=[cand],
-            sequence=sequence,
-            now=now,
-            summary=f"Interview: {req.loop.name}",
-            video_url=url,
-            method=m,
-        )
+    mine = _candidate_invites(req, b, groups, now, policy, method=m, sequence=sequence)
     return [(inv.summary, inv.ics) for inv in mine], staff_copies
 
 
