@@ -113,7 +113,7 @@ def read_budget_options(fn: F) -> F:
         type=click.IntRange(min=64),
         help="Memory one calendar read may use; a read that needs more is refused.",
     )(fn)
-    return click.option(  # type: ignore[no-any-return]
+    return click.option(
         "--read-seconds",
         default=ReadBudget.seconds,
         show_default=True,

@@ -181,7 +181,7 @@ def _prefix_rows(key: str, limit: int) -> list[_City]:
         i += 1
     found.sort(key=lambda c: (not fold(c.name).startswith(key), c.minus_pop))
     seen: set[tuple[str, str, str]] = set()
-    out = []
+    out: list[_City] = []
     for c in found:
         if (c.name, c.country, c.zone) not in seen and len(out) < limit:
             seen.add((c.name, c.country, c.zone))

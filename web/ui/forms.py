@@ -116,7 +116,7 @@ class CleanInputMeta(DefaultMeta):
 class PanelForm(FlaskForm):
     """The base of every form: CSRF (Flask-WTF) and clean text input."""
 
-    class Meta(CleanInputMeta, FlaskForm.Meta):  # type: ignore[misc,name-defined]
+    class Meta(CleanInputMeta, FlaskForm.Meta):
         pass
 
 

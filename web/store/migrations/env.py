@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from web.store.db import make_engine
-from web.store.models import Base
+from web.store.db import Base, make_engine
 
 target_metadata = Base.metadata
 config = context.config

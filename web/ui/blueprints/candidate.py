@@ -333,7 +333,9 @@ def _choice_links(pick: ZonePick, mode: str) -> list[tuple[Any, str]]:
     """The zones an ambiguous ``?tz=`` may mean, each a link to this page in that zone."""
     token = request.view_args["token"] if request.view_args else ""
     endpoint = "candidate.reschedule" if mode == "reschedule" else "candidate.landing"
-    extra = {"done": "1"} if mode == "booked" and request.args.get("done") == "1" else {}
+    extra: dict[str, Any] = {}
+    if mode == "booked" and request.args.get("done") == "1":
+        extra["done"] = "1"
     return [(m, url_for(endpoint, token=token, tz=m.zone, **extra)) for m in pick.choices]
 
 
