@@ -16,8 +16,8 @@ import socketserver
 import sys
 from wsgiref.simple_server import WSGIServer
 
-import radicale
 from radicale import config
+from radicale.app import Application
 from radicale.server import RequestHandler
 
 from tests.loopback import SD_LISTEN_FDS_START
@@ -36,8 +36,9 @@ class _InheritedSocketServer(socketserver.ThreadingMixIn, WSGIServer):
 
     def server_bind(self) -> None:
         # bound already: record the address and the WSGI environ, as WSGIServer does
-        self.server_address = self.socket.getsockname()
-        self.server_name, self.server_port = self.server_address[0], self.server_address[1]
+        host, port = self.socket.getsockname()[:2]
+        self.server_address = (host, port)
+        self.server_name, self.server_port = str(host), int(port)
         self.setup_environ()
 
 
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> None:
     configuration.update({"server": {"_internal_server": "True"}}, "server", privileged=True)
     sock = socket.socket(fileno=SD_LISTEN_FDS_START)
     with _InheritedSocketServer(sock) as server:
-        server.set_app(radicale.Application(configuration))
+        server.set_app(Application(configuration))
         server.serve_forever()
 
 
