@@ -12,12 +12,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from integrations.mail.message import (
-    SECURITY_MODES,
     MailConfigError,
     MailDeliveryError,
     Mailer,
     OutgoingMail,
     build_message,
+    is_security,
     utc_now,
 )
 from integrations.mail.smtp import SMTPMailer
@@ -109,12 +109,12 @@ def make_mailer(
 ) -> Mailer:
     """The mailer the ``[mail]`` settings describe (``mail.sender``: smtp, file or none)."""
     if kind == "smtp":
-        if smtp_security not in SECURITY_MODES:
+        if not is_security(smtp_security):
             raise MailConfigError("mail.smtp_security", smtp_security, "use starttls, ssl or none")
         return SMTPMailer(
             host=smtp_host,
             port=smtp_port,
-            security=smtp_security,  # type: ignore[arg-type]
+            security=smtp_security,
             username=smtp_username or None,
             password=smtp_password or None,
             timeout=timeout,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from integrations.errors import MailError
 
@@ -19,6 +19,11 @@ SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
 CALENDAR_METHODS: tuple[str, ...] = ("REQUEST", "CANCEL", "PUBLISH")
 PASSWORD_VARIABLE = "PANELSLOT_MAIL_SMTP_PASSWORD"
 USERNAME_VARIABLE = "PANELSLOT_MAIL_SMTP_USERNAME"
+
+
+def is_security(value: str) -> TypeGuard[Security]:
+    """Whether ``value`` names a security mode (``mail.smtp_security``)."""
+    return value in SECURITY_MODES
 
 
 def utc_now() -> datetime:
