@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import google_auth_httplib2
 import httplib2
@@ -56,8 +56,18 @@ from integrations.errors import CalendarError, ReconnectRequired
 from integrations.ics import busy_from_calendar
 from scheduler.model import Interval
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the TypedDicts of google-api-python-client-stubs
     from googleapiclient._apis.calendar.v3.schemas import Event
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _Request(Protocol[_T_co]):
+    """An API request as the client builds it: ``execute()`` sends it."""
+
+    def execute(self) -> _T_co: ...
+
 
 __all__ = [  # the names callers have always imported from here
     "MAX_FREEBUSY_CALENDARS",
@@ -167,7 +177,7 @@ class GoogleCalendarBackend(CalendarBackend):
 
     # -- plumbing ------------------------------------------------------------
 
-    def _execute(self, what: str, make_request: Callable[[], Any]) -> Any:
+    def _execute(self, what: str, make_request: Callable[[], _Request[_T]]) -> _T:
         """Run one API request with backoff; translate failures to CalendarError."""
         source = self.options.label
         try:
@@ -320,7 +330,7 @@ class GoogleCalendarBackend(CalendarBackend):
 
     def _list_pages(self, cal_id: str, state: CalendarSyncState, *, incremental: bool) -> int:
         received = 0
-        fresh: dict[str, dict[str, Any]] = dict(state.events) if incremental else {}
+        fresh: dict[str, Event] = dict(state.events) if incremental else {}
         page_token: str | None = None
         while True:
             params: dict[str, Any] = {
@@ -376,8 +386,8 @@ class GoogleCalendarBackend(CalendarBackend):
             self.meet_links[event_id] = link
         return event_id
 
-    def _patch(self, event_id: str, body: Event) -> dict[str, Any]:
-        patched: dict[str, Any] = self._execute(
+    def _patch(self, event_id: str, body: Event) -> Event:
+        return self._execute(
             "update the interview event",
             lambda: self._service.events().patch(
                 calendarId=self.options.write_calendar_id,
@@ -386,7 +396,6 @@ class GoogleCalendarBackend(CalendarBackend):
                 sendUpdates=self.options.send_updates,
             ),
         )
-        return patched
 
     def update_event(self, event_id: str, event: InterviewEvent) -> None:
         self._patch(event_id, interview_body(event))
@@ -425,9 +434,9 @@ class GoogleCalendarBackend(CalendarBackend):
                 found.extend(google_event_responses({"iCalUID": uid, **event}, source))
         return found
 
-    def _get_event(self, event_id: str) -> dict[str, Any] | None:
+    def _get_event(self, event_id: str) -> Event | None:
         try:
-            event: dict[str, Any] = self._execute(
+            return self._execute(
                 "read the answers on the interview event",
                 lambda: self._service.events().get(
                     calendarId=self.options.write_calendar_id, eventId=event_id
@@ -437,7 +446,6 @@ class GoogleCalendarBackend(CalendarBackend):
             if exc.status in (404, 410):
                 return None
             raise
-        return event
 
     def conference_link(self, event_id: str) -> str | None:
         """The Google Meet link created with the event, if any."""

@@ -22,7 +22,7 @@ from integrations.calendars.base import InterviewEvent
 from scheduler.model import Interval
 
 if TYPE_CHECKING:  # the TypedDicts of google-api-python-client-stubs
-    from googleapiclient._apis.calendar.v3.schemas import Event, FreeBusyRequest
+    from googleapiclient._apis.calendar.v3.schemas import Event, EventDateTime, FreeBusyRequest
 
 MAX_FREEBUSY_CALENDARS = 50
 MAX_FREEBUSY_SPAN = timedelta(days=90)
@@ -33,7 +33,7 @@ class CalendarSyncState:
     """What ``mode="sync"`` remembers about one calendar between reads."""
 
     sync_token: str | None = None
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
 
 
 def sync_state_to_json(state: dict[str, CalendarSyncState]) -> str:
@@ -131,14 +131,14 @@ def new_interview_body(event: InterviewEvent, event_id: str, *, create_meet: boo
     return body
 
 
-def video_entry_point(event: dict[str, Any]) -> str | None:
+def video_entry_point(event: Event) -> str | None:
     for entry in event.get("conferenceData", {}).get("entryPoints", []):
         if entry.get("entryPointType") == "video" and entry.get("uri"):
             return str(entry["uri"])
     return None
 
 
-def apply_change(events: dict[str, dict[str, Any]], item: dict[str, Any]) -> None:
+def apply_change(events: dict[str, Event], item: Event) -> None:
     """Fold one ``events.list`` item into the stored events."""
     event_id = str(item["id"])
     if item.get("status") == "cancelled" and "recurringEventId" not in item:
@@ -150,7 +150,7 @@ def apply_change(events: dict[str, dict[str, Any]], item: dict[str, Any]) -> Non
     events[event_id] = item
 
 
-def _google_time(value: dict[str, Any]) -> date | datetime | None:
+def _google_time(value: EventDateTime) -> date | datetime | None:
     if "dateTime" in value:
         moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
         zone_name = value.get("timeZone")
@@ -173,7 +173,7 @@ def _recurrence_lines(lines: Sequence[str]) -> Iterator[tuple[str, Any]]:
             yield name, value
 
 
-def google_event_to_vevent(event: dict[str, Any]) -> icalendar.Event | None:
+def google_event_to_vevent(event: Event) -> icalendar.Event | None:
     """Translate a Google event resource into a VEVENT for the shared busy rules."""
     start = _google_time(event.get("start", {}))
     original = _google_time(event.get("originalStartTime", {}))
