@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from integrations.budget import Reader
 from integrations.errors import CalendarError
 from scheduler.config import parse_config
 from scheduler.errors import ConfigError
@@ -30,17 +33,22 @@ class LoadedConfig:
 
 
 def read_toml(path: Path) -> dict[str, object]:
+    """A TOML file's tables (the one reader of the company config file, for the engine CLI
+    and the web importer); ConfigError names the file and what is wrong with it."""
     source = str(path)
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(source, "(file)", source, "file not found") from None
+        raise ConfigError(
+            source, "(file)", source, "file not found (no such file or directory)"
+        ) from None
     except IsADirectoryError:
         hint = "is a directory, expected a TOML file"
         raise ConfigError(source, "(file)", source, hint) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, "(syntax)", str(exc), "not valid TOML; fix the syntax") from None
+        hint = f"not valid TOML ({exc}); fix the syntax"
+        raise ConfigError(source, "(syntax)", str(exc), hint) from None
     except UnicodeDecodeError:
         raise ConfigError(source, "(file)", source, "not UTF-8 text") from None
 
@@ -67,7 +75,9 @@ def check_calendar_files(loaded: LoadedConfig) -> None:
                 )
 
 
-def read_calendar(location: str, person: Interviewer, window: Interval) -> list[Interval]:
+def read_calendar(
+    location: str, person: Interviewer, window: Interval, budget: Reader | None = None
+) -> list[Interval]:
     """Busy intervals of one calendar (file or URL) of ``person`` in ``window``."""
     if is_url(location):
         from integrations.calendars.feed import ICSFeedBackend
@@ -76,20 +86,32 @@ def read_calendar(location: str, person: Interviewer, window: Interval) -> list[
         return list(backend.read_busy(window).busy)
     from integrations.ics import read_ics_file
 
-    return list(
-        read_ics_file(location, timezone=person.timezone, window=window, email=person.email).busy
+    found = read_ics_file(
+        location, timezone=person.timezone, window=window, email=person.email, budget=budget
     )
+    return list(found.busy)
 
 
-def read_all_busy(loaded: LoadedConfig, window: Interval) -> dict[str, list[Interval]]:
-    """Merged busy intervals per interviewer; a CalendarError names the calendar."""
-    busy: dict[str, list[Interval]] = {}
-    for person in loaded.config.interviewers:
-        found: list[Interval] = []
-        for entry in person.calendars:
-            found.extend(read_calendar(loaded.calendar_location(entry), person, window))
-        busy[person.id] = merge(found)
-    return busy
+def read_all_busy(
+    loaded: LoadedConfig, window: Interval, budget: Reader | None = None
+) -> dict[str, list[Interval]]:
+    """Merged busy intervals per interviewer; a CalendarError names the calendar.
+
+    With ``budget``, files are read in its child processes, several at once
+    (one per core), each under the budget's limits.
+    """
+    jobs = [
+        (person, loaded.calendar_location(entry))
+        for person in loaded.config.interviewers
+        for entry in person.calendars
+    ]
+    width = min(len(jobs), os.cpu_count() or 1) if budget is not None else 1
+    with ThreadPoolExecutor(max_workers=max(1, width)) as pool:
+        reads = list(pool.map(lambda job: read_calendar(job[1], job[0], window, budget), jobs))
+    busy: dict[str, list[Interval]] = {p.id: [] for p in loaded.config.interviewers}
+    for (person, _), found in zip(jobs, reads, strict=True):
+        busy[person.id].extend(found)
+    return {key: merge(found) for key, found in busy.items()}
 
 
 __all__ = ["CalendarError", "LoadedConfig", "load_config", "read_all_busy", "read_calendar"]

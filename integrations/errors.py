@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class IntegrationError(Exception):
-    """Base class of every error raised in ``integrations``."""
+    """Base class of every error raised in ``integrations``.
+
+    Errors cross process boundaries (``integrations.budget``) whole: pickling
+    keeps the message and every field, whatever the subclass's ``__init__``.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[IntegrationError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class CalendarError(IntegrationError):

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import requests
 from standardwebhooks import Webhook
 
+from integrations.backoff import next_in_schedule
 from integrations.errors import IntegrationError
 
 EVENT_TYPES = (
@@ -134,9 +135,7 @@ class DeliveryAttempt:
 
 def next_attempt_at(attempt: int, now: datetime) -> datetime | None:
     """When to try after attempt number ``attempt`` (1-based) failed; ``None``: give up."""
-    if attempt < 1 or attempt > len(RETRY_SCHEDULE):
-        return None
-    return now + RETRY_SCHEDULE[attempt - 1]
+    return next_in_schedule(RETRY_SCHEDULE, attempt, now)
 
 
 def _check_url(url: str, url_guard: UrlGuard) -> str | None:

@@ -7,13 +7,13 @@ source, the field and the value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.errors import ConfigError
-from scheduler.localtime import parse_range
+from scheduler.localtime import RangeError, day_ranges, find_zone
 from scheduler.model import (
     WEEKDAYS,
     Config,
@@ -24,6 +24,9 @@ from scheduler.model import (
     Settings,
     WorkingHours,
 )
+
+MAX_NOTICE_HOURS = 24 * 366  # a notice longer than a year is a typo
+MAX_CAP = 1000  # interviews per day or week
 
 SETTING_FIELDS = (
     "granularity_minutes",
@@ -93,12 +96,14 @@ class _Reader:
             raise self.error(self.field(name), value, f"must be {bound}")
         return value
 
-    def number(self, name: str, default: float, low: float) -> float:
+    def number(self, name: str, default: float, low: float, high: float) -> float:
         value = self.table.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(self.field(name), value, "expected a number")
-        if value < low:
-            raise self.error(self.field(name), value, f"must be at least {low}")
+        if not math.isfinite(value):
+            raise self.error(self.field(name), value, "expected a finite number, not nan or inf")
+        if not low <= value <= high:
+            raise self.error(self.field(name), value, f"must be between {low:g} and {high:g}")
         return float(value)
 
     def array(self, name: str, required: bool = False) -> list[Any]:
@@ -121,7 +126,9 @@ def parse_settings(reader: _Reader, base: Settings) -> Settings:
         granularity_minutes=reader.integer(
             "granularity_minutes", base.granularity_minutes, 1, 1440
         ),
-        min_notice_hours=reader.number("min_notice_hours", base.min_notice_hours, 0),
+        min_notice_hours=reader.number(
+            "min_notice_hours", base.min_notice_hours, 0, MAX_NOTICE_HOURS
+        ),
         buffer_before_minutes=reader.integer(
             "buffer_before_minutes", base.buffer_before_minutes, 0, 1440
         ),
@@ -133,12 +140,10 @@ def parse_settings(reader: _Reader, base: Settings) -> Settings:
 
 def check_timezone(reader: _Reader, name: str) -> str:
     value = reader.text(name)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if find_zone(value) is None:
         raise reader.error(
             reader.field(name), value, "unknown time zone; use an IANA name like Europe/London"
-        ) from None
+        )
     return value
 
 
@@ -148,24 +153,15 @@ def parse_day_ranges(reader: _Reader, day: str, value: Any) -> tuple[LocalRange,
         value = [value]
     if not isinstance(value, list):
         raise reader.error(field, value, 'expected a list like ["09:00-17:00"]')
-    ranges = []
     for index, text in enumerate(value):
         if not isinstance(text, str):
             raise reader.error(f"{field}[{index}]", text, 'expected "HH:MM-HH:MM"')
-        try:
-            ranges.append(parse_range(text))
-        except ValueError as exc:
-            raise reader.error(f"{field}[{index}]", text, str(exc)) from None
-    return _no_overlap(reader, field, value, sorted(ranges))
-
-
-def _no_overlap(
-    reader: _Reader, field: str, raw: Any, ranges: list[LocalRange]
-) -> tuple[LocalRange, ...]:
-    for before, after in zip(ranges, ranges[1:], strict=False):
-        if after[0] < before[1]:
-            raise reader.error(field, raw, "ranges overlap; make them disjoint")
-    return tuple(ranges)
+    try:
+        return day_ranges(value)
+    except RangeError as exc:
+        if exc.index is None:
+            raise reader.error(field, value, exc.hint) from None
+        raise reader.error(f"{field}[{exc.index}]", value[exc.index], exc.hint) from None
 
 
 def parse_working_hours(reader: _Reader) -> WorkingHours:
@@ -201,7 +197,7 @@ def parse_interviewer(source: str, index: int, table: Any) -> Interviewer:
 
 def _cap(reader: _Reader, name: str) -> int | None:
     """An optional limit on interviews (per local day or week): absent means none."""
-    return None if reader.table.get(name) is None else reader.integer(name, None, 0)
+    return None if reader.table.get(name) is None else reader.integer(name, None, 0, MAX_CAP)
 
 
 def parse_calendars(reader: _Reader) -> tuple[str, ...]:

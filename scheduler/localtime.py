@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.model import LocalRange, WorkingHours
 
 DAY = timedelta(days=1)
 
 
-@lru_cache(maxsize=512)
+MAX_ZONE_NAME = 64  # the longest IANA name is 32 characters
+
+
+@lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
+    """The zone called ``name``, kept alive (zoneinfo's own strong cache holds 8)."""
     return ZoneInfo(name)
+
+
+def find_zone(name: object) -> ZoneInfo | None:
+    """The zone called ``name``, or None for anything that is not one.
+
+    The one check of a zone name, for every input (config files, forms, the
+    candidate's ``?tz=``, calendars): unknown names, folders of the zone
+    database ("Europe"), padding, NUL bytes and overlong names are all None.
+    """
+    if not isinstance(name, str) or not name or name != name.strip():
+        return None
+    if len(name) > MAX_ZONE_NAME or "\x00" in name:
+        return None
+    try:
+        return zone(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder: IsADirectoryError
+        return None
 
 
 def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
@@ -98,28 +119,59 @@ def working_instants(
     return sorted(found)
 
 
+class RangeError(ValueError):
+    """Working ranges that cannot be read: ``hint`` says how to write them; ``index`` is the
+    range at fault within a day's list (``None``: the day's ranges as a whole)."""
+
+    def __init__(self, hint: str, index: int | None = None) -> None:
+        super().__init__(hint)
+        self.hint = hint
+        self.index = index
+
+
+RANGE_HINT = 'write a range like "09:00-17:00"'
+BOUNDS_HINT = "hours are 00:00 to 24:00"
+
+
 def parse_hhmm(text: str) -> int:
-    """Minutes after midnight of ``HH:MM`` (``24:00`` allowed); ValueError otherwise."""
+    """Minutes after midnight of ``HH:MM`` (``24:00`` allowed); RangeError otherwise."""
     hours, sep, minutes = text.strip().partition(":")
-    if not sep or len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
-        raise ValueError(f"{text!r} is not HH:MM")
+    digits = (hours + minutes).isascii() and hours.isdigit() and minutes.isdigit()
+    if not sep or len(minutes) != 2 or len(hours) > 2 or not digits:
+        raise RangeError(RANGE_HINT)
     value = int(hours) * 60 + int(minutes)
     if int(minutes) > 59 or value > 1440:
-        raise ValueError(f"{text!r} is not a time of day between 00:00 and 24:00")
+        raise RangeError(BOUNDS_HINT)
     return value
 
 
 def parse_range(text: str) -> LocalRange:
-    """``"09:00-17:00"`` -> ``(540, 1020)``; ValueError when malformed or empty."""
+    """``"09:00-17:00"`` -> ``(540, 1020)``: the one reader of a working-hours range (the
+    config file, the web forms, the CLI); RangeError (a ValueError) when malformed or empty."""
     first, sep, second = text.partition("-")
     if not sep:
-        raise ValueError(f"{text!r} is not a range HH:MM-HH:MM")
+        raise RangeError(RANGE_HINT)
     start, end = parse_hhmm(first), parse_hhmm(second)
     if start == 1440:
-        raise ValueError(f"{text!r} starts at 24:00; 24:00 may only end a range")
+        raise RangeError(f"{BOUNDS_HINT}; 24:00 may only end a range")
     if end <= start:
-        raise ValueError(f"{text!r} ends before it starts; split ranges at midnight")
+        raise RangeError("the end must be after the start (one local day: split at midnight)")
     return start, end
+
+
+def day_ranges(items: Sequence[str]) -> tuple[LocalRange, ...]:
+    """One day's ranges, sorted; RangeError names the bad one, or the day when they overlap."""
+    parsed = []
+    for index, text in enumerate(items):
+        try:
+            parsed.append(parse_range(text))
+        except RangeError as exc:
+            raise RangeError(exc.hint, index) from None
+    parsed.sort()
+    for before, after in zip(parsed, parsed[1:], strict=False):
+        if after[0] < before[1]:
+            raise RangeError("ranges overlap; make them disjoint")
+    return tuple(parsed)
 
 
 def format_minutes(minute: int) -> str:

@@ -17,10 +17,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import queue
-import socket
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +33,7 @@ import requests
 from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
 from integrations.ics import Expansion, ICSRead, expand_calendar, parse_calendar_with_warnings
+from integrations.urlguard import private_host_reason
 from integrations.urls import redact_url
 from scheduler.model import Interval
 
@@ -311,18 +310,9 @@ class ICSFeedBackend(CalendarBackend):
             raise CalendarError(self.source, f"request failed ({type(exc).__name__})") from None
 
     def _refuse_private(self, url: str) -> None:
-        host = urlsplit(url).hostname or ""
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except (socket.gaierror, UnicodeError):
-            raise CalendarError(self.source, f"unknown host {host!r}; check the URL") from None
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if not address.is_global:
-                raise CalendarError(
-                    self.source,
-                    f"{host} is a private or local address; only public feeds can be read",
-                )
+        reason = private_host_reason(url)
+        if reason is not None:
+            raise CalendarError(self.source, reason)
 
     def _check_status(self, response: requests.Response) -> None:
         code = response.status_code

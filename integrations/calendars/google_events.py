@@ -13,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 
 from integrations.calendars.answers import GOOGLE_PARTSTAT
 from integrations.calendars.base import InterviewEvent
+from scheduler.localtime import find_zone
 from scheduler.model import Interval
 
 if TYPE_CHECKING:  # the TypedDicts of google-api-python-client-stubs
@@ -153,13 +153,8 @@ def apply_change(events: dict[str, Event], item: Event) -> None:
 def _google_time(value: EventDateTime) -> date | datetime | None:
     if "dateTime" in value:
         moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
-        zone_name = value.get("timeZone")
-        if zone_name:
-            try:
-                return moment.astimezone(ZoneInfo(zone_name))
-            except (ZoneInfoNotFoundError, ValueError):
-                return moment
-        return moment
+        zone = find_zone(value.get("timeZone"))
+        return moment.astimezone(zone) if zone is not None else moment
     if "date" in value:
         return date.fromisoformat(str(value["date"]))
     return None

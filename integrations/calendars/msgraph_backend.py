@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from integrations.backoff import Backoff
 from integrations.calendars.base import BusyRead, CalendarBackend, InterviewEvent
@@ -48,6 +48,7 @@ from integrations.calendars.msgraph_http import (
 )
 from integrations.errors import CalendarError
 from integrations.ics import to_utc
+from scheduler.localtime import find_zone
 from scheduler.model import Interval
 
 MAX_SCHEDULES = 20  # getSchedule: "up to 20 entities at once"
@@ -155,11 +156,13 @@ def graph_time(value: dict[str, Any], source: str) -> datetime:
     text = str(value.get("dateTime", "")).rstrip("Z")
     main, _, fraction = text.partition(".")
     zone_name = str(value.get("timeZone") or "UTC")
+    zone = UTC if zone_name.upper() in ("UTC", "Z") else find_zone(zone_name)
     try:
         naive = datetime.fromisoformat(main + (f".{fraction[:6]}" if fraction else ""))
-        zone = UTC if zone_name.upper() in ("UTC", "Z") else ZoneInfo(zone_name)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise CalendarError(source, f"Graph sent a time panelslot cannot read: {value!r}") from None
+    except ValueError:
+        naive = None
+    if naive is None or zone is None:
+        raise CalendarError(source, f"Graph sent a time panelslot cannot read: {value!r}")
     return naive.replace(tzinfo=naive.tzinfo or zone).astimezone(UTC)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
@@ -22,6 +22,7 @@ from integrations.ics.limits import PAD, Recurring, check_found, check_rules, na
 from integrations.ics.lines import short
 from integrations.ics.model import Occurrence, Reading, address, in_span
 from integrations.ics.zones import attach_zones, resolve_tzid, to_utc
+from scheduler.localtime import find_zone
 from scheduler.model import Interval
 
 BUSY_FBTYPES = frozenset({"BUSY", "BUSY-UNAVAILABLE", "BUSY-TENTATIVE"})
@@ -195,10 +196,10 @@ def apply_x_wr_timezone(
 
 
 def reading_zone(timezone: str, source: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarError(source, f"unknown time zone {timezone!r} for reading it") from None
+    zone = find_zone(timezone)
+    if zone is None:
+        raise CalendarError(source, f"unknown time zone {timezone!r} for reading it")
+    return zone
 
 
 def _occurrences(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from integrations.budget import Reader, run_read
 from integrations.errors import CalendarError
 from integrations.ics.busy import ICSRead
 from integrations.ics.window import expand_ics_bytes
@@ -18,14 +19,24 @@ def read_ics_bytes(
     window: Interval,
     email: str | None = None,
     reader: str | None = None,
+    budget: Reader | None = None,
 ) -> ICSRead:
     """Busy time of an ICS document in ``window``; errors name ``source``.
 
     ``reader`` is "fast" (default), "windowed" or "full" (the reference);
-    ``$PANELSLOT_ICS_READER`` sets it when the argument is None.
+    ``$PANELSLOT_ICS_READER`` sets it when the argument is None. With
+    ``budget``, the document is read in its child process, under its limits.
     """
-    expansion, notes = expand_ics_bytes(
-        data, source=source, timezone=timezone, span=window, email=email, reader=reader
+    expansion, notes = run_read(
+        budget,
+        source,
+        expand_ics_bytes,
+        data,
+        source=source,
+        timezone=timezone,
+        span=window,
+        email=email,
+        reader=reader,
     )
     read = expansion.read(window)
     return ICSRead(
@@ -43,6 +54,7 @@ def read_ics_file(
     window: Interval,
     email: str | None = None,
     reader: str | None = None,
+    budget: Reader | None = None,
 ) -> ICSRead:
     """Read an .ics file; every error names the file (see ``read_ics_bytes``)."""
     source = str(path)
@@ -51,5 +63,11 @@ def read_ics_file(
     except OSError as exc:
         raise CalendarError(source, f"cannot read the file: {exc.strerror or exc}") from None
     return read_ics_bytes(
-        data, source=source, timezone=timezone, window=window, email=email, reader=reader
+        data,
+        source=source,
+        timezone=timezone,
+        window=window,
+        email=email,
+        reader=reader,
+        budget=budget,
     )

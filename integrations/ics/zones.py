@@ -13,14 +13,14 @@ import warnings as pywarnings
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import icalendar
 from icalendar.prop import vDDDLists, vDDDTypes
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from scheduler.localtime import wall_to_utc
+from scheduler.localtime import find_zone, wall_to_utc
 
 # Properties holding dates and times that may carry a TZID.
 DATE_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
@@ -53,11 +53,7 @@ def clean_tzid(tzid: str) -> str:
 
 def known_tz(tzid: str) -> tzinfo | None:
     """A zone icalendar itself resolves (IANA or Windows name)."""
-    name = WINDOWS_TO_OLSON.get(tzid, tzid)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    return find_zone(WINDOWS_TO_OLSON.get(tzid, tzid))
 
 
 # Windows display names that do not contain a city with its own IANA zone.

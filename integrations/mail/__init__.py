@@ -7,12 +7,14 @@
   (``smtp``), :class:`MemoryMailer` keeps mails in a list (tests),
   :class:`DirectoryMailer` writes ``.eml`` files into a folder (``mailers``; the demo's
   outbox page reads them with :func:`read_outbox`, ``outbox``).
-* :func:`next_attempt` is the delivery retry schedule (exponential backoff, jitter;
-  ``retry``).
+* :func:`next_attempt` (from :mod:`integrations.backoff`, the one retry-timing module) is
+  the delivery retry schedule (exponential backoff, jitter); :func:`retry_at` applies it
+  to a failed delivery (``retry``).
 
 The SMTP password is never logged, never part of ``repr`` and never part of an error.
 """
 
+from integrations.backoff import DEFAULT_RETRY, RetryPolicy, next_attempt
 from integrations.mail.mailers import (
     MAILER_KINDS,
     DirectoryMailer,
@@ -35,7 +37,7 @@ from integrations.mail.message import (
     is_permanent,
 )
 from integrations.mail.outbox import StoredMail, parse_stored, read_outbox
-from integrations.mail.retry import DEFAULT_RETRY, RetryPolicy, next_attempt, retry_at
+from integrations.mail.retry import retry_at
 from integrations.mail.smtp import SMTPMailer
 
 __all__ = [

@@ -4,7 +4,6 @@ stores the encrypted tokens and reads the calendar at once."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -105,8 +104,7 @@ def test_denied_consent(client: Any, page: str, db: Database) -> None:
 
 def test_read_only_when_write_back_is_off(client: Any, page: str, app: Any) -> None:
     settings = app.extensions["panelslot.settings"]
-    values = {**settings.values, "microsoft.write_back": False}
-    app.extensions["panelslot.settings"] = replace(settings, values=values)
+    app.extensions["panelslot.settings"] = settings.updated({"microsoft.write_back": False})
     scopes = parse_qs(urlsplit(_start(client, page)).query)["scope"][0].split()
     assert any(s.endswith("Calendars.Read") for s in scopes)
     assert not any(s.endswith("Calendars.ReadWrite") for s in scopes)

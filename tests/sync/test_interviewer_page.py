@@ -113,7 +113,8 @@ def test_add_ics_feed_tests_it_and_hides_the_secret_url(
 
 
 def test_private_addresses_are_refused_unless_allowed(client: Any, page: str, app: Any) -> None:
-    app.extensions["panelslot.settings"].values["sync.allow_private_feeds"] = False
+    settings = app.extensions["panelslot.settings"]
+    app.extensions["panelslot.settings"] = settings.updated({"sync.allow_private_feeds": False})
     resp = post(client, f"{page}/calendars/ics", page, {"url": "http://127.0.0.1:9/x.ics"})
     assert resp.status_code == 400
     assert "private or local address" in resp.get_data(as_text=True)

@@ -188,7 +188,7 @@ def test_worker_runs_sync_jobs_and_the_periodic_interval_is_configurable(
         assert job.trigger.interval == timedelta(minutes=3)
     finally:
         w2.shutdown()
-    assert Worker(settings, db, MemoryMailer()).settings["sync.interval_minutes"] == 10
+    assert Worker(settings, db, MemoryMailer()).settings.sync.interval_minutes == 10
 
 
 def test_sync_button_queues_a_job(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.fixtures.webapp import get_csrf
+from tests.integrations.feed_server import Static
 from web.store.db import Database
 from web.store.models import BusyBlock, CalendarSource, Interviewer, JobRequest
 
@@ -145,18 +146,20 @@ def _ics(path: Path) -> Path:
 
 
 def test_add_calendar_queues_sync_and_worker_stores_busy(
-    signed_in: Any, db: Database, app: Any, tmp_path: Path
+    signed_in: Any, db: Database, app: Any, tmp_path: Path, feeds: Any
 ) -> None:
     from integrations.mail import MemoryMailer
     from web.domain.worker import Worker
     from web.store.settings import load_settings
 
+    settings = app.extensions["panelslot.settings"].updated({"sync.allow_private_feeds": True})
+    app.extensions["panelslot.settings"] = settings
     iid = _id(db, "alice")
     token = get_csrf(signed_in, f"/interviewers/{iid}")
-    path = _ics(tmp_path / "alice.ics")
+    feeds.routes["/alice.ics"] = Static(_ics(tmp_path / "alice.ics").read_bytes())
     resp = signed_in.post(
         f"/interviewers/{iid}/calendars",
-        data={"kind": "ics", "url": str(path), "csrf_token": token},
+        data={"kind": "ics", "url": feeds.url("/alice.ics"), "csrf_token": token},
     )
     assert resp.status_code == 302
     with db.session() as s:
@@ -168,7 +171,7 @@ def test_add_calendar_queues_sync_and_worker_stores_busy(
     assert "never synced" in page
 
     worker = Worker(
-        app.extensions["panelslot.settings"],
+        settings,
         db,
         MemoryMailer(),
         clock=lambda: datetime(2027, 3, 1, 9, 0, tzinfo=UTC),

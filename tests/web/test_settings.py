@@ -17,7 +17,7 @@ def test_every_option_has_default_type_and_help() -> None:
 
 def test_defaults_without_file_or_environment() -> None:
     st = load_settings(environ={})
-    assert st["server.port"] == 8000
+    assert st.server.port == 8000
     assert st.origins["server.port"] == "default"
     assert st.database_url.startswith("sqlite:///")
 
@@ -27,19 +27,19 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     cfg.write_text('[server]\nport = 9000\nworkers = 3\n[database]\nurl = "postgresql://u@h/db"\n')
     env = {"PANELSLOT_CONFIG": str(cfg), "PANELSLOT_SERVER_WORKERS": "5"}
     st = load_settings({"server.host": "0.0.0.0"}, environ=env)
-    assert st["server.port"] == 9000 and st.origins["server.port"] == f"{cfg} [server]"
+    assert st.server.port == 9000 and st.origins["server.port"] == f"{cfg} [server]"
     assert (
-        st["server.workers"] == 5
+        st.server.workers == 5
         and st.origins["server.workers"] == "environment PANELSLOT_SERVER_WORKERS"
     )
-    assert st["server.host"] == "0.0.0.0" and st.origins["server.host"] == "overrides"
+    assert st.server.host == "0.0.0.0" and st.origins["server.host"] == "overrides"
     assert st.database_url == "postgresql+psycopg://u@h/db"
 
 
 def test_engine_sections_in_the_same_file_are_ignored(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[scheduling]\ngranularity_minutes = 15\n[server]\nport = 8100\n")
-    assert load_settings(environ={"PANELSLOT_CONFIG": str(cfg)})["server.port"] == 8100
+    assert load_settings(environ={"PANELSLOT_CONFIG": str(cfg)}).server.port == 8100
 
 
 def test_error_names_the_environment_variable() -> None:

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from integrations.errors import IntegrationError
 from scheduler.errors import SchedulerError
+from scheduler.localtime import find_zone
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
@@ -46,9 +46,7 @@ def parse_date(option: str, text: str) -> date:
 
 
 def parse_zone(option: str, text: str) -> str:
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    if find_zone(text) is None:
         fail(f"{option} {text!r}: unknown time zone; use an IANA name like Asia/Kolkata")
     return text
 
@@ -72,10 +70,3 @@ def iso_z(moment: datetime) -> str:
 
 def emit_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2))
-
-
-def utc_offset_label(moment: datetime) -> str:
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

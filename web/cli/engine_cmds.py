@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
+from integrations.budget import ReadBudget, Reader
 from integrations.configfile import LoadedConfig, load_config, read_all_busy, read_calendar
 from scheduler.errors import ConfigError
 from scheduler.explain import LATER_DAYS, Explanation, Search, Suggestion, explain
@@ -21,8 +24,8 @@ from web.cli.common import (
     parse_date,
     parse_now,
     parse_zone,
-    utc_offset_label,
 )
+from web.domain.zones import utc_offset_label
 
 
 def date_window(first: date, last: date, tz: str) -> Interval:
@@ -98,6 +101,31 @@ def parse_hours_option(text: str) -> tuple[int, int]:
         fail(f"--candidate-hours {text!r}: {exc}")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_budget_options(fn: F) -> F:
+    """--read-seconds and --read-memory-mb: the budget of each calendar read."""
+    fn = click.option(
+        "--read-memory-mb",
+        default=ReadBudget.memory_mb,
+        show_default=True,
+        type=click.IntRange(min=64),
+        help="Memory one calendar read may use; a read that needs more is refused.",
+    )(fn)
+    return click.option(  # type: ignore[no-any-return]
+        "--read-seconds",
+        default=ReadBudget.seconds,
+        show_default=True,
+        type=click.FloatRange(min=0.1),
+        help="Time one calendar read may take; a longer one is stopped.",
+    )(fn)
+
+
+def budget_reader(seconds: float, memory_mb: int) -> Reader:
+    return Reader(ReadBudget(seconds=seconds, memory_mb=memory_mb))
+
+
 @click.command("slots")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--loop", "loop_id", required=True, help="Id of the loop to plan.")
@@ -118,6 +146,7 @@ def parse_hours_option(text: str) -> tuple[int, int]:
     is_flag=True,
     help="With too few options: why, per session, and which one change would give more.",
 )
+@read_budget_options
 @friendly_errors
 def slots_command(
     config: str,
@@ -130,6 +159,8 @@ def slots_command(
     limit: int,
     as_json: bool,
     with_reasons: bool,
+    read_seconds: float,
+    read_memory_mb: int,
 ) -> None:
     """Find the ranked options of a loop from CONFIG (a panelslot TOML file)."""
     first, last = parse_date("--from", date_from), parse_date("--to", date_to)
@@ -142,7 +173,7 @@ def slots_command(
     loop = pick_loop(loaded, loop_id)
     reach = LATER_DAYS if with_reasons else 0  # a later --to is looked for that far
     window = date_window(first - timedelta(days=1), last + timedelta(days=1 + reach), tz)
-    busy = read_all_busy(loaded, window)
+    busy = read_all_busy(loaded, window, budget_reader(read_seconds, read_memory_mb))
     people = loaded.config.interviewer_map()
     search = Search(loop, people, busy, tz, first, last, now, hours)
     options = search.options(limit)
@@ -199,9 +230,17 @@ def print_explanation(reasons: Explanation) -> None:
 @click.option("--from", "date_from", required=True, help="First date in --timezone.")
 @click.option("--to", "date_to", required=True, help="Last date in --timezone, inclusive.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@read_budget_options
 @friendly_errors
 def busy_command(
-    calendar: str, tz_name: str, email: str | None, date_from: str, date_to: str, as_json: bool
+    calendar: str,
+    tz_name: str,
+    email: str | None,
+    date_from: str,
+    date_to: str,
+    as_json: bool,
+    read_seconds: float,
+    read_memory_mb: int,
 ) -> None:
     """Show the merged busy intervals of one CALENDAR (ICS file or URL)."""
     first, last = parse_date("--from", date_from), parse_date("--to", date_to)
@@ -210,7 +249,8 @@ def busy_command(
         fail(f"--to {date_to}: before --from {date_from}")
     window = date_window(first, last, tz)
     owner = Interviewer("owner", "owner", email or "", tz, WorkingHours({}))
-    busy = clip(read_calendar(calendar, owner, window), window)
+    reader = budget_reader(read_seconds, read_memory_mb)
+    busy = clip(read_calendar(calendar, owner, window, reader), window)
     if as_json:
         emit_json({"busy": [{"start": iso_z(b.start), "end": iso_z(b.end)} for b in busy]})
         return

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
 
+from integrations.errors import MailError
 from web.store.settings import AppSettings, SettingsError, load_settings
 
 CONFIG_OPTION = click.option(
@@ -38,8 +41,8 @@ def _database(settings: AppSettings) -> Any:
     from web.store.db import Database
 
     try:
-        return Database(settings.database_url, echo=bool(settings["database.echo"]))
-    except Exception as exc:  # noqa: BLE001 - a bad URL: one line, no traceback
+        return Database(settings.database_url, echo=bool(settings.database.echo))
+    except (SQLAlchemyError, ImportError, ValueError) as exc:  # a bad URL or missing driver
         _fail(f"database.url ({settings.origins['database.url']}): {exc}")
 
 
@@ -48,7 +51,7 @@ def _check_schema(db: Any) -> None:
 
     try:
         current = migrate.current_revision(db.engine)
-    except Exception as exc:  # noqa: BLE001
+    except SQLAlchemyError as exc:
         _fail(f"cannot reach the database: {_short(exc)}")
     if current != migrate.head_revision():
         _fail(
@@ -79,7 +82,7 @@ def db_upgrade(revision: str, config_path: str | None) -> None:
     db = _database(_settings(config_path))
     try:
         migrate.upgrade(db.engine, revision)
-    except Exception as exc:  # noqa: BLE001
+    except (CommandError, SQLAlchemyError) as exc:
         _fail(f"upgrade failed: {_short(exc)}")
     click.echo(f"database at revision {migrate.current_revision(db.engine)}")
 
@@ -94,7 +97,7 @@ def db_downgrade(revision: str, config_path: str | None) -> None:
     db = _database(_settings(config_path))
     try:
         migrate.downgrade(db.engine, revision)
-    except Exception as exc:  # noqa: BLE001
+    except (CommandError, SQLAlchemyError) as exc:
         _fail(f"downgrade failed: {_short(exc)}")
     click.echo(f"database at revision {migrate.current_revision(db.engine) or 'base'}")
 
@@ -228,7 +231,7 @@ def worker_command(config_path: str | None) -> None:
     _check_schema(db)
     try:
         mailer = build_mailer(settings)
-    except Exception as exc:  # noqa: BLE001 - MailConfigError etc.: one line
+    except (MailError, ValueError) as exc:  # MailConfigError, a bad port: one line
         _fail(str(exc))
     worker = Worker(settings, db, mailer)
 
@@ -263,10 +266,10 @@ def serve_command(
         _fail(str(exc))
     _check_schema(app.extensions["panelslot.db"])
     app.extensions["panelslot.db"].dispose()  # gunicorn forks; no shared connections
-    bind = f"{host or settings['server.host']}:{port or settings['server.port']}"
+    bind = f"{host or settings.server.host}:{port or settings.server.port}"
     options = {
         "bind": bind,
-        "workers": workers or int(settings["server.workers"]),
+        "workers": workers or int(settings.server.workers),
         "accesslog": "-",
         "logger_class": "web.domain.logredact.RedactingGunicornLogger",
         "timeout": 60,

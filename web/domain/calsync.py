@@ -84,34 +84,34 @@ class SyncConfig:
 
         env = os.environ if environ is None else environ
         google = None
-        if settings["google.client_id"] and settings["google.client_secret"]:
+        if settings.google.client_id and settings.google.client_secret:
             from integrations.google_auth import GoogleClientConfig
 
             google = GoogleClientConfig(
-                client_id=settings["google.client_id"],
-                client_secret=settings["google.client_secret"],
+                client_id=settings.google.client_id,
+                client_secret=settings.google.client_secret,
                 redirect_uri=redirect_uri or "http://localhost/oauth/google/callback",
-                auth_uri=settings["google.auth_uri"],
-                token_uri=settings["google.token_uri"],
+                auth_uri=settings.google.auth_uri,
+                token_uri=settings.google.token_uri,
             )
-        key = settings["security.token_key"]
+        key = settings.security.token_key
         origin = getattr(settings, "origins", {}).get("security.token_key", "")
         # a key from the environment is read from it at each use (it may be rotated)
         live = not key or origin.startswith("environment")
         token_env = None if live else {**env, "PANELSLOT_TOKEN_KEY": key}
         return cls(
-            ahead=timedelta(days=int(settings["sync.days_ahead"])),
-            stale_after=timedelta(minutes=float(settings["sync.stale_after_minutes"])),
-            feed_max_bytes=int(float(settings["sync.feed_max_mb"]) * 1024 * 1024),
-            timeout=float(settings["sync.timeout_seconds"]),
-            parallel=max(1, int(settings["sync.parallel"])),
+            ahead=timedelta(days=int(settings.sync.days_ahead)),
+            stale_after=timedelta(minutes=float(settings.sync.stale_after_minutes)),
+            feed_max_bytes=int(float(settings.sync.feed_max_mb) * 1024 * 1024),
+            timeout=float(settings.sync.timeout_seconds),
+            parallel=max(1, int(settings.sync.parallel)),
             google=google,
-            google_mode=settings["google.mode"],
-            google_api_endpoint=settings["google.api_endpoint"] or None,
+            google_mode=settings.google.mode,
+            google_api_endpoint=settings.google.api_endpoint or None,
             microsoft=microsoft_config(settings, microsoft_redirect_uri),
-            microsoft_mode=settings["microsoft.mode"],
-            microsoft_api_endpoint=settings["microsoft.api_endpoint"] or None,
-            microsoft_write_back=bool(settings["microsoft.write_back"]),
+            microsoft_mode=settings.microsoft.mode,
+            microsoft_api_endpoint=settings.microsoft.api_endpoint or None,
+            microsoft_write_back=bool(settings.microsoft.write_back),
             token_environ=token_env,
         )
 

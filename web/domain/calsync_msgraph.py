@@ -33,16 +33,16 @@ KIND = "msgraph"
 
 def microsoft_config(settings: Any, redirect_uri: str) -> MicrosoftClientConfig | None:
     """The Entra app of the settings, or None when Microsoft 365 is not set up."""
-    if not (settings["microsoft.client_id"] and settings["microsoft.client_secret"]):
+    if not (settings.microsoft.client_id and settings.microsoft.client_secret):
         return None
     return MicrosoftClientConfig(
-        client_id=settings["microsoft.client_id"],
-        client_secret=settings["microsoft.client_secret"],
+        client_id=settings.microsoft.client_id,
+        client_secret=settings.microsoft.client_secret,
         redirect_uri=redirect_uri or "http://localhost/i/oauth/microsoft/callback",
-        authority=settings["microsoft.authority"],
-        instance_discovery=bool(settings["microsoft.instance_discovery"]),
-        ca_bundle=settings["microsoft.ca_bundle"] or None,
-        timeout_seconds=float(settings["sync.timeout_seconds"]),
+        authority=settings.microsoft.authority,
+        instance_discovery=bool(settings.microsoft.instance_discovery),
+        ca_bundle=settings.microsoft.ca_bundle or None,
+        timeout_seconds=float(settings.sync.timeout_seconds),
     )
 
 

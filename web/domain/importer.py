@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from integrations.configfile import read_toml
 from scheduler.config import parse_config
 from scheduler.errors import ConfigError
+from scheduler.localtime import format_minutes
 from scheduler.model import WEEKDAYS, Config
 from scheduler.model import Interviewer as EInterviewer
-from web.domain.zones import fmt_minutes
 from web.store.models import CalendarSource, Interviewer, Loop, LoopSession
 
 
@@ -34,17 +34,8 @@ class ImportReport:
 
 
 def read_config(path: str) -> Config:
-    p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ImportError_(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ImportError_(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not UTF-8 text") from None
-    try:
-        return parse_config(data, path)
+        return parse_config(read_toml(Path(path)), path)
     except ConfigError as exc:
         raise ImportError_(exc.one_line()) from None
 
@@ -54,7 +45,7 @@ def hours_json(inter: EInterviewer) -> dict[str, list[str]]:
     for n, day in enumerate(WEEKDAYS):
         ranges = inter.working_hours.on(n)
         if ranges:
-            out[day] = [f"{fmt_minutes(a)}-{fmt_minutes(b)}" for a, b in ranges]
+            out[day] = [f"{format_minutes(a)}-{format_minutes(b)}" for a, b in ranges]
     return out
 
 

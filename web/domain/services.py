@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler import engine
 from scheduler.errors import SchedulerError
-from scheduler.model import Interval, Option, SessionSlot, SessionSpec, Settings
-from scheduler.model import Interviewer as EInterviewer
-from scheduler.model import Loop as ELoop
-from web.domain.zones import parse_week
+from scheduler.model import Interval, Option
+from web.domain.engine_values import loop_picture
+from web.domain.engine_values import option_json as option_json  # re-exported
+from web.domain.engine_values import stored_option as stored_option  # re-exported
 from web.store.models import (
     Booking,
     BookingSession,
@@ -43,53 +43,6 @@ class SearchProblem(ValueError):
 
 
 # ---------------------------------------------------------------- rows -> engine
-
-
-def engine_interviewer(row: Interviewer) -> EInterviewer:
-    return EInterviewer(
-        id=row.key,
-        name=row.name,
-        email=row.email,
-        timezone=row.timezone,
-        working_hours=parse_week(row.working_hours or {}),
-        max_interviews_per_day=row.max_interviews_per_day,
-        calendars=tuple(c.url for c in row.calendars if c.kind == "ics"),
-    )
-
-
-def engine_loop(row: Loop) -> ELoop:
-    """The engine's loop; inactive interviewers are left out of pools."""
-    sessions = []
-    for s in row.sessions:
-        pool = tuple(i.key for i in s.pool if i.active)
-        if len(pool) < s.required:
-            raise SearchProblem(
-                "loop",
-                f"session {s.name!r} of loop {row.name!r} needs {s.required} interviewer(s) "
-                f"but its pool has {len(pool)} active: edit the loop's pool",
-            )
-        sessions.append(SessionSpec(s.name, s.duration_minutes, pool, s.required))
-    if not sessions:
-        raise SearchProblem("loop", f"loop {row.name!r} has no sessions: add one")
-    return loop_with_sessions(row, sessions)
-
-
-def loop_with_sessions(row: Loop, sessions: Sequence[SessionSpec]) -> ELoop:
-    """The engine's loop for ``row`` with the given engine sessions."""
-    return ELoop(
-        id=row.key,
-        name=row.name,
-        sessions=tuple(sessions),
-        order=row.order,
-        min_gap_minutes=row.min_gap_minutes,
-        max_gap_minutes=row.max_gap_minutes,
-        settings=Settings(
-            granularity_minutes=row.granularity_minutes,
-            min_notice_hours=row.min_notice_hours,
-            buffer_before_minutes=row.buffer_before_minutes,
-            buffer_after_minutes=row.buffer_after_minutes,
-        ),
-    )
 
 
 def load_loop(s: Session, loop_id: int) -> Loop | None:
@@ -187,9 +140,10 @@ def search(
     limit: int = 20,
     exclude_request_id: int | None = None,
 ) -> SearchResult:
-    eloop = engine_loop(loop_row)
+    picture = loop_picture(s, loop_row.id)
+    if picture.loop is None:
+        raise SearchProblem("loop", picture.problem)
     people = loop_interviewers(loop_row)
-    eint = {p.key: engine_interviewer(p) for p in people.values()}
     pic = load_busy(
         s,
         people.values(),
@@ -199,8 +153,8 @@ def search(
     )
     try:
         options = engine.find_options(
-            eloop,
-            eint,
+            picture.loop,
+            picture.interviewers,
             pic.busy,
             candidate_tz=candidate_tz,
             date_from=date_from,
@@ -215,45 +169,6 @@ def search(
     except SchedulerError as exc:
         raise SearchProblem("search", str(exc)) from None
     return SearchResult(options, {p.key: p for p in people.values()}, loop_row)
-
-
-# ---------------------------------------------------------------- options <-> JSON
-
-
-def _z(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_z(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def option_json(option: Option) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": s.name,
-            "start": _z(s.start),
-            "end": _z(s.end),
-            "interviewers": list(s.interviewers),
-        }
-        for s in option.sessions
-    ]
-
-
-def option_from_json(score: float, sessions: Sequence[dict[str, Any]]) -> Option:
-    return Option(
-        score,
-        tuple(
-            SessionSlot(
-                d["name"], _parse_z(d["start"]), _parse_z(d["end"]), tuple(d["interviewers"])
-            )
-            for d in sessions
-        ),
-    )
-
-
-def stored_option(row: OfferedOption) -> Option:
-    return option_from_json(row.score, row.sessions)
 
 
 # ---------------------------------------------------------------- candidate links
@@ -326,6 +241,19 @@ def signed_payload(
     if now - signed_at > max_age:
         raise SignatureExpired("link expired", payload=data, date_signed=signed_at)
     return data
+
+
+def candidate_link_payload(secret: str, token: str) -> tuple[int, str] | None:
+    """(request id, nonce) of a candidate link whose signature holds, whatever its age (to
+    prefetch the request, or to reach a booked interview behind an old link); ``None`` for a
+    tampered link. :func:`verify_candidate_token` does every check."""
+    try:
+        data = _serializer(secret).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        return None
+    return int(data["r"]), str(data.get("n", ""))
 
 
 def interviewer_token(secret: str, row: Interviewer, *, now: datetime) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -44,13 +45,13 @@ def build_mailer(settings: AppSettings, environ: Mapping[str, str] | None = None
     SMTP credentials come from the environment only. ``none`` drops mail (keeps nothing)."""
     env = os.environ if environ is None else environ
     return make_mailer(
-        settings["mail.sender"],
-        from_address=settings["mail.from_address"],
-        outbox_dir=settings["mail.outbox_dir"],
-        smtp_host=settings["mail.smtp_host"],
-        smtp_port=int(settings["mail.smtp_port"]),
-        smtp_security=settings["mail.smtp_security"],
-        smtp_username=settings["mail.smtp_username"] or env.get(USERNAME_VARIABLE, ""),
+        settings.mail.sender,
+        from_address=settings.mail.from_address,
+        outbox_dir=settings.mail.outbox_dir,
+        smtp_host=settings.mail.smtp_host,
+        smtp_port=int(settings.mail.smtp_port),
+        smtp_security=settings.mail.smtp_security,
+        smtp_username=settings.mail.smtp_username or env.get(USERNAME_VARIABLE, ""),
         smtp_password=env.get(PASSWORD_VARIABLE, ""),
     )
 
@@ -212,7 +213,7 @@ class Worker:
             self.db,
             self.mailer,
             self.clock(),
-            max_attempts=int(self.settings["mail.max_attempts"]),
+            max_attempts=int(self.settings.mail.max_attempts),
         )
 
     def poll(self) -> None:
@@ -232,29 +233,31 @@ class Worker:
 
     def start(self, *, blocking: bool) -> None:
         """Run the scheduler (blocking for `panelslot worker`, background for the demo)."""
-        from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.schedulers.blocking import BlockingScheduler
 
-        global _CURRENT
-        _CURRENT = self
         cls = BlockingScheduler if blocking else BackgroundScheduler
         sched = cls(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},
-            executors={"default": ThreadPoolExecutor(2)},
+            executors={"default": WorkerExecutor(self)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
             timezone="UTC",
         )
-        poll = float(self.settings["server.worker_poll_seconds"])
-        for func, seconds in (
-            ("web.domain.worker:job_heartbeat", 15),
-            ("web.domain.worker:job_poll", poll),
-            ("web.domain.worker:job_expire", 300),
-            ("web.domain.worker:job_sync", float(self.settings["sync.interval_minutes"]) * 60),
+        poll = float(self.settings.server.worker_poll_seconds)
+        for method, seconds in (
+            ("heartbeat", 15),
+            ("poll", poll),
+            ("expire", 300),
+            ("sync", float(self.settings.sync.interval_minutes) * 60),
         ):
             sched.add_job(
-                func, "interval", seconds=seconds, id=func.rsplit(":", 1)[1], replace_existing=True
+                "web.domain.worker:periodic",
+                "interval",
+                args=(method,),
+                seconds=seconds,
+                id=f"job_{method}",
+                replace_existing=True,
             )
         self.scheduler = sched
         self.heartbeat()
@@ -264,31 +267,38 @@ class Worker:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
-
-_CURRENT: Worker | None = None
-
-
-def _run(method: str) -> None:
-    w = _CURRENT
-    if w is None:
-        return
-    try:
-        getattr(w, method)()
-    except Exception:  # noqa: BLE001 - logged; the next run tries again
-        log.exception("worker job %s failed", method)
+    def run_periodic(self, method: str) -> None:
+        """One periodic job (``heartbeat``, ``poll``, ``expire`` or ``sync``); a failure is
+        logged and the next run tries again."""
+        if method not in PERIODIC:
+            raise ValueError(f"unknown periodic job {method!r}")
+        try:
+            getattr(self, method)()
+        except Exception:  # noqa: BLE001 - logged; the next run tries again
+            log.exception("worker job %s failed", method)
 
 
-def job_heartbeat() -> None:
-    _run("heartbeat")
+PERIODIC = ("heartbeat", "poll", "expire", "sync")
 
 
-def job_poll() -> None:
-    _run("poll")
+class WorkerExecutor(ThreadPoolExecutor):  # type: ignore[misc]
+    """Runs the stored periodic jobs on the worker that owns this scheduler.
+
+    A stored job names :func:`periodic` and the method (its argument), since the job store
+    keeps only references and arguments it can pickle. The job the scheduler hands over is
+    read afresh from the store for this run; its ``func`` becomes this worker's
+    :meth:`Worker.run_periodic` (the store writes back ``func_ref``, never ``func``)."""
+
+    def __init__(self, worker: Worker, max_workers: int = 2) -> None:
+        super().__init__(max_workers)
+        self.worker = worker
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        job.func = self.worker.run_periodic
+        super().submit_job(job, run_times)
 
 
-def job_expire() -> None:
-    _run("expire")
-
-
-def job_sync() -> None:
-    _run("sync")
+def periodic(method: str) -> None:
+    """The stored reference of every periodic job; the worker's executor runs the worker's
+    own method instead (:class:`WorkerExecutor`), so there is no process-wide worker."""
+    raise RuntimeError(f"periodic job {method!r} runs only on a worker's executor")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from scheduler import localtime
+from scheduler.localtime import find_zone, zone
 from scheduler.model import WEEKDAYS, WorkingHours
-
-_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 @lru_cache(maxsize=1)
@@ -18,30 +17,26 @@ def all_zones() -> tuple[str, ...]:
     return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
 
 
-@lru_cache(maxsize=1024)
 def get_zone(name: str) -> ZoneInfo:
-    """ZoneInfo, kept alive: zoneinfo's own strong cache holds only 8 zones and pages
-    showing a dozen zones would otherwise re-read tz files on every request."""
-    return ZoneInfo(name)
+    """The zone of a name already checked with ``zone_ok`` (cached, see ``localtime.zone``)."""
+    return zone(name)
 
 
 def zone_ok(name: str) -> bool:
-    if not name or name != name.strip():
-        return False
-    try:
-        get_zone(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return find_zone(name) is not None
 
 
 def offset_label(tz: str, at: datetime) -> str:
     """'UTC+05:30' for ``tz`` at the instant ``at``."""
-    off = at.astimezone(get_zone(tz)).utcoffset()
+    return utc_offset_label(at.astimezone(get_zone(tz)))
+
+
+def utc_offset_label(moment: datetime) -> str:
+    """'UTC+05:30': the UTC offset of an aware ``moment`` (the one offset formatter)."""
+    off = moment.utcoffset()
     minutes = int(off.total_seconds() // 60) if off is not None else 0
     sign = "+" if minutes >= 0 else "-"
-    minutes = abs(minutes)
-    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return f"UTC{sign}{localtime.format_minutes(abs(minutes))}"
 
 
 class HoursError(ValueError):
@@ -53,17 +48,12 @@ class HoursError(ValueError):
 
 
 def parse_range(text: str, field: str = "hours") -> tuple[int, int]:
-    """'09:00-17:30' -> (540, 1050); '24:00' may end a range."""
-    m = _RANGE.match(text)
-    if not m:
-        raise HoursError(field, text, 'write a range like "09:00-17:00"')
-    h1, m1, h2, m2 = (int(x) for x in m.groups())
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-    if m1 >= 60 or m2 >= 60 or start >= 1440 or end > 1440:
-        raise HoursError(field, text, "hours are 00:00 to 24:00")
-    if end <= start:
-        raise HoursError(field, text, "the end must be after the start (one local day)")
-    return start, end
+    """'09:00-17:30' -> (540, 1050); '24:00' may end a range (:func:`scheduler.localtime.
+    parse_range`, the one reader, with the form field named)."""
+    try:
+        return localtime.parse_range(text)
+    except localtime.RangeError as exc:
+        raise HoursError(field, text, exc.hint) from None
 
 
 def parse_week(hours: dict[str, list[str]]) -> WorkingHours:
@@ -72,17 +62,14 @@ def parse_week(hours: dict[str, list[str]]) -> WorkingHours:
     for day, items in hours.items():
         if day not in WEEKDAYS:
             raise HoursError("working_hours", day, "days are mon, tue, wed, thu, fri, sat, sun")
-        parsed = sorted(parse_range(t, f"working_hours.{day}") for t in items)
-        for a, b in zip(parsed, parsed[1:], strict=False):
-            if b[0] < a[1]:
-                raise HoursError(f"working_hours.{day}", ", ".join(items), "ranges overlap")
+        try:
+            parsed = localtime.day_ranges(items)
+        except localtime.RangeError as exc:
+            value = ", ".join(items) if exc.index is None else items[exc.index]
+            raise HoursError(f"working_hours.{day}", value, exc.hint) from None
         if parsed:
-            ranges[WEEKDAYS.index(day)] = tuple(parsed)
+            ranges[WEEKDAYS.index(day)] = parsed
     return WorkingHours(ranges=ranges)
-
-
-def fmt_minutes(m: int) -> str:
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def week_text(hours: dict[str, list[str]]) -> str:

@@ -10,14 +10,18 @@ are only read from the environment. Errors say where the bad value came from.
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar, get_type_hints
+
+from integrations.configfile import read_toml
+from scheduler.errors import ConfigError
 
 DEFAULT_SECRET = "change-me"  # the placeholder in config.example.toml's comments
 MODES = ("production", "demo", "testing")
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -34,6 +38,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Opt:
+    """One option of the schema, derived from a field of a section class below."""
+
     section: str
     name: str
     type: type
@@ -53,108 +59,142 @@ class Opt:
         return f"PANELSLOT_{self.section.upper()}_{self.name.upper()}"
 
 
-SCHEMA: tuple[Opt, ...] = (
-    Opt("server", "mode", str, "production", "production, demo or testing", choices=MODES),
-    Opt("server", "host", str, "127.0.0.1", "address `panelslot serve` listens on"),
-    Opt("server", "port", int, 8000, "port `panelslot serve` listens on"),
-    Opt("server", "workers", int, 2, "gunicorn worker processes for `panelslot serve`"),
-    Opt("server", "public_url", str, "", "base URL used in mailed links (empty: from request)"),
-    Opt("server", "offer_count", int, 5, "options pre-selected to offer a candidate"),
-    Opt("server", "worker_poll_seconds", float, 2.0, "how often the worker polls job rows"),
-    Opt("server", "worker_stale_seconds", float, 120.0, "/healthz: heartbeat older = down"),
-    Opt(
-        "database", "url", str, "sqlite:///panelslot.sqlite3", "SQLAlchemy URL (sqlite/postgresql)"
-    ),
-    Opt("database", "echo", bool, False, "log every SQL statement"),
-    Opt(
-        "mail",
-        "sender",
-        str,
-        "file",
-        "smtp, file (outbox folder) or none",
-        choices=("smtp", "file", "none"),
-    ),
-    Opt("mail", "from_address", str, "panelslot@localhost", "From: address of every mail"),
-    Opt("mail", "outbox_dir", str, "outbox", "folder for the file sender"),
-    Opt("mail", "smtp_host", str, "localhost", "SMTP server"),
-    Opt("mail", "smtp_port", int, 587, "SMTP port"),
-    Opt(
-        "mail",
-        "smtp_security",
-        str,
-        "starttls",
-        "starttls, ssl or none",
-        choices=("starttls", "ssl", "none"),
-    ),
-    Opt("mail", "smtp_username", str, "", "SMTP user (empty: no login)"),
-    Opt("mail", "smtp_password", str, "", "SMTP password", secret=True),
-    Opt("mail", "max_attempts", int, 8, "delivery attempts before a mail is marked failed"),
-    Opt("security", "secret_key", str, "", "signs sessions and candidate links", secret=True),
-    Opt(
-        "security", "token_key", str, "", "Fernet key for stored calendar credentials", secret=True
-    ),
-    Opt("security", "link_max_age_days", int, 14, "candidate links expire after this many days"),
-    Opt(
-        "security",
-        "interviewer_link_max_age_days",
-        int,
-        90,
-        "interviewers' personal page links expire after this many days",
-    ),
-    Opt("security", "signin_max_failures", int, 5, "failed sign-ins allowed per window"),
-    Opt("security", "signin_window_minutes", int, 15, "sign-in rate-limit window"),
-    Opt(
-        "security",
-        "secure_cookies",
-        bool,
+def opt(default: T, help: str, *, secret: bool = False, choices: tuple[str, ...] = ()) -> T:
+    """A schema field: its default, help line, and whether it is a secret or a choice."""
+    meta = {"help": help, "secret": secret, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    mode: str = opt("production", "production, demo or testing", choices=MODES)
+    host: str = opt("127.0.0.1", "address `panelslot serve` listens on")
+    port: int = opt(8000, "port `panelslot serve` listens on")
+    workers: int = opt(2, "gunicorn worker processes for `panelslot serve`")
+    public_url: str = opt("", "base URL used in mailed links (empty: from request)")
+    offer_count: int = opt(5, "options pre-selected to offer a candidate")
+    worker_poll_seconds: float = opt(2.0, "how often the worker polls job rows")
+    worker_stale_seconds: float = opt(120.0, "/healthz: heartbeat older = down")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = opt("sqlite:///panelslot.sqlite3", "SQLAlchemy URL (sqlite/postgresql)")
+    echo: bool = opt(False, "log every SQL statement")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    sender: str = opt(
+        "file", "smtp, file (outbox folder) or none", choices=("smtp", "file", "none")
+    )
+    from_address: str = opt("panelslot@localhost", "From: address of every mail")
+    outbox_dir: str = opt("outbox", "folder for the file sender")
+    smtp_host: str = opt("localhost", "SMTP server")
+    smtp_port: int = opt(587, "SMTP port")
+    smtp_security: str = opt(
+        "starttls", "starttls, ssl or none", choices=("starttls", "ssl", "none")
+    )
+    smtp_username: str = opt("", "SMTP user (empty: no login)")
+    smtp_password: str = opt("", "SMTP password", secret=True)
+    max_attempts: int = opt(8, "delivery attempts before a mail is marked failed")
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    secret_key: str = opt("", "signs sessions and candidate links", secret=True)
+    token_key: str = opt("", "Fernet key for stored calendar credentials", secret=True)
+    link_max_age_days: int = opt(14, "candidate links expire after this many days")
+    interviewer_link_max_age_days: int = opt(
+        90, "interviewers' personal page links expire after this many days"
+    )
+    signin_max_failures: int = opt(5, "failed sign-ins allowed per window")
+    signin_window_minutes: int = opt(15, "sign-in rate-limit window")
+    secure_cookies: bool = opt(
         True,
         "session cookies over HTTPS only (false only when serving plain http on a trusted host)",
-    ),
-    Opt("booking", "holds", bool, True, "hold offered times away from other requests"),
-    Opt(
-        "booking",
-        "candidate_invites",
-        str,
+    )
+
+
+@dataclass(frozen=True)
+class BookingSettings:
+    holds: bool = opt(True, "hold offered times away from other requests")
+    candidate_invites: str = opt(
         "session",
         "candidate invites: one per session or one for the loop",
         choices=("session", "loop"),
-    ),
-    Opt("booking", "change_cutoff_hours", float, 24.0, "no candidate changes this close to it"),
-    Opt("booking", "reminders", str, "24h,1h", "reminders before the interview ('' = none)"),
-    Opt("sync", "interval_minutes", float, 10.0, "the worker syncs every calendar this often"),
-    Opt("sync", "stale_after_minutes", float, 60.0, "a calendar not synced for longer is stale"),
-    Opt("sync", "days_ahead", int, 90, "busy time is read this many days ahead"),
-    Opt("sync", "feed_max_mb", float, 10.0, "ICS feeds larger than this are refused"),
-    Opt("sync", "timeout_seconds", float, 20.0, "network timeout when reading a calendar"),
-    Opt("sync", "parallel", int, 4, "calendars read from their providers at once"),
-    Opt("sync", "allow_private_feeds", bool, False, "let interviewers add loopback/LAN URLs"),
-    Opt("google", "client_id", str, "", "OAuth client id (env PANELSLOT_GOOGLE_CLIENT_ID)"),
-    Opt("google", "client_secret", str, "", "OAuth client secret", secret=True),
-    Opt("google", "mode", str, "freebusy", "read busy time by", choices=("freebusy", "sync")),
-    Opt("google", "auth_uri", str, "https://accounts.google.com/o/oauth2/auth", "OAuth URL"),
-    Opt("google", "token_uri", str, "https://oauth2.googleapis.com/token", "token URL"),
-    Opt("google", "api_endpoint", str, "", "Calendar API base (empty: Google's; tests)"),
-    Opt("microsoft", "client_id", str, "", "Entra app (client) id for Microsoft 365 calendars"),
-    Opt("microsoft", "client_secret", str, "", "Entra app client secret", secret=True),
-    Opt(
-        "microsoft",
-        "authority",
-        str,
+    )
+    change_cutoff_hours: float = opt(24.0, "no candidate changes this close to it")
+    reminders: str = opt("24h,1h", "reminders before the interview ('' = none)")
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    interval_minutes: float = opt(10.0, "the worker syncs every calendar this often")
+    stale_after_minutes: float = opt(60.0, "a calendar not synced for longer is stale")
+    days_ahead: int = opt(90, "busy time is read this many days ahead")
+    feed_max_mb: float = opt(10.0, "ICS feeds larger than this are refused")
+    timeout_seconds: float = opt(20.0, "network timeout when reading a calendar")
+    parallel: int = opt(4, "calendars read from their providers at once")
+    allow_private_feeds: bool = opt(False, "let interviewers add loopback/LAN URLs")
+
+
+@dataclass(frozen=True)
+class GoogleSettings:
+    client_id: str = opt("", "OAuth client id (env PANELSLOT_GOOGLE_CLIENT_ID)")
+    client_secret: str = opt("", "OAuth client secret", secret=True)
+    mode: str = opt("freebusy", "read busy time by", choices=("freebusy", "sync"))
+    auth_uri: str = opt("https://accounts.google.com/o/oauth2/auth", "OAuth URL")
+    token_uri: str = opt("https://oauth2.googleapis.com/token", "token URL")
+    api_endpoint: str = opt("", "Calendar API base (empty: Google's; tests)")
+
+
+@dataclass(frozen=True)
+class MicrosoftSettings:
+    client_id: str = opt("", "Entra app (client) id for Microsoft 365 calendars")
+    client_secret: str = opt("", "Entra app client secret", secret=True)
+    authority: str = opt(
         "https://login.microsoftonline.com/organizations",
         "sign-in authority: https://login.microsoftonline.com/<tenant id|organizations>",
-    ),
-    Opt("microsoft", "mode", str, "freebusy", "read busy time by", choices=("freebusy", "sync")),
-    Opt("microsoft", "api_endpoint", str, "", "Graph base URL (empty: Graph v1.0; tests)"),
-    Opt("microsoft", "write_back", bool, True, "ask for Calendars.ReadWrite and write interviews"),
-    Opt("microsoft", "ca_bundle", str, "", "PEM file to trust for sign-in and Graph (tests)"),
-    Opt(
-        "microsoft",
-        "instance_discovery",
-        bool,
-        True,
-        "check the authority is a Microsoft host (false only for a test emulator)",
-    ),
-)
+    )
+    mode: str = opt("freebusy", "read busy time by", choices=("freebusy", "sync"))
+    api_endpoint: str = opt("", "Graph base URL (empty: Graph v1.0; tests)")
+    write_back: bool = opt(True, "ask for Calendars.ReadWrite and write interviews")
+    ca_bundle: str = opt("", "PEM file to trust for sign-in and Graph (tests)")
+    instance_discovery: bool = opt(
+        True, "check the authority is a Microsoft host (false only for a test emulator)"
+    )
+
+
+SECTIONS: dict[str, type] = {
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "mail": MailSettings,
+    "security": SecuritySettings,
+    "booking": BookingSettings,
+    "sync": SyncSettings,
+    "google": GoogleSettings,
+    "microsoft": MicrosoftSettings,
+}
+
+
+def _section_opts(section: str, cls: type) -> list[Opt]:
+    hints = get_type_hints(cls)
+    return [
+        Opt(
+            section,
+            f.name,
+            hints[f.name],
+            f.default,
+            f.metadata["help"],
+            f.metadata["secret"],
+            f.metadata["choices"],
+        )
+        for f in fields(cls)
+    ]
+
+
+SCHEMA: tuple[Opt, ...] = tuple(o for sec, cls in SECTIONS.items() for o in _section_opts(sec, cls))
 
 _BY_KEY = {o.key: o for o in SCHEMA}
 
@@ -164,35 +204,48 @@ def _is_secret(key: str) -> bool:
     return bool(opt and opt.secret)
 
 
+def _convert_bool(opt: Opt, raw: object, origin: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(raw, str) and raw.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(origin, opt.key, raw, "expected true or false")
+
+
+def _convert_int(opt: Opt, raw: object, origin: str) -> int:
+    if isinstance(raw, bool):
+        raise SettingsError(origin, opt.key, raw, "expected a whole number")
+    try:
+        value: int = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise SettingsError(origin, opt.key, raw, "expected a whole number") from None
+    if value < 0:
+        raise SettingsError(origin, opt.key, raw, "must not be negative")
+    return value
+
+
+def _convert_float(opt: Opt, raw: object, origin: str) -> float:
+    try:
+        return float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SettingsError(origin, opt.key, raw, "expected a number") from None
+
+
+def _convert_str(opt: Opt, raw: object, origin: str) -> str:
+    if not isinstance(raw, str):
+        raise SettingsError(origin, opt.key, raw, "expected a string")
+    return raw
+
+
+_CONVERTERS: Mapping[type, Callable[[Opt, object, str], Any]] = MappingProxyType(
+    {bool: _convert_bool, int: _convert_int, float: _convert_float, str: _convert_str}
+)
+
+
 def _convert(opt: Opt, raw: object, origin: str) -> Any:
-    value: Any
-    if opt.type is bool:
-        if isinstance(raw, bool):
-            value = raw
-        elif isinstance(raw, str) and raw.strip().lower() in ("1", "true", "yes", "on"):
-            value = True
-        elif isinstance(raw, str) and raw.strip().lower() in ("0", "false", "no", "off", ""):
-            value = False
-        else:
-            raise SettingsError(origin, opt.key, raw, "expected true or false")
-    elif opt.type is int:
-        if isinstance(raw, bool):
-            raise SettingsError(origin, opt.key, raw, "expected a whole number")
-        try:
-            value = int(raw)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            raise SettingsError(origin, opt.key, raw, "expected a whole number") from None
-        if value < 0:
-            raise SettingsError(origin, opt.key, raw, "must not be negative")
-    elif opt.type is float:
-        try:
-            value = float(raw)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise SettingsError(origin, opt.key, raw, "expected a number") from None
-    else:
-        if not isinstance(raw, str):
-            raise SettingsError(origin, opt.key, raw, "expected a string")
-        value = raw
+    value = _CONVERTERS[opt.type](opt, raw, origin)
     if opt.choices and value not in opt.choices:
         raise SettingsError(origin, opt.key, raw, f"expected one of {', '.join(opt.choices)}")
     return value
@@ -200,31 +253,69 @@ def _convert(opt: Opt, raw: object, origin: str) -> Any:
 
 @dataclass(frozen=True)
 class AppSettings:
-    """Resolved settings: ``values[key]`` and ``origins[key]`` for every schema key."""
+    """Resolved settings, one typed object per section (``settings.mail.sender``).
 
-    values: Mapping[str, Any]
+    ``origins[key]`` says where each value came from ("default", a file, a variable).
+    """
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    booking: BookingSettings = field(default_factory=BookingSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
     origins: Mapping[str, str] = field(default_factory=dict)
     config_path: str | None = None
 
-    def __getitem__(self, key: str) -> Any:
-        return self.values[key]
-
     @property
     def mode(self) -> str:
-        return str(self.values["server.mode"])
+        return self.server.mode
 
     @property
     def database_url(self) -> str:
-        return normalize_db_url(str(self.values["database.url"]))
+        return normalize_db_url(self.database.url)
+
+    def value(self, key: str) -> Any:
+        """The value of a dotted schema key, for listings such as `panelslot config`."""
+        section, name = key.split(".", 1)
+        return getattr(getattr(self, section), name)
+
+    def updated(self, overrides: Mapping[str, Any]) -> AppSettings:
+        """A copy with some values replaced (converted and checked like any other)."""
+        values = {o.key: self.value(o.key) for o in SCHEMA}
+        origins = dict(self.origins)
+        _apply(values, origins, _flatten(overrides), "overrides")
+        return _build(values, origins, self.config_path)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(key, shown value, origin) rows for `panelslot config`, secrets hidden."""
         rows = []
-        for opt in SCHEMA:
-            v = self.values[opt.key]
-            shown = ("<set>" if v else "<unset>") if opt.secret else repr(v)
-            rows.append((opt.key, shown, self.origins.get(opt.key, "default")))
+        for o in SCHEMA:
+            v = self.value(o.key)
+            shown = ("<set>" if v else "<unset>") if o.secret else repr(v)
+            rows.append((o.key, shown, self.origins.get(o.key, "default")))
         return rows
+
+
+def _build(values: Mapping[str, Any], origins: Mapping[str, str], path: str | None) -> AppSettings:
+    sections: dict[str, Any] = {}
+    for sec, cls in SECTIONS.items():
+        kwargs = {f.name: values[f"{sec}.{f.name}"] for f in fields(cls)}
+        sections[sec] = cls(**kwargs)
+    return AppSettings(**sections, origins=dict(origins), config_path=path)
+
+
+def _apply(
+    values: dict[str, Any], origins: dict[str, str], flat: Mapping[str, Any], origin: str
+) -> None:
+    for key, raw in flat.items():
+        o = _BY_KEY.get(key)
+        if o is None:
+            raise SettingsError(origin, key, raw, "unknown setting")
+        values[key] = _convert(o, raw, origin)
+        origins[key] = origin
 
 
 def normalize_db_url(url: str) -> str:
@@ -259,67 +350,55 @@ def load_settings(
     origins: dict[str, str] = {o.key: "default" for o in SCHEMA}
 
     if path:
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SettingsError("PANELSLOT_CONFIG", "file", path, "no such file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(path, "file", path, f"not valid TOML ({exc})") from None
-        for section in (
-            "server",
-            "database",
-            "mail",
-            "security",
-            "booking",
-            "sync",
-            "google",
-            "microsoft",
-        ):
-            table = data.get(section)
-            if table is None:
-                continue
-            if not isinstance(table, dict):
-                raise SettingsError(path, section, table, "expected a table")
-            for name, raw in table.items():
-                key = f"{section}.{name}"
-                origin = f"{path} [{section}]"
-                opt = _BY_KEY.get(key)
-                if opt is None:
-                    raise SettingsError(
-                        origin, key, raw, "unknown setting (see config.example.toml)"
-                    )
-                if opt.secret:
-                    raise SettingsError(
-                        origin,
-                        key,
-                        raw,
-                        f"secrets are read only from the environment: set {opt.env}",
-                    )
-                values[key] = _convert(opt, raw, origin)
-                origins[key] = origin
+        _read_file(path, values, origins)
+    _read_env(env, values, origins)
+    _apply(values, origins, _flatten(overrides or {}), "overrides")
+    return _build(values, origins, path)
 
-    for opt in SCHEMA:
-        if opt.env in env:
-            origin = f"environment {opt.env}"
-            values[opt.key] = _convert(opt, env[opt.env], origin)
-            origins[opt.key] = origin
 
-    for key, raw in _flatten(overrides or {}).items():
-        opt = _BY_KEY.get(key)
-        if opt is None:
-            raise SettingsError("overrides", key, raw, "unknown setting")
-        values[key] = _convert(opt, raw, "overrides")
-        origins[key] = "overrides"
+def _read_file(path: str, values: dict[str, Any], origins: dict[str, str]) -> None:
+    if not Path(path).exists():
+        raise SettingsError("PANELSLOT_CONFIG", "file", path, "no such file")
+    try:
+        data = read_toml(Path(path))
+    except ConfigError as exc:
+        raise SettingsError(path, "file", path, exc.hint) from None
+    for section in SECTIONS:
+        table = data.get(section)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise SettingsError(path, section, table, "expected a table")
+        for name, raw in table.items():
+            _read_file_value(f"{path} [{section}]", f"{section}.{name}", raw, values, origins)
 
-    return AppSettings(values=values, origins=origins, config_path=path)
+
+def _read_file_value(
+    origin: str, key: str, raw: object, values: dict[str, Any], origins: dict[str, str]
+) -> None:
+    o = _BY_KEY.get(key)
+    if o is None:
+        raise SettingsError(origin, key, raw, "unknown setting (see config.example.toml)")
+    if o.secret:
+        hint = f"secrets are read only from the environment: set {o.env}"
+        raise SettingsError(origin, key, raw, hint)
+    values[key] = _convert(o, raw, origin)
+    origins[key] = origin
+
+
+def _read_env(env: Mapping[str, str], values: dict[str, Any], origins: dict[str, str]) -> None:
+    for o in SCHEMA:
+        if o.env in env:
+            origin = f"environment {o.env}"
+            values[o.key] = _convert(o, env[o.env], origin)
+            origins[o.key] = origin
 
 
 def check_secret_key(settings: AppSettings) -> None:
     """Refuse to run in production without a real SECRET_KEY."""
     if settings.mode in ("demo", "testing"):
         return
-    key = settings["security.secret_key"]
+    key = settings.security.secret_key
     if not key or key == DEFAULT_SECRET or len(key) < 16:
         raise SettingsError(
             settings.origins.get("security.secret_key", "default"),

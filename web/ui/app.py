@@ -24,7 +24,7 @@ def create_app(
     settings = settings or load_settings(config_overrides)
     check_secret_key(settings)
     app = Flask(__name__)
-    secret = settings["security.secret_key"]
+    secret = settings.security.secret_key
     if not secret:
         # demo/testing only (check_secret_key refused production): a per-process key
         import secrets
@@ -35,13 +35,13 @@ def create_app(
         TESTING=settings.mode == "testing",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings["security.secure_cookies"])
+        SESSION_COOKIE_SECURE=bool(settings.security.secure_cookies)
         and settings.mode == "production",
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["panelslot.settings"] = settings
-    db = Database(settings.database_url, echo=bool(settings["database.echo"]))
+    db = Database(settings.database_url, echo=bool(settings.database.echo))
     app.extensions["panelslot.db"] = db
     app.extensions["panelslot.pictures"] = PictureCache()
     csrf.init_app(app)
@@ -69,8 +69,9 @@ def create_app(
             s.close()
 
     _register_error_handlers(app)
-    from web.ui import helpers
+    from web.ui import helpers, security
 
+    security.init_app(app, settings)
     helpers.register(app)
     return app
 

@@ -26,8 +26,8 @@ def hash_password(password: str) -> str:
 
 def too_many_attempts(s: Session, email: str, remote: str) -> bool:
     st = get_settings()
-    since = now() - timedelta(minutes=int(st["security.signin_window_minutes"]))
-    limit = int(st["security.signin_max_failures"])
+    since = now() - timedelta(minutes=int(st.security.signin_window_minutes))
+    limit = int(st.security.signin_max_failures)
     by_email = s.scalar(
         select(func.count()).where(SigninAttempt.email == email, SigninAttempt.at > since)
     )

@@ -90,9 +90,7 @@ class InterviewerForm(FlaskForm):
 
 
 class CalendarForm(FlaskForm):
-    kind = SelectField(
-        "Kind", choices=[SelectChoice("ics", "ICS feed (URL or file)")], default="ics"
-    )
+    kind = SelectField("Kind", choices=[SelectChoice("ics", "ICS feed (URL)")], default="ics")
     label = StringField("Label", validators=[Optional(), Length(max=200)])
     url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
 
@@ -101,8 +99,9 @@ class CalendarForm(FlaskForm):
         if "@" in url.split("/")[2 if "://" in url else 0]:
             field.data = ""  # never echo credentials back into the page
             raise ValidationError("put no credentials in the URL")
-        if not (url.startswith(("http://", "https://", "webcal://")) or url.startswith("/")):
-            raise ValidationError("give an http(s) URL or an absolute file path")
+        if not url.lower().startswith(("http://", "https://", "webcal://")):
+            # a web form never names a file on the server (issue 10: /etc/passwd was read back)
+            raise ValidationError("give an http(s) or webcal URL of the calendar feed")
 
 
 class SessionSubForm(Form):

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from web.domain.audit import record
 from web.domain.booking.picture import PictureCache
 from web.domain.zones import get_zone, offset_label, zone_ok
 from web.store.db import Database, utcnow
-from web.store.models import AuditLog
 from web.store.settings import AppSettings
 
 
@@ -41,27 +41,10 @@ def now() -> datetime:
     return pinned if pinned is not None else utcnow()
 
 
-def audit(
-    s: Session,
-    actor: str,
-    action: str,
-    obj_type: str = "",
-    obj_id: object = "",
-    *,
-    coordinator_id: int | None = None,
-    **detail: Any,
-) -> None:
-    s.add(
-        AuditLog(
-            at=now(),
-            actor=actor,
-            coordinator_id=coordinator_id,
-            action=action,
-            object_type=obj_type,
-            object_id=str(obj_id),
-            detail=detail,
-        )
-    )
+def audit(s: Session, actor: str, action: str, *what: Any, **detail: Any) -> None:
+    """The one audit writer (:func:`web.domain.audit.record`) at this request's now;
+    ``what`` is the object type and id, ``detail`` may name ``coordinator_id``."""
+    record(s, now(), actor, action, *what, **detail)
 
 
 def local(dt: datetime | None, tz: str | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:

@@ -5,7 +5,7 @@ The package is split by concern; this module re-exports the names other code use
 
 - :mod:`.policy`: the [booking] settings, the change cut-off
 - :mod:`.errors`: why an operation was refused, and its outcome
-- :mod:`.picture`: the loop as the engine sees it (cached briefly for pages)
+- :mod:`.picture`: the loop picture (:mod:`web.domain.engine_values`) cached briefly for pages
 - :mod:`.checks`: valid options, busy time, the re-check and the live calendar check
 - :mod:`.transactions`: serialised write transactions, locks, idempotency, booking rows
 - :mod:`.service`: book / reschedule / cancel, each one transaction

@@ -8,8 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from integrations.errors import IntegrationError
 from scheduler import engine
 from scheduler.model import Interval, Option
 from web.domain.booking.errors import OptionUnknown
@@ -102,8 +104,14 @@ def live_busy(
         window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
         try:
             found = calsync.live_busy(s, list(ids), window, now, policy.sync)
-        except Exception:  # noqa: BLE001 - the stored busy time still guards the booking
-            log.exception("live calendar check failed; using stored busy time")
+        except (IntegrationError, SQLAlchemyError, OSError) as exc:
+            # the stored busy time still guards the booking; say why it stands in
+            log.warning(
+                "live calendar check failed (%s: %s); booking against the stored busy time",
+                type(exc).__name__,
+                exc,
+                exc_info=True,
+            )
             return {}
     return {ids[i]: list(v) for i, v in found.items() if i in ids}
 

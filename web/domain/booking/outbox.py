@@ -14,6 +14,7 @@ from integrations.invites import (
     SessionTime,
     build_invites,
 )
+from web.domain.audit import record_request
 from web.domain.booking.errors import BookingClosed
 from web.domain.booking.invites import (
     SessionGroup,
@@ -26,7 +27,6 @@ from web.domain.booking.invites import (
 )
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.reminders import add_reminders, cancel_reminders
-from web.domain.booking.transactions import audit
 from web.domain.booking.video import pending_name, video_note, video_url
 from web.domain.zones import zone_ok
 from web.store.models import (
@@ -330,5 +330,5 @@ def none_work(
         now,
     )
     s.add(mail)
-    audit(s, now, "candidate", "candidate_none_work", req, zone=tz)
+    record_request(s, now, "candidate", "candidate_none_work", req, zone=tz)
     return mail

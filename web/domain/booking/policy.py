@@ -36,13 +36,13 @@ class BookingPolicy:
 
     @classmethod
     def from_settings(cls, settings: AppSettings) -> BookingPolicy:
-        public = str(settings["server.public_url"] or "")
+        public = str(settings.server.public_url or "")
         host = re.sub(r"^[a-z]+://", "", public).split("/")[0].split(":")[0]
         return cls(
-            candidate_invites=str(settings["booking.candidate_invites"]),
-            reminders=parse_reminders(str(settings["booking.reminders"])),
-            change_cutoff=timedelta(hours=float(settings["booking.change_cutoff_hours"])),
-            holds=bool(settings["booking.holds"]),
+            candidate_invites=str(settings.booking.candidate_invites),
+            reminders=parse_reminders(str(settings.booking.reminders)),
+            change_cutoff=timedelta(hours=float(settings.booking.change_cutoff_hours)),
+            holds=bool(settings.booking.holds),
             domain=host or "panelslot.local",
             sync=SyncConfig.from_settings(settings),
         )

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from scheduler.model import Option
 from web.domain import jobs, services
+from web.domain.audit import record_request
 from web.domain.booking.checks import valid_options
 from web.domain.booking.invites import candidate_zone
 from web.domain.booking.policy import BOOKED, OPEN, BookingPolicy
-from web.domain.booking.transactions import audit
 from web.store.db import Database
 from web.store.models import (
     JobRequest,
@@ -72,7 +72,7 @@ def top_up_in(
         if holds and req.status in OPEN:
             services.add_holds(s, row, opt, by_key, req.expires_at)
         added += 1
-    audit(s, now, "system", "options_refreshed", req, added=added)
+    record_request(s, now, "system", "options_refreshed", req, added=added)
     return added
 
 

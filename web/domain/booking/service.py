@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.model import Interval
 from web.domain import jobs, services
+from web.domain.audit import record_request
 from web.domain.booking.checks import live_busy, offered, recheck
 from web.domain.booking.errors import BookingClosed, OptionTaken, OptionUnknown, Outcome
 from web.domain.booking.outbox import outbox_booked, outbox_cancelled
@@ -34,7 +35,6 @@ from web.domain.booking.picture import stored_option
 from web.domain.booking.policy import BOOKED, OPEN, BookingPolicy, can_change, cutoff_message
 from web.domain.booking.reminders import cancel_reminders
 from web.domain.booking.transactions import (
-    audit,
     carry_event_ids,
     is_overlap,
     lock_interviewers,
@@ -128,7 +128,7 @@ def _book_in(s: Session, req: SchedulingRequest, c: _Change) -> Outcome:
     outbox_booked(s, req, b, c.now, c.policy, previous=None, link=c.link)
     payload = writeback_payload(req, [b.id], c.policy, c.link)
     jobs.enqueue(s, "calendar_writeback", payload, now=c.now, requested_by=c.actor)
-    audit(s, c.now, c.actor, "booking_created", req, booking=b.id, option=row.rank)
+    record_request(s, c.now, c.actor, "booking_created", req, booking=b.id, option=row.rank)
     s.flush()
     return Outcome(b.id, True, b.status)
 
@@ -208,7 +208,7 @@ def _reschedule_in(
     outbox_booked(s, req, b, c.now, c.policy, previous=old, link=c.link)
     payload = writeback_payload(req, [b.id, old.id], c.policy, c.link)
     jobs.enqueue(s, "calendar_writeback", payload, now=c.now, requested_by=c.actor)
-    audit(s, c.now, c.actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
+    record_request(s, c.now, c.actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
     s.flush()
     return Outcome(b.id, True, b.status)
 
@@ -262,7 +262,7 @@ def cancel_in_session(
         s.flush()
         outbox_cancelled(s, req, b, now, policy, reason=reason)
         jobs.enqueue(s, "calendar_writeback", {"booking_ids": [b.id]}, now=now, requested_by=actor)
-        audit(s, now, actor, "booking_cancelled", req, booking=b.id, reason=reason[:500])
+        record_request(s, now, actor, "booking_cancelled", req, booking=b.id, reason=reason[:500])
         done.append(b.id)
     cancel_reminders(s, req)
     return done

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +17,6 @@ from web.domain.booking.errors import BookingClosed, Outcome
 from web.domain.zones import zone_ok
 from web.store.db import Database
 from web.store.models import (
-    AuditLog,
     Booking,
     BookingSession,
     Interviewer,
@@ -71,7 +69,10 @@ def replay_of(s: Session, req: SchedulingRequest, key: str) -> Outcome | None:
 
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for the no-overlap exclusion constraint
-TRIGGER_ABORT = "SQLITE_CONSTRAINT_TRIGGER"  # SQLite's no-overlap triggers RAISE(ABORT)
+# SQLite's no-overlap triggers RAISE(ABORT): SQLite gives a trigger's abort no code of its
+# own, only this extended result code. It means "no overlap" because those two triggers are
+# the only triggers in the schema (tests/domain/test_one_rule.py keeps it so).
+TRIGGER_ABORT = "SQLITE_CONSTRAINT_TRIGGER"
 
 
 def is_overlap(exc: Exception) -> bool:
@@ -143,19 +144,3 @@ def carry_event_ids(old: Booking, new: Booking) -> None:
         if prev is not None:
             bs.calendar_event_id = prev.calendar_event_id
             prev.calendar_event_id = None
-
-
-def audit(
-    s: Session, now: datetime, actor: str, action: str, req: SchedulingRequest, **detail: Any
-) -> None:
-    s.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            coordinator_id=req.coordinator_id if actor.startswith("coordinator") else None,
-            action=action,
-            object_type="request",
-            object_id=str(req.id),
-            detail=detail,
-        )
-    )

@@ -29,7 +29,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
@@ -104,12 +103,9 @@ def _prefetch(token: str) -> None:
     """Read the link's request with its coordinator, loop and offered options in one query,
     so that the token check and the page find them in the session (no lazy queries). Only
     the signature is looked at here; :func:`_verified_request` does every check."""
-    try:
-        data = services._serializer(str(current_app.config["SECRET_KEY"])).loads(token)
-    except BadSignature:
-        return
-    if isinstance(data, dict) and isinstance(data.get("r"), int):
-        rows = db_session().scalars(_request_query(), {"rid": data["r"]})
+    link = services.candidate_link_payload(str(current_app.config["SECRET_KEY"]), token)
+    if link is not None:
+        rows = db_session().scalars(_request_query(), {"rid": link[0]})
         g.candidate_request = rows.unique().one_or_none()  # kept: the session holds it weakly
 
 
@@ -134,7 +130,7 @@ def _verified_request(token: str) -> SchedulingRequest:
             s,
             secret,
             token,
-            max_age_days=int(get_settings()["security.link_max_age_days"]),
+            max_age_days=int(get_settings().security.link_max_age_days),
             now=now(),
         )
     except services.LinkProblem as exc:
@@ -159,14 +155,11 @@ def _verified_request(token: str) -> SchedulingRequest:
 
 def _booked_behind_old_link(s: Any, token: str) -> SchedulingRequest | None:
     """A link past its age whose signature is still genuine, for an interview still ahead."""
-    try:
-        data = services._serializer(str(current_app.config["SECRET_KEY"])).loads(token)
-    except BadSignature:
+    link = services.candidate_link_payload(str(current_app.config["SECRET_KEY"]), token)
+    if link is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
-        return None
-    req = s.get(SchedulingRequest, data["r"])
-    if req is None or not secrets.compare_digest(str(data.get("n", "")), req.token_nonce):
+    req = s.get(SchedulingRequest, link[0])
+    if req is None or not secrets.compare_digest(link[1], req.token_nonce):
         return None
     b = services.active_booking(req)
     if b is None or req.status not in service.BOOKED or service.first_start(b) <= now():
@@ -197,7 +190,7 @@ def _options(
     searching = False
     if not rows:
         service.request_fresh_options(
-            get_db(), req.id, at, _policy(), limit=int(get_settings()["server.offer_count"])
+            get_db(), req.id, at, _policy(), limit=int(get_settings().server.offer_count)
         )
         searching = service.refresh_pending(s, req.id, at)
     return [option_view(req, r, pic.names) for r in rows], searching, pic.sessions
@@ -316,7 +309,7 @@ def _idem_key() -> str | None:
 
 
 def _link(token: str) -> str:
-    base = get_settings()["server.public_url"] or request.url_root
+    base = get_settings().server.public_url or request.url_root
     base = base if base.endswith("/") else base + "/"
     return base + url_for("candidate.landing", token=token).lstrip("/")
 

@@ -53,6 +53,7 @@ from web.ui.forms import (
     RequestForm,
 )
 from web.ui.helpers import audit, db_session, get_settings, now
+from web.ui.security import safe_next
 from web.ui.timeline import candidate_row, interviewer_row, render, span_for
 
 bp = Blueprint("coordinator", __name__)
@@ -83,7 +84,7 @@ def login() -> str | WResponse | tuple[str, int]:
         email = form.email.data.strip().lower()
         remote = request.remote_addr or ""
         if auth.too_many_attempts(s, email, remote):
-            minutes = get_settings()["security.signin_window_minutes"]
+            minutes = get_settings().security.signin_window_minutes
             error = f"Too many failed sign-ins. Wait {minutes} minutes and try again."
             status = 429
         else:
@@ -100,10 +101,8 @@ def login() -> str | WResponse | tuple[str, int]:
                 s.commit()
                 session.clear()
                 session["coordinator_id"] = who.id
-                nxt = request.args.get("next", "")
-                if not nxt.startswith("/") or nxt.startswith("//"):
-                    nxt = url_for("coordinator.requests_list")
-                return redirect(nxt)
+                nxt = safe_next(request.args.get("next"))
+                return redirect(nxt or url_for("coordinator.requests_list"))
     elif request.method == "POST":
         status = 400
     return render_template("coord/login.html", form=form, error=error), status
@@ -180,7 +179,7 @@ def _sync_status(cal: CalendarSource, at: datetime) -> tuple[str, str]:
         return "warn", "never synced"
     age = at - cal.last_good_sync_at
     text = f"synced {calsync.ago(age)}"
-    stale_after = timedelta(minutes=float(get_settings()["sync.stale_after_minutes"]))
+    stale_after = timedelta(minutes=float(get_settings().sync.stale_after_minutes))
     if age > stale_after:
         return "warn", f"stale: {text} (older than {stale_after.total_seconds() / 60:g} min)"
     return "ok", text
@@ -527,7 +526,7 @@ def _secret() -> str:
 
 
 def _public_url() -> str:
-    base = get_settings()["server.public_url"] or request.url_root
+    base = get_settings().server.public_url or request.url_root
     return base if base.endswith("/") else base + "/"
 
 
@@ -714,7 +713,7 @@ def request_preview(rid: int) -> str | WResponse:
     busy = _busy_for(req, people)
     form = OfferForm()
     form.options.choices = _option_choices(req)
-    n = int(get_settings()["server.offer_count"])
+    n = int(get_settings().server.offer_count)
     form.options.data = _default_offer(req, n)
     return render_template(
         "coord/request_preview.html",
@@ -757,7 +756,7 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
     chosen = [o for o in req.options if o.id in set(form.options.data)]
     opts = [services.stored_option(o) for o in chosen]
     at = now()
-    req.expires_at = at + timedelta(days=int(get_settings()["security.link_max_age_days"]))
+    req.expires_at = at + timedelta(days=int(get_settings().security.link_max_age_days))
     services.offer(s, req, opts, hold_until=req.expires_at)
     booking_service.apply_hold_policy(
         s, req, booking_service.BookingPolicy.from_settings(get_settings())
@@ -861,7 +860,7 @@ def request_resend(rid: int) -> WResponse:
         return redirect(url_for("coordinator.request_detail", rid=rid))
     s = db_session()
     at = now()
-    req.expires_at = at + timedelta(days=int(get_settings()["security.link_max_age_days"]))
+    req.expires_at = at + timedelta(days=int(get_settings().security.link_max_age_days))
     mail = services.candidate_mail(req, candidate_link(req), _me().name or _me().email, resend=True)
     mail.next_attempt_at = at
     s.add(mail)

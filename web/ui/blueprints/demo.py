@@ -18,7 +18,7 @@ bp = Blueprint("demo", __name__, url_prefix="/demo")
 @bp.get("/outbox")
 @login_required
 def outbox() -> str:
-    folder = Path(get_settings()["mail.outbox_dir"])
+    folder = Path(get_settings().mail.outbox_dir)
     delivered = read_outbox(folder, limit=100)
     waiting = list(
         db_session().scalars(

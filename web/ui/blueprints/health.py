@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from web.store.models import WorkerHeartbeat
 from web.ui.helpers import db_session, get_settings, now
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
 
@@ -22,14 +26,15 @@ def healthz() -> ResponseReturnValue:
     try:
         s.execute(text("SELECT 1"))
         body["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means "down"; details go to the log
+    except SQLAlchemyError:
+        log.exception("health check: the database did not answer")
         s.rollback()
         body["database"] = "unreachable"
         body["worker"] = "unknown"
         return jsonify(status="down", **body), 503
     beat = s.scalar(select(WorkerHeartbeat).order_by(WorkerHeartbeat.beat_at.desc()).limit(1))
     at = now()
-    stale = timedelta(seconds=float(get_settings()["server.worker_stale_seconds"]))
+    stale = timedelta(seconds=float(get_settings().server.worker_stale_seconds))
     if beat is None:
         body["worker"] = "never seen"
         ok = False

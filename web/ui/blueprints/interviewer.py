@@ -11,16 +11,15 @@ back into a page, a log line or an error message.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
-import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
+import requests
 from flask import (
     Blueprint,
     Response,
@@ -41,6 +40,9 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from integrations.crypto import TokenKeyError
+from integrations.urlguard import private_host_reason
+from scheduler.localtime import format_minutes
 from web.domain import calsync, services
 from web.domain.jobs import enqueue
 from web.domain.zones import HoursError, parse_week, parse_week_text, week_text
@@ -130,7 +132,7 @@ class CalendarsForm(FlaskForm):
 
 
 def _verified(token: str) -> Interviewer | None:
-    days = int(get_settings()["security.interviewer_link_max_age_days"])
+    days = int(get_settings().security.interviewer_link_max_age_days)
     return services.verify_interviewer_token(
         db_session(), _secret(), token, max_age_days=days, now=now()
     )
@@ -148,7 +150,7 @@ def _who(token: str) -> Interviewer:
 
 
 def _public(path: str) -> str:
-    base = get_settings()["server.public_url"] or request.url_root
+    base = get_settings().server.public_url or request.url_root
     return base.rstrip("/") + path
 
 
@@ -162,17 +164,9 @@ def _cfg() -> calsync.SyncConfig:
 
 def _check_public_host(url: str) -> str | None:
     """Why ``url`` may not be read (a private/loopback address), or None."""
-    if get_settings()["sync.allow_private_feeds"]:
+    if get_settings().sync.allow_private_feeds:
         return None
-    host = urlsplit(url.replace("webcal://", "https://", 1)).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError):
-        return f"unknown host {host!r}; check the address"
-    for info in infos:
-        if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global:
-            return f"{host} is a private or local address; only public servers can be used"
-    return None
+    return private_host_reason(url)
 
 
 def _source(who: Interviewer, cid: int) -> CalendarSource:
@@ -244,7 +238,7 @@ def _week_preview(tz: str, hours: dict[str, list[str]], at: datetime) -> list[di
             end = end.astimezone(UTC).astimezone(zone)
             ranges.append(
                 {
-                    "local": f"{a // 60:02d}:{a % 60:02d}–{b // 60:02d}:{b % 60:02d}",
+                    "local": f"{format_minutes(a)}–{format_minutes(b)}",
                     "utc": f"{start.astimezone(UTC):%H:%M}–{end.astimezone(UTC):%H:%M} UTC",
                 }
             )
@@ -432,7 +426,7 @@ def add_caldav(token: str) -> tuple[str, int] | WResponse:
                 secret = calsync.encrypt_json(
                     {"username": form.username.data.strip(), "password": form.password.data}, cfg
                 )
-            except Exception as exc:  # noqa: BLE001 - TokenKeyError: a server problem
+            except TokenKeyError as exc:  # a server problem: no token key
                 log.warning("cannot store CalDAV credentials: %s", type(exc).__name__)
                 flash(
                     "The server cannot store passwords yet (PANELSLOT_TOKEN_KEY is not set); "
@@ -493,7 +487,7 @@ def caldav_password(token: str, cid: int) -> WResponse:
         src.credentials = calsync.encrypt_json(
             {"username": form.username.data.strip(), "password": form.password.data}, _cfg()
         )
-    except Exception as exc:  # noqa: BLE001 - TokenKeyError: a server problem
+    except TokenKeyError as exc:  # a server problem: no token key
         log.warning("cannot store CalDAV credentials: %s", type(exc).__name__)
         flash("The server cannot store passwords yet; tell your coordinator.")
         return _back(token)
@@ -579,7 +573,7 @@ def google_callback() -> WResponse:
     except GoogleAuthError as exc:
         flash(exc.message[:1].upper() + exc.message[1:] + ".")
         return _back(token)
-    except Exception as exc:  # noqa: BLE001 - TokenKeyError, transport: one line, no secrets
+    except (TokenKeyError, requests.RequestException) as exc:  # one line, no secrets
         log.warning("Google connection failed: %s", type(exc).__name__)
         flash("Google Calendar could not be connected; try again later or tell your coordinator.")
         return _back(token)
