@@ -43,6 +43,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from scheduler.model import Option, SessionSlot  # noqa: E402
+from tests.loopback import listening_socket, port_of, socket_activated  # noqa: E402
 from web.domain import services  # noqa: E402
 from web.store import migrate  # noqa: E402
 from web.store.db import Database, make_engine  # noqa: E402
@@ -168,13 +169,11 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
 # ---------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, listener: socket.socket, workers: int, folder: Path
+) -> subprocess.Popen[bytes]:
+    """`panelslot serve` on ``listener``, handed to gunicorn by socket activation."""
+    port = port_of(listener)
     env = dict(os.environ)
     env.update(
         {
@@ -201,7 +200,16 @@ def start_server(url: str, port: int, workers: int, folder: Path) -> subprocess.
         str(workers),
     ]
     log = (folder / "serve.log").open("wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    start = socket_activated(cmd, [listener], env)
+    with listener:
+        proc = subprocess.Popen(
+            start.argv,
+            env=start.env,
+            pass_fds=start.pass_fds,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+        )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -450,8 +458,9 @@ def main() -> None:
     migrate.upgrade(db.engine)
     now = datetime.now(UTC)
     seeded = seed(db, 200, args.bookings, args.clients, now)
-    port = free_port()
-    proc = start_server(url, port, args.workers, folder)
+    listener = listening_socket()
+    port = port_of(listener)
+    proc = start_server(url, listener, args.workers, folder)
     try:
         # warm every worker (imports, template compilation, zone list)
         for t in seeded.page_tokens[:20]:

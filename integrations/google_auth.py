@@ -139,26 +139,7 @@ def finish_authorization(
     ``callback_args`` are the query arguments Google sent to the redirect URI;
     ``session_state`` and ``code_verifier`` come from the session.
     """
-    if "error" in callback_args:
-        denied = callback_args["error"] == "access_denied"
-        raise GoogleAuthError(
-            "callback",
-            "access was not granted; open your page again and allow calendar access"
-            if denied
-            else f"Google returned error '{callback_args['error']}'; try connecting again",
-        )
-    if not session_state or not code_verifier:
-        raise GoogleAuthError(
-            "callback", "the sign-in session expired or was lost; start connecting again"
-        )
-    state = callback_args.get("state", "")
-    if not hmac.compare_digest(state.encode(), session_state.encode()):
-        raise GoogleAuthError(
-            "callback", "the sign-in answer does not match this session; start connecting again"
-        )
-    code = callback_args.get("code")
-    if not code:
-        raise GoogleAuthError("callback", "Google sent no authorization code; try again")
+    code = _callback_code(callback_args, session_state, code_verifier)
     flow = _flow(config, scopes, state=session_state, code_verifier=code_verifier)
     try:
         flow.fetch_token(code=code)
@@ -192,6 +173,33 @@ def finish_authorization(
         )
     assert isinstance(creds, Credentials)
     return creds
+
+
+def _callback_code(
+    callback_args: Mapping[str, str], session_state: str | None, code_verifier: str | None
+) -> str:
+    """The authorization code of a callback that belongs to this session, or an error."""
+    if "error" in callback_args:
+        denied = callback_args["error"] == "access_denied"
+        raise GoogleAuthError(
+            "callback",
+            "access was not granted; open your page again and allow calendar access"
+            if denied
+            else f"Google returned error '{callback_args['error']}'; try connecting again",
+        )
+    if not session_state or not code_verifier:
+        raise GoogleAuthError(
+            "callback", "the sign-in session expired or was lost; start connecting again"
+        )
+    state = callback_args.get("state", "")
+    if not hmac.compare_digest(state.encode(), session_state.encode()):
+        raise GoogleAuthError(
+            "callback", "the sign-in answer does not match this session; start connecting again"
+        )
+    code = callback_args.get("code")
+    if not code:
+        raise GoogleAuthError("callback", "Google sent no authorization code; try again")
+    return code
 
 
 def _scope_set(value: object) -> set[str]:

@@ -220,19 +220,8 @@ def build_invites(
     ``build_invites(..., grouping="session", attendees=[])``.
     For ``CANCEL`` pass ``sequence`` already raised above the last one sent.
     """
-    if grouping not in ("session", "loop"):
-        raise InviteError("grouping", grouping, "must be 'session' or 'loop'")
-    if not sessions:
-        raise InviteError("sessions", [], "at least one session is needed")
-    groups: list[tuple[list[SessionTime], str | None]]
-    if grouping == "session":
-        groups = [([s], None) for s in sessions]
-    else:
-        if not loop_uid:
-            raise InviteError("loop_uid", loop_uid, "a loop invite needs its own UID (loop_uid())")
-        groups = [(list(sessions), loop_uid)]
     invites: list[Invite] = []
-    for group, uid in groups:
+    for group, uid in _groups(sessions, grouping, loop_uid):
         ics = invite_request(
             group,
             organizer=organizer,
@@ -261,6 +250,21 @@ def build_invites(
             )
         )
     return invites
+
+
+def _groups(
+    sessions: Sequence[SessionTime], grouping: Grouping, loop_uid: str | None
+) -> list[tuple[list[SessionTime], str | None]]:
+    """The sessions of each invite with the invite's own UID (None: the session's)."""
+    if grouping not in ("session", "loop"):
+        raise InviteError("grouping", grouping, "must be 'session' or 'loop'")
+    if not sessions:
+        raise InviteError("sessions", [], "at least one session is needed")
+    if grouping == "session":
+        return [([s], None) for s in sessions]
+    if not loop_uid:
+        raise InviteError("loop_uid", loop_uid, "a loop invite needs its own UID (loop_uid())")
+    return [(list(sessions), loop_uid)]
 
 
 def ics_download(

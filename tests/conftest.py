@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.booking",
     "tests.fixtures.sync",
     "tests.fixtures.msgraph",
+    "tests.loopback",
 ]

@@ -13,15 +13,11 @@ refused token raises :class:`ReconnectRequired`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import google_auth_httplib2
 import httplib2
@@ -32,20 +28,63 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from integrations.backoff import Backoff
-from integrations.calendars.answers import GOOGLE_PARTSTAT, google_event_responses
+from integrations.calendars.answers import google_event_responses
 from integrations.calendars.base import (
     AttendeeResponse,
     BusyRead,
     CalendarBackend,
     InterviewEvent,
 )
+from integrations.calendars.google_events import (
+    MAX_FREEBUSY_CALENDARS,
+    MAX_FREEBUSY_SPAN,
+    CalendarSyncState,
+    apply_change,
+    chunk_ids,
+    chunk_windows,
+    freebusy_request,
+    google_event_id,
+    google_event_to_vevent,
+    interview_body,
+    new_interview_body,
+    parse_time,
+    sync_state_from_json,
+    sync_state_to_json,
+    video_entry_point,
+)
 from integrations.errors import CalendarError, ReconnectRequired
 from integrations.ics import busy_from_calendar
-from scheduler.localtime import find_zone
 from scheduler.model import Interval
 
-MAX_FREEBUSY_CALENDARS = 50
-MAX_FREEBUSY_SPAN = timedelta(days=90)
+if TYPE_CHECKING:  # the TypedDicts of google-api-python-client-stubs
+    from googleapiclient._apis.calendar.v3.schemas import Event
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _Request(Protocol[_T_co]):
+    """An API request as the client builds it: ``execute()`` sends it."""
+
+    def execute(self) -> _T_co: ...
+
+
+__all__ = [  # the names callers have always imported from here
+    "MAX_FREEBUSY_CALENDARS",
+    "MAX_FREEBUSY_SPAN",
+    "CalendarSyncState",
+    "GoogleApiError",
+    "GoogleCalendarBackend",
+    "GoogleOptions",
+    "chunk_ids",
+    "chunk_windows",
+    "google_event_id",
+    "google_event_to_vevent",
+    "is_retryable",
+    "sync_state_from_json",
+    "sync_state_to_json",
+]
+
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 RECONNECT_HINT = "the interviewer must reconnect Google Calendar from their page"
 
@@ -74,69 +113,6 @@ class GoogleOptions:
             raise ValueError("GoogleOptions.calendar_ids must name at least one calendar")
         if self.mode not in ("freebusy", "sync"):
             raise ValueError(f"GoogleOptions.mode must be 'freebusy' or 'sync', got {self.mode!r}")
-
-
-@dataclass
-class CalendarSyncState:
-    """What ``mode="sync"`` remembers about one calendar between reads."""
-
-    sync_token: str | None = None
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def sync_state_to_json(state: dict[str, CalendarSyncState]) -> str:
-    """``GoogleCalendarBackend.sync_state`` as JSON, to keep between runs."""
-    return json.dumps(
-        {cal_id: {"sync_token": s.sync_token, "events": s.events} for cal_id, s in state.items()}
-    )
-
-
-def sync_state_from_json(text: str) -> dict[str, CalendarSyncState]:
-    """Inverse of :func:`sync_state_to_json`; unreadable state gives an empty one (full sync)."""
-    try:
-        data = json.loads(text)
-        return {
-            str(cal_id): CalendarSyncState(
-                sync_token=entry.get("sync_token"), events=dict(entry.get("events", {}))
-            )
-            for cal_id, entry in data.items()
-        }
-    except (ValueError, AttributeError, TypeError):
-        return {}
-
-
-def google_event_id(uid: str) -> str:
-    """A stable event id for ``uid`` in the alphabet Google requires (base32hex, lowercase).
-
-    Writing with our own id makes ``write_event`` idempotent: a retried insert
-    that already went through answers 409 instead of creating a duplicate.
-    """
-    digest = hashlib.sha256(uid.encode("utf-8")).digest()
-    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
-
-
-def chunk_windows(window: Interval, span: timedelta = MAX_FREEBUSY_SPAN) -> list[Interval]:
-    """Split ``window`` into consecutive pieces no longer than ``span``."""
-    pieces = []
-    start = window.start
-    while start < window.end:
-        end = min(window.end, start + span)
-        pieces.append(Interval(start, end))
-        start = end
-    return pieces
-
-
-def chunk_ids(ids: Sequence[str], size: int = MAX_FREEBUSY_CALENDARS) -> list[tuple[str, ...]]:
-    """Split ``ids`` into tuples of at most ``size``."""
-    return [tuple(ids[i : i + size]) for i in range(0, len(ids), size)]
-
-
-def _rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _error_reasons(exc: HttpError) -> set[str]:
@@ -201,7 +177,7 @@ class GoogleCalendarBackend(CalendarBackend):
 
     # -- plumbing ------------------------------------------------------------
 
-    def _execute(self, what: str, make_request: Callable[[], Any]) -> Any:
+    def _execute(self, what: str, make_request: Callable[[], _Request[_T]]) -> _T:
         """Run one API request with backoff; translate failures to CalendarError."""
         source = self.options.label
         try:
@@ -268,11 +244,7 @@ class GoogleCalendarBackend(CalendarBackend):
         blocks = 0
         for piece in chunk_windows(window):
             for ids in chunk_ids(self.options.calendar_ids):
-                body = {
-                    "timeMin": _rfc3339(piece.start),
-                    "timeMax": _rfc3339(piece.end),
-                    "items": [{"id": cal_id} for cal_id in ids],
-                }
+                body = freebusy_request(piece, ids)
                 answer = self._execute(
                     "read free/busy time", partial(self._service.freebusy().query, body=body)
                 )
@@ -288,7 +260,7 @@ class GoogleCalendarBackend(CalendarBackend):
                         )
                     for block in entry.get("busy", []):
                         blocks += 1
-                        start, end = _parse_time(block["start"]), _parse_time(block["end"])
+                        start, end = parse_time(block["start"]), parse_time(block["end"])
                         if start < end and start < window.end and window.start < end:
                             busy.add(Interval(start, end))
         return BusyRead(busy=tuple(sorted(busy)), events_read=blocks)
@@ -358,7 +330,7 @@ class GoogleCalendarBackend(CalendarBackend):
 
     def _list_pages(self, cal_id: str, state: CalendarSyncState, *, incremental: bool) -> int:
         received = 0
-        fresh: dict[str, dict[str, Any]] = dict(state.events) if incremental else {}
+        fresh: dict[str, Event] = dict(state.events) if incremental else {}
         page_token: str | None = None
         while True:
             params: dict[str, Any] = {
@@ -381,7 +353,7 @@ class GoogleCalendarBackend(CalendarBackend):
                 raise
             for item in page.get("items", []):
                 received += 1
-                _apply_change(fresh, item)
+                apply_change(fresh, item)
             page_token = page.get("nextPageToken")
             if not page_token:
                 state.events = fresh
@@ -390,55 +362,32 @@ class GoogleCalendarBackend(CalendarBackend):
 
     # -- writing -------------------------------------------------------------
 
-    def _event_body(self, event: InterviewEvent) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "summary": event.summary,
-            "description": event.description,
-            "start": {"dateTime": _rfc3339(event.start), "timeZone": "UTC"},
-            "end": {"dateTime": _rfc3339(event.end), "timeZone": "UTC"},
-            "attendees": [{"email": email} for email in event.attendees],
-            # no "sequence": Google keeps it and refuses values below its own
-            "transparency": "opaque",
-        }
-        if event.location:
-            body["location"] = event.location
-        return body
-
     def write_event(self, event: InterviewEvent) -> str:
-        body = self._event_body(event)
-        body["iCalUID"] = event.uid
-        params: dict[str, Any] = {
-            "calendarId": self.options.write_calendar_id,
-            "body": body,
-            "sendUpdates": self.options.send_updates,
-        }
-        if self.options.create_meet:
-            body["conferenceData"] = {
-                "createRequest": {
-                    "requestId": uuid.uuid5(uuid.NAMESPACE_URL, event.uid).hex,
-                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
-                }
-            }
-            params["conferenceDataVersion"] = 1
         event_id = google_event_id(event.uid)
-        body["id"] = event_id
+        body = new_interview_body(event, event_id, create_meet=self.options.create_meet)
+        insert = partial(
+            self._service.events().insert,
+            calendarId=self.options.write_calendar_id,
+            body=body,
+            sendUpdates=self.options.send_updates,
+        )
+        if self.options.create_meet:
+            insert = partial(insert, conferenceDataVersion=1)
         try:
-            created = self._execute(
-                "create the interview event", lambda: self._service.events().insert(**params)
-            )
+            created = self._execute("create the interview event", insert)
         except GoogleApiError as exc:
             if exc.status != 409:
                 raise
             # the id exists: an earlier attempt got through, or the interview was cancelled
             # and is being written again; make the stored event match (and restore it)
-            created = self._patch(event_id, {**self._event_body(event), "status": "confirmed"})
-        link = created.get("hangoutLink") or _video_entry_point(created)
+            created = self._patch(event_id, {**interview_body(event), "status": "confirmed"})
+        link = created.get("hangoutLink") or video_entry_point(created)
         if link:
             self.meet_links[event_id] = link
         return event_id
 
-    def _patch(self, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        patched: dict[str, Any] = self._execute(
+    def _patch(self, event_id: str, body: Event) -> Event:
+        return self._execute(
             "update the interview event",
             lambda: self._service.events().patch(
                 calendarId=self.options.write_calendar_id,
@@ -447,10 +396,9 @@ class GoogleCalendarBackend(CalendarBackend):
                 sendUpdates=self.options.send_updates,
             ),
         )
-        return patched
 
     def update_event(self, event_id: str, event: InterviewEvent) -> None:
-        self._patch(event_id, self._event_body(event))
+        self._patch(event_id, interview_body(event))
 
     def cancel_event(self, event_id: str) -> None:
         try:
@@ -486,9 +434,9 @@ class GoogleCalendarBackend(CalendarBackend):
                 found.extend(google_event_responses({"iCalUID": uid, **event}, source))
         return found
 
-    def _get_event(self, event_id: str) -> dict[str, Any] | None:
+    def _get_event(self, event_id: str) -> Event | None:
         try:
-            event: dict[str, Any] = self._execute(
+            return self._execute(
                 "read the answers on the interview event",
                 lambda: self._service.events().get(
                     calendarId=self.options.write_calendar_id, eventId=event_id
@@ -498,7 +446,6 @@ class GoogleCalendarBackend(CalendarBackend):
             if exc.status in (404, 410):
                 return None
             raise
-        return event
 
     def conference_link(self, event_id: str) -> str | None:
         """The Google Meet link created with the event, if any."""
@@ -517,77 +464,3 @@ def _refresh_error_code(exc: RefreshError) -> str:
     text = str(exc.args[0]) if exc.args else ""
     code = text.split(":", 1)[0].strip()
     return code if code.replace("_", "").isalpha() and code.islower() else ""
-
-
-def _video_entry_point(event: dict[str, Any]) -> str | None:
-    for entry in event.get("conferenceData", {}).get("entryPoints", []):
-        if entry.get("entryPointType") == "video" and entry.get("uri"):
-            return str(entry["uri"])
-    return None
-
-
-def _apply_change(events: dict[str, dict[str, Any]], item: dict[str, Any]) -> None:
-    """Fold one ``events.list`` item into the stored events."""
-    event_id = str(item["id"])
-    if item.get("status") == "cancelled" and "recurringEventId" not in item:
-        events.pop(event_id, None)
-        # the exceptions of a deleted series go with it
-        for other_id in [k for k, v in events.items() if v.get("recurringEventId") == event_id]:
-            events.pop(other_id)
-        return
-    events[event_id] = item
-
-
-def _google_time(value: dict[str, Any]) -> date | datetime | None:
-    if "dateTime" in value:
-        moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
-        zone_name = value.get("timeZone")
-        zone = find_zone(zone_name)
-        return moment.astimezone(zone) if zone is not None else moment
-    if "date" in value:
-        return date.fromisoformat(str(value["date"]))
-    return None
-
-
-def _recurrence_lines(lines: Sequence[str]) -> Iterator[tuple[str, Any]]:
-    text = "BEGIN:VEVENT\r\n" + "\r\n".join(lines) + "\r\nEND:VEVENT\r\n"
-    parsed = icalendar.Event.from_ical(text)
-    for name, value in parsed.property_items(recursive=False):
-        if name in ("RRULE", "EXDATE", "RDATE", "EXRULE"):
-            yield name, value
-
-
-def google_event_to_vevent(event: dict[str, Any]) -> icalendar.Event | None:
-    """Translate a Google event resource into a VEVENT for the shared busy rules."""
-    start = _google_time(event.get("start", {}))
-    original = _google_time(event.get("originalStartTime", {}))
-    if start is None and original is None:
-        return None
-    vevent = icalendar.Event()
-    vevent.add("uid", event.get("iCalUID") or event["id"])
-    if start is not None:
-        vevent.add("dtstart", start)
-        end = _google_time(event.get("end", {}))
-        if end is not None:
-            vevent.add("dtend", end)
-    elif original is not None:
-        vevent.add("dtstart", original)
-        vevent.add("duration", timedelta(0))
-    if original is not None and event.get("recurringEventId"):
-        vevent.add("recurrence-id", original)
-    if event.get("recurrence"):
-        for name, value in _recurrence_lines(event["recurrence"]):
-            vevent.add(name, value)
-    vevent.add("summary", event.get("summary", "Busy"))
-    vevent.add("status", str(event.get("status", "confirmed")).upper())
-    if event.get("transparency") == "transparent":
-        vevent.add("transp", "TRANSPARENT")
-    for attendee in event.get("attendees", []):
-        if not attendee.get("email"):
-            continue
-        prop = icalendar.vCalAddress(f"mailto:{attendee['email']}")
-        prop.params["PARTSTAT"] = GOOGLE_PARTSTAT.get(
-            attendee.get("responseStatus", ""), "NEEDS-ACTION"
-        )
-        vevent.add("attendee", prop, encode=False)
-    return vevent

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from typing import Literal
 
 from dateutil.rrule import DAILY, HOURLY, MINUTELY, SECONDLY, WEEKLY, rrule
 
@@ -113,7 +114,12 @@ def _starts(event: CleanEvent, span: Interval) -> Iterator[Stamp]:
         yield wall.date() if event.start.kind == "date" else wall
 
 
-_FREQ = {"SECONDLY": SECONDLY, "MINUTELY": MINUTELY, "HOURLY": HOURLY, "DAILY": DAILY}
+_FREQ: dict[str, Literal[3, 4, 5, 6]] = {
+    "SECONDLY": SECONDLY,
+    "MINUTELY": MINUTELY,
+    "HOURLY": HOURLY,
+    "DAILY": DAILY,
+}
 _PERIOD = {
     "SECONDLY": timedelta(seconds=1),
     "MINUTELY": timedelta(minutes=1),

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 from integrations.errors import CalendarError
 from scheduler.model import Interval
@@ -233,8 +233,10 @@ def count_between(
     try:
         with warnings.catch_warnings():  # COUNT with UNTIL: dateutil warns, and stops at both
             warnings.simplefilter("ignore")
-            rule = rrulestr(_UNTIL.sub("", shape.text).strip(";"), dtstart=start)
-            rule = rule.replace(until=end)  # never walk past hi, even if nothing matches
+            parsed = rrulestr(_UNTIL.sub("", shape.text).strip(";"), dtstart=start)
+            if not isinstance(parsed, rrule):  # one rule never reads as a set
+                return 0
+            rule = parsed.replace(until=end)  # never walk past hi, even if nothing matches
     except (ValueError, TypeError, KeyError, IndexError):
         return 0
     found = 0

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.integrations.smtp_server import Certificate, make_certificate
+from tests.loopback import listening_socket, port_of, socket_activated
 
 HOST = "127.0.0.1"
 NOBODY = 65534
@@ -32,12 +33,6 @@ def dovecot_binary() -> str | None:
     if found:
         return found
     return "/usr/sbin/dovecot" if os.access("/usr/sbin/dovecot", os.X_OK) else None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -155,13 +150,19 @@ def start_dovecot(users: dict[str, str], *, capability: str | None = None) -> Do
     if os.getuid() == 0:
         os.chown(folder / "mail", NOBODY, NOBODY)
     cert = make_certificate(folder / "tls")
-    port, tls_port = free_port(), free_port()
+    # Dovecot takes its listeners by socket activation (it matches them by port), so the
+    # ports stay ours from bind to exit
+    plain, tls = listening_socket(), listening_socket()
+    port, tls_port = port_of(plain), port_of(tls)
     extra = f"imap_capability = {capability}" if capability else ""
     conf = folder / "dovecot.conf"
     conf.write_text(_config(folder, port, tls_port, cert, extra))
     _write_passwd(folder, dict(users), uid)
-    with (folder / "stdout.log").open("wb") as out:
-        process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out, stderr=out)
+    start = socket_activated([binary, "-F", "-c", str(conf)], [plain, tls])
+    with plain, tls, (folder / "stdout.log").open("wb") as out:
+        process = subprocess.Popen(
+            start.argv, env=start.env, pass_fds=start.pass_fds, stdout=out, stderr=out
+        )
     server = DovecotServer(process, folder, port, tls_port, cert, uid, dict(users))
     _wait_until_up(server)
     return server

@@ -12,24 +12,28 @@ Clients trust the certificate with ``cert.client_context()``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import email.policy
 import ipaddress
 import socket
 import ssl
 import warnings
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.controller import BaseThreadedController
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.loopback import listening_socket, port_of
 
 HOST = "127.0.0.1"
 
@@ -152,10 +156,29 @@ def _on_tls(server: Any) -> bool:
     return transport is not None and transport.get_extra_info("ssl_object") is not None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+class _SocketController(BaseThreadedController):
+    """aiosmtpd's threaded controller on a socket bound here (its ``Controller`` binds
+    a host and port of its own, so the port would have to be guessed first). The two
+    methods are the ones aiosmtpd's base class asks a subclass to provide."""
+
+    def __init__(self, handler: Any, sock: socket.socket, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.sock = sock
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
+
+    def _trigger_server(self) -> None:
+        # one connection makes aiosmtpd build its SMTP instance (and report its errors)
+        with socket.create_connection(self.sock.getsockname()[:2], timeout=1.0) as raw:
+            if self.ssl_context is None:
+                raw.recv(1024)
+                return
+            client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            client.check_hostname = False
+            client.verify_mode = ssl.CERT_NONE
+            with client.wrap_socket(raw) as wrapped:
+                wrapped.recv(1024)
 
 
 class SMTPTestServer:
@@ -187,7 +210,7 @@ class SMTPTestServer:
         )
         self._cert = cert
         self._users = users
-        self._controller: Controller | None = None
+        self._controller: _SocketController | None = None
 
     @property
     def messages(self) -> list[ReceivedMail]:
@@ -210,20 +233,14 @@ class SMTPTestServer:
             kwargs["authenticator"] = self._handler.authenticate
             kwargs["auth_required"] = True
             kwargs["auth_require_tls"] = self.tls == "starttls"
-        last_error: Exception | None = None
-        for _ in range(5):  # the free port can be taken between probe and bind
-            self.port = free_port()
-            with warnings.catch_warnings():  # AUTH over implicit TLS is fine
-                warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-                controller = Controller(self._handler, hostname=HOST, port=self.port, **kwargs)
-            try:
-                controller.start()
-            except Exception as exc:  # noqa: BLE001 - retried with another port
-                last_error = exc
-                continue
-            self._controller = controller
-            return self
-        raise RuntimeError(f"could not start the test SMTP server: {last_error}")
+        sock = listening_socket()
+        self.port = port_of(sock)
+        with warnings.catch_warnings():  # AUTH over implicit TLS is fine
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            controller = _SocketController(self._handler, sock, **kwargs)
+        controller.start()
+        self._controller = controller
+        return self
 
     def stop(self) -> None:
         if self._controller is not None:

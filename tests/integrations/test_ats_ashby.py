@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -166,12 +165,9 @@ def test_only_the_key_that_made_a_schedule_can_change_it(
     assert caught.value.code == "forbidden"
 
 
-def test_no_server_is_a_retryable_error(sleeps: Sleeps) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_no_server_is_a_retryable_error(sleeps: Sleeps, refused_port: int) -> None:
     options = AshbyOptions(
-        base_url=f"http://127.0.0.1:{port}", backoff=Backoff(attempts=2, sleep=sleeps)
+        base_url=f"http://127.0.0.1:{refused_port}", backoff=Backoff(attempts=2, sleep=sleeps)
     )
     with pytest.raises(AtsError) as caught:
         AshbyConnector(KEY, options=options).list_plans()

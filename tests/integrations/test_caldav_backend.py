@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import caldav
 import icalendar
@@ -15,7 +14,7 @@ from integrations.calendars.base import InterviewEvent
 from integrations.calendars.caldav_backend import CalDAVBackend, interview_to_ical
 from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
-from tests.integrations.radicale_server import RadicaleServer, free_port, start_radicale
+from tests.integrations.radicale_server import RadicaleServer, start_radicale
 
 WEEK = Interval(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC))
 PASSWORD = "s3cret-Pa55word"
@@ -309,8 +308,9 @@ def test_credentials_in_the_url_are_redacted(guarded: RadicaleServer) -> None:
     assert PASSWORD not in str(caught.value) and "wrong-one" not in str(caught.value)
 
 
-def test_unreachable_server_is_a_calendar_error(tmp_path: Path) -> None:
-    backend = CalDAVBackend(f"http://127.0.0.1:{free_port()}/", "x", PASSWORD, timeout_seconds=2)
+def test_unreachable_server_is_a_calendar_error(refused_port: int) -> None:
+    url = f"http://127.0.0.1:{refused_port}/"
+    backend = CalDAVBackend(url, "x", PASSWORD, timeout_seconds=2)
     with pytest.raises(CalendarError, match="could not reach the CalDAV server") as caught:
         backend.read_busy(WEEK)
     assert not isinstance(caught.value, ReconnectRequired)

@@ -4,7 +4,6 @@ good copy, or a correct read."""
 
 from __future__ import annotations
 
-import socket
 import tracemalloc
 from collections.abc import Iterator
 from datetime import timedelta
@@ -65,28 +64,22 @@ def assert_kept_last_good(backend: ICSFeedBackend) -> None:
     assert backend.last_error is not None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # ---- unreachable, status codes, timeouts ----------------------------------------
 
 
-def test_unreachable_feed() -> None:
-    backend = ICSFeedBackend(f"http://127.0.0.1:{free_port()}/cal.ics", timezone="UTC")
+def test_unreachable_feed(refused_port: int) -> None:
+    backend = ICSFeedBackend(f"http://127.0.0.1:{refused_port}/cal.ics", timezone="UTC")
     with pytest.raises(CalendarError, match="cannot connect to 127.0.0.1") as err:
         backend.read_busy(WEEK)
     assert err.value.source.endswith("/cal.ics")
     assert backend.last_good is None and backend.last_error is err.value
 
 
-def test_server_gone_keeps_last_good(server: FeedServer) -> None:
+def test_server_gone_keeps_last_good(server: FeedServer, refused_port: int) -> None:
     server.routes["/f.ics"] = Static(GOOD)
     backend = ICSFeedBackend(server.url("/f.ics"), timezone="UTC")
     backend.read_busy(WEEK)
-    backend.location = f"http://127.0.0.1:{free_port()}/f.ics"  # the host went away
+    backend.location = f"http://127.0.0.1:{refused_port}/f.ics"  # the host went away
     with pytest.raises(CalendarError, match="cannot connect"):
         backend.read_busy(WEEK)
     assert_kept_last_good(backend)
@@ -341,7 +334,7 @@ def test_stored_copy_is_revalidated(server: FeedServer) -> None:
 # ---- credentials ---------------------------------------------------------------------
 
 
-def test_credentials_never_appear_in_errors(server: FeedServer) -> None:
+def test_credentials_never_appear_in_errors(server: FeedServer, refused_port: int) -> None:
     url = server.url("/private.ics").replace("http://", "http://alice:s3cr3t-pw@")
     server.routes["/private.ics"] = Status(404)
     backend = ICSFeedBackend(url, timezone="UTC")
@@ -351,7 +344,7 @@ def test_credentials_never_appear_in_errors(server: FeedServer) -> None:
     assert "s3cr3t" not in str(err.value) and "alice" not in str(err.value)
     assert "***@127.0.0.1" in str(err.value)
     assert server.seen[-1].headers["authorization"].startswith("Basic ")  # still used
-    gone = ICSFeedBackend(f"https://bob:hunter2@127.0.0.1:{free_port()}/x.ics", timezone="UTC")
+    gone = ICSFeedBackend(f"https://bob:hunter2@127.0.0.1:{refused_port}/x.ics", timezone="UTC")
     with pytest.raises(CalendarError) as err2:
         gone.read_busy(WEEK)
     assert "hunter2" not in str(err2.value) and "bob" not in str(err2.value)

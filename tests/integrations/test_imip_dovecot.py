@@ -18,7 +18,6 @@ from integrations.invites import Participant, SessionTime, invite_request, sessi
 from tests.integrations.dovecot_server import (
     DovecotServer,
     dovecot_binary,
-    free_port,
     start_dovecot,
 )
 from tests.integrations.imip_mail import plain_mail, reply_ics, reply_mail, reply_to_request
@@ -211,12 +210,13 @@ def test_a_wrong_password_is_a_permanent_error(dovecot: DovecotServer, folder: s
     assert "wrong-pw" not in str(caught.value)
 
 
-def test_a_missing_folder_and_a_closed_port_are_errors(dovecot: DovecotServer, folder: str) -> None:
+def test_a_missing_folder_and_a_closed_port_are_errors(
+    dovecot: DovecotServer, folder: str, refused_port: int
+) -> None:
     with pytest.raises(ImapError, match="open the folder"):
         read_replies(settings(dovecot, "NoSuchFolder"), {UID: 2})
-    closed = settings(dovecot, folder, port=free_port())  # nothing listens there
     with pytest.raises(ImapError, match="could not talk"):
-        read_replies(closed, {UID: 2})
+        read_replies(settings(dovecot, folder, port=refused_port), {UID: 2})
 
 
 def test_a_reply_to_panelslots_own_invite_round_trips(dovecot: DovecotServer, folder: str) -> None:

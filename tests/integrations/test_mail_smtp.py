@@ -33,9 +33,9 @@ from tests.integrations.smtp_server import (
     Certificate,
     ReceivedMail,
     SMTPTestServer,
-    free_port,
     make_certificate,
 )
+from tests.loopback import listening_socket, port_of
 
 PASSWORD = "Tr0ub4dor&3-not-for-logs"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -306,8 +306,8 @@ def assert_no_secret(error: BaseException, caplog: pytest.LogCaptureFixture) -> 
         assert "Tr0ub4dor" not in text
 
 
-def test_server_down_is_a_clear_temporary_error_without_the_password(caplog):
-    port = free_port()  # nothing listens there
+def test_server_down_is_a_clear_temporary_error_without_the_password(caplog, refused_port):
+    port = refused_port  # nothing listens there
     mailer = SMTPMailer(
         "127.0.0.1", port, security="starttls", username="panelslot", password=PASSWORD, timeout=5
     )
@@ -391,14 +391,12 @@ def test_refused_recipient_is_reported_and_the_others_still_get_it():
 
 
 def test_silent_server_times_out_as_a_temporary_error():
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
+    listener = listening_socket()
     accepted: list[socket.socket] = []
     thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True)
     thread.start()
     try:
-        port = listener.getsockname()[1]
+        port = port_of(listener)
         mailer = SMTPMailer("127.0.0.1", port, security="none", timeout=0.5, sender="x@y.example")
         with pytest.raises(MailDeliveryError, match=r"no answer within 0.5 s") as info:
             mailer.send(OutgoingMail(to=("a@b.example",), subject="s", text="t"))

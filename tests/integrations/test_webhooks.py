@@ -6,7 +6,6 @@ as a customer's endpoint would.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -160,10 +159,8 @@ def test_a_slow_endpoint_times_out(receiver: tuple[Receiver, str]) -> None:
     assert result.error == "no answer within 0.2 s"
 
 
-def test_no_server_is_a_failure_to_retry() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/hooks"
+def test_no_server_is_a_failure_to_retry(refused_port: int) -> None:
+    url = f"http://127.0.0.1:{refused_port}/hooks"
     result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all)
     assert (result.outcome, result.error) == (Outcome.FAILED, "could not connect")
     assert result.next_attempt_at is not None

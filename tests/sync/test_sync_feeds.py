@@ -14,7 +14,6 @@ from integrations.calendars.feed import FeedSnapshots
 from tests.fixtures.sync import add_source, blocks, day_events, ics, run_sync, source, utc
 from tests.fixtures.webapp import NOW
 from tests.integrations.feed_server import FeedServer, Huge, Redirect, Static, Status
-from tests.integrations.radicale_server import free_port
 from web.domain.sync.config import SyncConfig
 from web.domain.sync.sync import SourceResult, sync_source
 from web.store.db import Database
@@ -114,7 +113,7 @@ FAULTS: dict[str, Any] = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_broken_feed_keeps_its_last_good_data_and_others_sync(
-    db: Database, two_feeds: dict[str, int], feeds: FeedServer, fault: str
+    db: Database, two_feeds: dict[str, int], feeds: FeedServer, fault: str, refused_port: int
 ) -> None:
     run_sync(db, NOW)
     good_alice = blocks(db, two_feeds["alice"])
@@ -126,7 +125,7 @@ def test_a_broken_feed_keeps_its_last_good_data_and_others_sync(
         with db.session() as s:
             src = s.get(CalendarSource, two_feeds["alice"])
             assert src is not None
-            src.url = f"http://127.0.0.1:{free_port()}/alice.ics"
+            src.url = f"http://127.0.0.1:{refused_port}/alice.ics"
     else:
         feeds.routes["/alice.ics"] = route
     feeds.routes["/bob.ics"] = Static(ics(*day_events("b", DAY, [12, 15])))

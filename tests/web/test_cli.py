@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from scheduler.config import parse_config
 from tests.fixtures.webapp import NOW
+from tests.loopback import listening_socket, port_of, socket_activated
 from web.cli import main
 from web.store import migrate
 from web.store.db import Database
@@ -234,14 +235,6 @@ def test_demo_sets_up_a_working_company(tmp_path: Path, monkeypatch: pytest.Monk
     assert client.get(link).status_code == 400
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 LINK_TOKEN = "eyJyIjoxLCJuIjoiWk00M3pDX0pia2N4Z1lOa25haVF5dyJ9.awtX1g.2C-oMd8VR1u0QLtb4B61XN1HB9M"
 
 
@@ -254,7 +247,8 @@ def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
     import urllib.error
     import urllib.request
 
-    port = _free_port()
+    listener = listening_socket()  # handed to gunicorn by socket activation
+    port = port_of(listener)
     env = {
         **os.environ,
         "PANELSLOT_DATABASE_URL": database_url,
@@ -264,16 +258,24 @@ def test_serve_and_worker_processes(database_url: str, tmp_path: Path) -> None:
         "PANELSLOT_SERVER_WORKER_POLL_SECONDS": "0.5",
     }
     env.pop("PANELSLOT_CONFIG", None)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", "from web.cli import main; main()", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        for args in (["serve", "--port", str(port), "--workers", "2"], ["worker"])
-    ]
+    cli = [sys.executable, "-c", "from web.cli import main; main()"]
+    serve_args = ["serve", "--port", str(port), "--workers", "2"]
+    serve = socket_activated([*cli, *serve_args], [listener], env)
+    with listener:
+        procs = [
+            subprocess.Popen(
+                argv,
+                env=run_env,
+                pass_fds=fds,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for argv, run_env, fds in (
+                (serve.argv, serve.env, serve.pass_fds),
+                ([*cli, "worker"], env, ()),
+            )
+        ]
 
     def health() -> tuple[int, dict[str, Any]]:
         try:
