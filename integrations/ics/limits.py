@@ -165,12 +165,23 @@ def _days_per_period(shape: RuleShape) -> int:
     return min(bounds)
 
 
+def _days_per_week(shape: RuleShape) -> int:
+    """Days one WEEKLY period makes: its BYDAYs; without them, DTSTART's weekday, unless a
+    day part (BYMONTHDAY, BYYEARDAY, BYWEEKNO) stands in for it and any day may match."""
+    sizes = shape.sizes
+    if sizes.get("BYDAY"):
+        return min(7, sizes["BYDAY"])
+    if any(sizes.get(part) for part in ("BYMONTHDAY", "BYYEARDAY", "BYWEEKNO")):
+        return 7
+    return 1
+
+
 def _per_period(shape: RuleShape) -> int:
     """An upper bound on the instances one period of the rule makes."""
     expanders = _TIME_EXPANDERS.get(shape.freq, ("BYHOUR", "BYMINUTE", "BYSECOND"))
     n = math.prod(shape.sizes.get(part, 1) or 1 for part in expanders)
     if shape.freq == "WEEKLY":
-        n *= min(7, shape.sizes.get("BYDAY", 1) or 1)
+        n *= _days_per_week(shape)
     elif shape.freq in ("MONTHLY", "YEARLY"):
         n *= _days_per_period(shape)
     return n

@@ -182,3 +182,14 @@ def test_upper_and_lower_bounds_hold(case: tuple[str, datetime, datetime, dateti
     assert instances_between(shape, start, lo, hi) >= inside
     assert steps_until(shape, start, hi) >= len(actual)
     assert count_between(shape, start, lo, hi, 10**9) <= inside
+
+
+def test_weekly_with_monthdays_but_no_byday_may_match_any_day() -> None:
+    """Found by hypothesis: FREQ=WEEKLY;BYMONTHDAY=8,9 makes two instances in one week
+    (dateutil gives no weekday default when a day part is present); the bound said 1."""
+    text = "FREQ=WEEKLY;BYMONTHDAY=8,9"
+    start = datetime(2026, 1, 8, 9)
+    lo, hi = datetime(2026, 1, 8), datetime(2026, 1, 9, 23)
+    actual = list(rrulestr(text, dtstart=start).replace(until=hi).xafter(start, inc=True))
+    assert len(actual) == 2
+    assert instances_between(shape_of(text), start, lo, hi) >= 2
