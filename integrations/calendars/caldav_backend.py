@@ -24,6 +24,7 @@ from caldav.collection import Principal
 from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
+from integrations.budget import Reader, run_read
 from integrations.calendars.answers import vevent_responses
 from integrations.calendars.base import (
     AttendeeResponse,
@@ -109,11 +110,13 @@ class CalDAVBackend(CalendarBackend):
         auth_type: Literal["basic", "digest"] | None = "basic",
         label: str | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        reader: Reader | None = None,
     ) -> None:
         if expand not in ("auto", "server", "client"):
             raise ValueError(f"expand must be 'auto', 'server' or 'client', got {expand!r}")
         self.url = redact_url(url)
         self.source = label or self.url
+        self.reader = reader  # every parse runs under its budget (None: in this process)
         self.calendar_urls = tuple(calendar_urls) if calendar_urls is not None else None
         self.write_calendar_url = write_calendar_url
         self.timezone = timezone
@@ -241,16 +244,9 @@ class CalDAVBackend(CalendarBackend):
             objects = self._search(cal, window, server_expand=False, source=source) or []
         else:
             self.last_expansion[str(cal.url)] = "server"
-        busy: list[Interval] = []
-        events = 0
-        for url, data in objects:
-            where = redact_url(url)
-            parsed = parse_calendar(data.encode("utf-8"), where)
-            read = busy_from_calendar(
-                parsed, source=where, timezone=self.timezone, window=window, email=self.email
-            )
-            busy.extend(read.busy)
-            events += read.events_read
+        busy, events = run_read(
+            self.reader, source, read_objects, objects, self.timezone, window, self.email
+        )
         return BusyRead(busy=tuple(busy), events_read=events)
 
     def _search(
@@ -377,3 +373,21 @@ def _still_recurring(objects: Sequence[tuple[str, str]]) -> bool:
             if any(prop in comp for prop in _RECURRENCE_PROPS):
                 return True
     return False
+
+
+def read_objects(
+    objects: Sequence[tuple[str, str]], timezone: str, window: Interval, email: str | None
+) -> tuple[list[Interval], int]:
+    """Busy intervals and events read of a calendar's objects ((URL, data) pairs); errors
+    name the object's URL without credentials. Module-level: it runs in a read budget."""
+    busy: list[Interval] = []
+    events = 0
+    for url, data in objects:
+        where = redact_url(url)
+        parsed = parse_calendar(data.encode("utf-8"), where)
+        read = busy_from_calendar(
+            parsed, source=where, timezone=timezone, window=window, email=email
+        )
+        busy.extend(read.busy)
+        events += read.events_read
+    return busy, events

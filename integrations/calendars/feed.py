@@ -28,12 +28,13 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import icalendar
 import requests
 
+from integrations.budget import Reader, run_read
 from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
-from integrations.ics import Expansion, ICSRead, expand_calendar, parse_calendar_with_warnings
+from integrations.ics import Expansion, ICSRead, parse_calendar_with_warnings
+from integrations.ics.window import expand_ics_bytes
 from integrations.urlguard import private_host_reason
 from integrations.urls import redact_url
 from scheduler.model import Interval
@@ -54,9 +55,8 @@ class FeedSnapshot:
 
     ``expansions`` caches, per (timezone, email), every occurrence in a span a
     little wider than the window last asked for; while the copy is unchanged,
-    reads inside that span only filter it. The parsed ``calendar`` is dropped
-    once expanded (it is several times the size of ``data``) and parsed again
-    from ``data`` only if a later window leaves the span.
+    reads inside that span only filter it. A later window that leaves the span
+    reads ``data`` again (windowed, under the backend's read budget).
     """
 
     data: bytes
@@ -64,7 +64,6 @@ class FeedSnapshot:
     last_modified: str | None = None
     file_stamp: tuple[int, int] | None = None  # (mtime_ns, size) for files
     warnings: tuple[str, ...] = ()
-    calendar: icalendar.Calendar | None = None
     expansions: dict[tuple[str, str | None], Expansion] = field(default_factory=dict)
 
     @classmethod
@@ -77,8 +76,8 @@ class FeedSnapshot:
         last_modified: str | None = None,
     ) -> FeedSnapshot:
         """Rebuild a stored copy (raises CalendarError if it cannot be read)."""
-        calendar, notes = parse_calendar_with_warnings(data, source)
-        return cls(data, etag, last_modified, None, notes, calendar)
+        notes = parse_calendar_with_warnings(data, source)[1]
+        return cls(data, etag, last_modified, None, notes)
 
 
 class FeedSnapshots:
@@ -146,6 +145,7 @@ class ICSFeedBackend(CalendarBackend):
         last_good: FeedSnapshot | None = None,
         block_private_networks: bool = False,
         snapshots: FeedSnapshots | None = None,
+        reader: Reader | None = None,
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -169,6 +169,9 @@ class ICSFeedBackend(CalendarBackend):
         self.block_private_networks = block_private_networks
         self.last_error: CalendarError | None = None
         self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
+        # every parse runs under this budget (a child process); None: in this process
+        self.reader = reader
+        self._fresh: FeedSnapshot | None = None  # downloaded, not read yet: not last_good
 
     # ---- reading ------------------------------------------------------------
     def read_busy(self, window: Interval) -> ICSRead:
@@ -187,9 +190,13 @@ class ICSFeedBackend(CalendarBackend):
             self.last_error = exc
             raise
         self.last_error = None
+        if unchanged:
+            self._share(snapshot)
+        return snapshot, unchanged
+
+    def _share(self, snapshot: FeedSnapshot) -> None:
         if self.snapshots is not None:
             self.snapshots.put(self.location, snapshot)
-        return snapshot, unchanged
 
     def keep_copy(self, load: Callable[[], FeedSnapshot | None]) -> None:
         """Start from a stored copy when none is in hand (``load`` is called only then)."""
@@ -213,17 +220,36 @@ class ICSFeedBackend(CalendarBackend):
         key = (self.timezone, self.email)
         expansion = snapshot.expansions.get(key)
         if expansion is None or not expansion.covers(window):
-            calendar = snapshot.calendar
-            if calendar is None:
-                calendar = parse_calendar_with_warnings(snapshot.data, self.source)[0]
-            span = Interval(window.start - SPAN_BEFORE, window.end + SPAN_AFTER)
-            expansion = expand_calendar(
-                calendar, source=self.source, timezone=self.timezone, span=span, email=self.email
-            )
+            expansion = self._expand(snapshot, window)
             snapshot.expansions[key] = expansion
-            snapshot.calendar = None
         read = expansion.read(window)
         return replace(read, unchanged=unchanged, warnings=snapshot.warnings + read.warnings)
+
+    def _expand(self, snapshot: FeedSnapshot, window: Interval) -> Expansion:
+        """Read ``snapshot`` over ``window`` (padded) under the budget. A fresh download
+        becomes ``last_good`` only once it reads; if it does not, the old copy stays."""
+        span = Interval(window.start - SPAN_BEFORE, window.end + SPAN_AFTER)
+        try:
+            expansion, notes = run_read(
+                self.reader,
+                self.source,
+                expand_ics_bytes,
+                snapshot.data,
+                source=self.source,
+                timezone=self.timezone,
+                span=span,
+                email=self.email,
+            )
+        except CalendarError as exc:
+            self.last_error = exc
+            if snapshot is self._fresh:
+                self._fresh = None
+            raise
+        snapshot.warnings = notes
+        if snapshot is self._fresh:
+            self.last_good, self._fresh = snapshot, None
+            self._share(snapshot)
+        return expansion
 
     def _accept(
         self,
@@ -233,17 +259,15 @@ class ICSFeedBackend(CalendarBackend):
         last_modified: str | None = None,
         file_stamp: tuple[int, int] | None = None,
     ) -> tuple[FeedSnapshot, bool]:
-        """Parse a downloaded copy; it becomes ``last_good`` only if it reads."""
+        """A downloaded copy; it becomes ``last_good`` only once it reads (``_expand``)."""
         self.fetches += 1
         previous = self.last_good
         if previous is not None and previous.data == data:  # no validators, same bytes
             previous.etag, previous.last_modified = etag, last_modified
             previous.file_stamp = file_stamp
             return previous, True
-        calendar, notes = parse_calendar_with_warnings(data, self.source)
-        snapshot = FeedSnapshot(data, etag, last_modified, file_stamp, notes, calendar)
-        self.last_good = snapshot
-        return snapshot, False
+        self._fresh = FeedSnapshot(data, etag, last_modified, file_stamp)
+        return self._fresh, False
 
     def _fetch_file(self) -> tuple[FeedSnapshot, bool]:
         path = Path(self.location)

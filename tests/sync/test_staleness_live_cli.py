@@ -232,6 +232,7 @@ def test_cli_shows_a_progress_bar_on_a_terminal(
 
     leader, follower = pty.openpty()
     env = {**os.environ, "PANELSLOT_DATABASE_URL": database_url, "COLUMNS": "120"}
+    env["PANELSLOT_SYNC_ALLOW_PRIVATE_FEEDS"] = "true"  # the feeds are on loopback
     env.pop("PANELSLOT_CONFIG", None)
     proc = subprocess.run(
         [

@@ -141,6 +141,13 @@ class SyncSettings:
     timeout_seconds: float = opt(20.0, "network timeout when reading a calendar")
     parallel: int = opt(4, "calendars read from their providers at once")
     allow_private_feeds: bool = opt(False, "let interviewers add loopback/LAN URLs")
+    read_seconds: float = opt(
+        60.0, "one calendar read (fetch and parse) that takes longer is stopped"
+    )
+    read_memory_mb: int = opt(1024, "memory one calendar parse may use; more is refused")
+    web_read_seconds: float = opt(
+        5.0, "pages that read a calendar (Test, booking re-check) wait at most this long"
+    )
 
 
 @dataclass(frozen=True)

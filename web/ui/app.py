@@ -50,7 +50,9 @@ def create_app(
     app.extensions["panelslot.db"] = db
     app.extensions["panelslot.pictures"] = PictureCache()
     # built once: how calendars are read, with the app's bounded cache of feed copies
-    app.extensions["panelslot.sync"] = SyncConfig.from_settings(settings, snapshots=FeedSnapshots())
+    app.extensions["panelslot.sync"] = SyncConfig.from_settings(
+        settings, snapshots=FeedSnapshots(), web=True
+    )
     csrf.init_app(app)
 
     _register_blueprints(app, demo=settings.mode == "demo")

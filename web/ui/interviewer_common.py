@@ -50,6 +50,7 @@ def sync_config() -> calsync.SyncConfig:
         redirect_uri=public_url(url_for("interviewer.google_callback")),
         microsoft_redirect_uri=public_url(url_for("interviewer.microsoft_callback")),
         snapshots=get_sync_config().snapshots,
+        web=True,
     )
 
 

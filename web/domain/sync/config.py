@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from integrations.budget import ReadBudget, Reader
 from integrations.calendars.feed import FeedSnapshots
 from integrations.errors import CalendarError, ReconnectRequired
 from scheduler.model import Interval
@@ -44,6 +45,10 @@ class SyncConfig:
     token_environ: Mapping[str, str] | None = None
     # last good feed copies kept between syncs by the owner of this config (None: none)
     snapshots: FeedSnapshots | None = field(default=None, compare=False, repr=False)
+    # the budget every calendar parse runs under (None: in-process, unbounded; tests)
+    reader: Reader | None = field(default=None, compare=False, repr=False)
+    read_seconds: float = 60.0  # a whole read (fetch and parse) at most
+    block_private: bool = False  # refuse private/loopback addresses on every fetch and hop
 
     @classmethod
     def from_settings(
@@ -54,14 +59,22 @@ class SyncConfig:
         microsoft_redirect_uri: str = "",
         environ: Mapping[str, str] | None = None,
         snapshots: FeedSnapshots | None = None,
+        web: bool = False,
     ) -> SyncConfig:
+        """``web``: for pages, whose reads wait at most ``sync.web_read_seconds``."""
         from web.domain.sync.msgraph import microsoft_config
 
+        sync = settings.sync
+        seconds = float(sync.web_read_seconds if web else sync.read_seconds)
+        budget = ReadBudget(seconds=seconds, memory_mb=int(sync.read_memory_mb))
         return cls(
+            reader=Reader(budget),
+            read_seconds=seconds,
+            block_private=not sync.allow_private_feeds,
             ahead=timedelta(days=int(settings.sync.days_ahead)),
             stale_after=timedelta(minutes=float(settings.sync.stale_after_minutes)),
             feed_max_bytes=int(float(settings.sync.feed_max_mb) * 1024 * 1024),
-            timeout=float(settings.sync.timeout_seconds),
+            timeout=min(float(settings.sync.timeout_seconds), seconds),
             parallel=max(1, int(settings.sync.parallel)),
             google=_google_config(settings, redirect_uri),
             google_mode=settings.google.mode,

@@ -145,8 +145,10 @@ def ics_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> FeedRe
         name=src.label or None,
         max_bytes=cfg.feed_max_bytes,
         timeout=min(cfg.timeout, 10.0),
-        total_timeout=max(cfg.timeout * 3, 30.0),
+        total_timeout=cfg.read_seconds,
         snapshots=cfg.snapshots,
+        block_private_networks=cfg.block_private,
+        reader=cfg.reader,
     )
     if backend.is_url and (src.etag or src.last_modified):
         backend.keep_copy(lambda: _stored_copy(src))
@@ -191,6 +193,7 @@ def caldav_backend(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> Ca
         email=who.email,
         timeout_seconds=cfg.timeout,
         label=src.label or None,
+        reader=cfg.reader,
     )
 
 
