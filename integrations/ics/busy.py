@@ -216,7 +216,7 @@ def _occurrences(
         start = event.start
         try:
             end = event.end
-        except Exception:  # no DTEND/DURATION: RFC 5545 defaults
+        except ValueError:  # icalendar's IncompleteComponent: RFC 5545 defaults
             end = start + timedelta(days=1) if not isinstance(start, datetime) else start
         yield start, end, event
 

@@ -18,7 +18,6 @@ from web.store.settings import AppSettings, check_production, load_settings
 from web.ui.helpers import RowIdConverter
 
 log = logging.getLogger(__name__)
-csrf = CSRFProtect()
 
 
 def create_app(
@@ -53,7 +52,7 @@ def create_app(
     app.extensions["panelslot.sync"] = SyncConfig.from_settings(
         settings, snapshots=FeedSnapshots(), web=True
     )
-    csrf.init_app(app)
+    CSRFProtect(app)  # every POST form: the one CSRF check (Flask-WTF)
 
     _register_blueprints(app, demo=settings.mode == "demo")
 

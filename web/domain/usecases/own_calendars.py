@@ -3,8 +3,6 @@ upcoming interviews. Credentials are encrypted before they are stored."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.urlguard import private_host_reason
 from web.domain import sync as calsync
 from web.domain.audit import record
 from web.domain.jobs import enqueue
@@ -30,16 +29,9 @@ def _audit(s: Session, now: datetime, who: Interviewer, action: str, **detail: A
 
 
 def public_host_problem(url: str) -> str | None:
-    """Why ``url`` may not be read (its host is private, loopback or unknown), or None."""
-    host = urlsplit(url.replace("webcal://", "https://", 1)).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError):
-        return f"unknown host {host!r}; check the address"
-    for info in infos:
-        if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global:
-            return f"{host} is a private or local address; only public servers can be used"
-    return None
+    """Why ``url`` may not be read (its host is private, loopback or unknown), or None:
+    the one address guard, as every fetch applies it."""
+    return private_host_reason(url)
 
 
 def own_source(s: Session, who: Interviewer, cid: int) -> CalendarSource | None:
