@@ -14,6 +14,8 @@ in the same process. "cold" is the first read of the files in the process,
 "median" the median of the repeats; ratios are to the naive reader's.
 
 Bounded cases: each in a fresh process, its wall time and peak memory (max RSS).
+``--budget``: the same cases read as the worker reads them, in a child process under
+a read budget (time, memory), with the child's peak RSS.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from naive_reader import naive_busy  # noqa: E402
 
 from integrations.errors import CalendarError  # noqa: E402
-from integrations.ics import read_ics_file  # noqa: E402
+from integrations.ics import read_ics_bytes, read_ics_file  # noqa: E402
 from scheduler.intervals import merge  # noqa: E402
 from scheduler.model import Interval  # noqa: E402
 
@@ -330,6 +332,39 @@ def cases_table(readers: tuple[str, ...]) -> list[tuple[str, str, str, str, str]
     return rows
 
 
+def budget_case(name: str) -> tuple[float, float, str]:
+    """In the budget's child: (seconds, peak RSS MB of the child, result) of one case."""
+    data, window = case_data(name)
+    begin = time.perf_counter()
+    read = read_ics_bytes(data, source="feed.ics", timezone="Europe/Berlin", window=window)
+    seconds = time.perf_counter() - begin
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return seconds, peak, f"read: {len(read.busy)} busy intervals"
+
+
+def budget_table(budgets: list[tuple[float, int]]) -> list[tuple[str, ...]]:
+    """Each bounded case read as the worker reads it: in a child under a read budget."""
+    from integrations.budget import ReadBudget, Reader
+
+    rows = []
+    for name, label in CASES:
+        for seconds, memory in budgets:
+            reader = Reader(ReadBudget(seconds=seconds, memory_mb=memory))
+            begin = time.perf_counter()
+            try:
+                _, peak, result = reader.run("feed.ics", budget_case, name)
+                shown = f"{peak:.0f} MB"
+            except CalendarError as exc:
+                shown, result = (
+                    "-",
+                    f"refused: {type(exc).__name__} ({getattr(exc, 'resource', '')})",
+                )
+            wall = time.perf_counter() - begin
+            budget = f"{seconds:g} s, {memory} MB"
+            rows.append((label, budget, f"{wall:.3f} s", shown, result))
+    return rows
+
+
 def show(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
@@ -344,7 +379,14 @@ def main() -> None:
     parser.add_argument(
         "--full-cases", action="store_true", help="bounded cases on reader=full too"
     )
+    parser.add_argument(
+        "--budget", action="store_true", help="only the bounded cases under read budgets"
+    )
     args = parser.parse_args()
+    if args.budget:
+        header = ("bounded case", "budget", "time", "child peak RSS", "result")
+        show(header, budget_table([(60.0, 1024), (60.0, 150), (1.0, 1024)]))
+        return
     if args.case:
         run_case(args.case, args.reader)
         return
