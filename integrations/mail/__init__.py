@@ -34,6 +34,7 @@ from integrations.mail.message import (
     OutgoingMail,
     Security,
     build_message,
+    html_paragraphs,
     is_permanent,
 )
 from integrations.mail.outbox import StoredMail, parse_stored, read_outbox
@@ -60,6 +61,7 @@ __all__ = [
     "Security",
     "StoredMail",
     "build_message",
+    "html_paragraphs",
     "is_permanent",
     "make_mailer",
     "next_attempt",

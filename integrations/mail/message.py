@@ -4,6 +4,7 @@ mail errors and the :class:`Mailer` interface. Pure: nothing here sends anything
 from __future__ import annotations
 
 import abc
+import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -275,3 +276,13 @@ class Mailer(abc.ABC):
     @abc.abstractmethod
     def send(self, message: OutgoingMail) -> None:
         """Deliver ``message``; raise ``MailError`` when it was not delivered."""
+
+
+def html_paragraphs(text: str) -> str:
+    """Plain text as the HTML part says it: a paragraph per blank-line block, a ``<br>``
+    per line break, every character escaped (the markup is added after escaping)."""
+    blocks = [block for block in text.split("\n\n") if block.strip()]
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line) for line in block.split("\n")) + "</p>"
+        for block in blocks
+    )

@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from integrations.mail import html_paragraphs
 from scheduler import engine
 from scheduler.errors import SchedulerError
 from scheduler.model import Interval, Option
@@ -302,7 +303,7 @@ def candidate_mail(
     if req.note:
         lines += ["", req.note]
     text = "\n".join(lines) + "\n"
-    html_note = f"<p>{_esc(req.note)}</p>" if req.note else ""
+    html_note = html_paragraphs(req.note) if req.note else ""
     html = (
         f"<p>Hello {_esc(req.candidate_name)},</p>"
         f"<p>{_esc(coordinator_name)} invites you to schedule your interview: "

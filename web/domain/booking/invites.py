@@ -17,6 +17,7 @@ from integrations.invites import (
     ics_download,
     loop_uid,
 )
+from integrations.mail import html_paragraphs
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import video_url
 from web.domain.zones import canonical_zone, offset_label, zone_ok
@@ -106,9 +107,7 @@ def outbox_mail(
     method: str | None = None,
     at: datetime | None = None,
 ) -> OutboxMail:
-    from markupsafe import escape
-
-    html = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n"))
+    html = html_paragraphs(body)
     return OutboxMail(
         kind=kind,
         request_id=req.id,
