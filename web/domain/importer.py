@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from integrations.configfile import read_toml
+from integrations.configfile import is_url, read_toml
+from integrations.urls import redact_url
 from scheduler.config import parse_config
 from scheduler.errors import ConfigError
 from scheduler.localtime import format_minutes
@@ -202,6 +203,10 @@ def _v(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
+def _shown_location(url: str) -> str:
+    return redact_url(url) if is_url(url) else url
+
+
 def export_toml(s: Session, *, include_inactive: bool = False) -> str:
     """Interviewers and loops in the engine's configuration format."""
     q = select(Interviewer).options(selectinload(Interviewer.calendars)).order_by(Interviewer.key)
@@ -209,11 +214,16 @@ def export_toml(s: Session, *, include_inactive: bool = False) -> str:
         q = q.where(Interviewer.active.is_(True))
     people = list(s.scalars(q))
     keys = {p.key for p in people}
-    lines = ["# Exported by panelslot: interviewers and loops.", ""]
+    lines = [
+        "# Exported by panelslot: interviewers and loops.",
+        "# Feed URLs are secrets (anyone with one reads the calendar): they are shown",
+        "# redacted, as on the interviewer's page; files keep their paths.",
+        "",
+    ]
     for p in people:
         lines += ["[[interviewers]]", f"id = {_q(p.key)}", f"name = {_q(p.name)}"]
         lines += [f"email = {_q(p.email)}", f"timezone = {_q(p.timezone)}"]
-        cals = [c.url for c in p.calendars if c.kind == "ics"]
+        cals = [_shown_location(c.url) for c in p.calendars if c.kind == "ics"]
         if cals:
             lines.append(f"calendars = {_v(cals)}")
         if p.max_interviews_per_day is not None:
