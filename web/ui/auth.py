@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from flask import g, redirect, request, session, url_for
 
 from web.domain.audit import Actor
-from web.domain.usecases.coordinators import SigninLimit, hash_password
+from web.domain.usecases.coordinators import SigninLimit, admit, hash_password
 from web.store.models import Coordinator
-from web.ui.helpers import db_session, get_settings
+from web.ui.helpers import db_session, get_settings, now
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +28,18 @@ def signin_limit() -> SigninLimit:
         window=timedelta(minutes=st.security.signin_window_minutes),
         max_failures=st.security.signin_max_failures,
     )
+
+
+SYNC_NOW_LIMIT = 6  # "sync now" per interviewer and address in the sign-in window
+
+
+def allow(bucket: str, attempts: int) -> bool:
+    """One more use of a limited action (``bucket``) from this address: whether it may go
+    on (at most ``attempts`` per sign-in window; recorded and committed either way)."""
+    window = signin_limit().window
+    limit = SigninLimit(window=window, max_failures=attempts)
+    remote = request.remote_addr or ""
+    return admit(db_session(), bucket, remote, limit, now())
 
 
 def start_session(who: Coordinator) -> None:

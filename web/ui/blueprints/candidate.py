@@ -37,6 +37,7 @@ from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, canonical_zone, zone_ok
 from web.store.models import Booking, SchedulingRequest
+from web.ui import auth
 from web.ui.helpers import (
     audit,
     db_session,
@@ -50,6 +51,8 @@ from web.ui.helpers import (
 )
 from web.ui.option_views import OptionView, by_day, option_view
 from web.ui.zone_views import ZonePick, pick_zone, zone_header
+
+NONE_WORK_LIMIT = 5  # "none of these work" replies per request and address per window
 
 bp = Blueprint("candidate", __name__, url_prefix="/c")
 
@@ -445,6 +448,14 @@ def none_work(token: str) -> ResponseReturnValue:
         return redirect(url_for("candidate.landing", token=token), 303)
     text = (request.form.get("ranges") or "").strip()
     tz = _tz_arg().get("tz") or service.candidate_zone(req)
+    if not auth.allow(f"none:request:{req.id}", NONE_WORK_LIMIT):
+        return _offer_page(
+            req,
+            mode="book",
+            code=429,
+            reply_error="We have your earlier message; please wait a few minutes to send more.",
+            reply_text=text[:MAX_REPLY],
+        )
     if len(text) < 3:
         return _offer_page(
             req,

@@ -174,6 +174,9 @@ def interviewer_sync(iid: int) -> WResponse:
     row = _interviewer_or_404(iid)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if not auth.allow(f"sync:interviewer:{row.id}", auth.SYNC_NOW_LIMIT):
+        flash("Synced often already; wait a few minutes, the worker also syncs on its own.")
+        return redirect(url_for("coord_interviewers.interviewer_detail", iid=row.id))
     uc.queue_sync(db_session(), row, auth.actor().name, now())
     flash("Sync queued; the worker picks it up within seconds.")
     return redirect(url_for("coord_interviewers.interviewer_detail", iid=row.id))

@@ -26,6 +26,7 @@ from web.domain.usecases import interview_feed
 from web.domain.usecases import own_calendars as uc
 from web.domain.zones import week_text
 from web.store.models import CalendarSource, Interviewer
+from web.ui import auth
 from web.ui.blueprints import interviewer_google, interviewer_microsoft  # noqa: F401 - routes
 from web.ui.forms import ActionForm
 from web.ui.helpers import db_session, get_settings, now, public_url
@@ -273,6 +274,9 @@ def remove_calendar(token: str, cid: int) -> WResponse:
 def sync_now(token: str) -> WResponse:
     who = who_or_404(token)
     csrf_ok()
+    if not auth.allow(f"sync:interviewer:{who.id}", auth.SYNC_NOW_LIMIT):
+        flash("Synced often already; wait a few minutes, the worker also syncs on its own.")
+        return back(token)
     uc.queue_sync(db_session(), who, now())
     flash("Sync queued; it runs within a few seconds. Reload the page to see the result.")
     return back(token)
