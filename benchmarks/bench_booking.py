@@ -12,6 +12,8 @@ Phases:
      POST a booking, each for its own request and a distinct interviewer-time: bookings/s.
   3. race: 50 clients, 50 requests all offered the SAME interviewer-time, released together:
      exactly one must get the booking (303), the others 409.
+  With --live the page phase's requests are live ones: each page searches the engine in
+  the candidate's zone (cached per worker until busy time changes).
   Finally the database is checked for overlapping active booked sessions of any interviewer.
 """
 
@@ -86,7 +88,9 @@ class Seeded:
     race_tokens: list[str]
 
 
-def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> Seeded:
+def seed(
+    db: Database, n_page: int, n_book: int, n_race: int, now: datetime, *, live: bool = False
+) -> Seeded:
     day0 = datetime.combine(now.date() + timedelta(days=2), datetime.min.time(), UTC)
     with db.session() as s:
         coord = Coordinator(
@@ -130,7 +134,7 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
             start = day0 + slot_index * SLOT
             return Option(0.5, (SessionSlot("Interview", start, start + SLOT, (f"p{k:02d}",)),))
 
-        def request(i: int, options: list[Option]) -> str:
+        def request(i: int, options: list[Option], is_live: bool = False) -> str:
             req = SchedulingRequest(
                 coordinator_id=coord.id,
                 loop_id=loop.id,
@@ -145,10 +149,11 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
                 sent_at=now,
                 opened_at=now,
                 expires_at=now + timedelta(days=14),
+                live=is_live,
             )
             s.add(req)
             s.flush()
-            services.offer(s, req, options, hold_until=None)
+            services.offer(s, req, [] if is_live else options, hold_until=None)
             services.release_holds(s, req)
             return services.candidate_token(SECRET, req, now=now)
 
@@ -158,7 +163,7 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
                 option((i + j) % N_PEOPLE, 2000 + j * 3 + (i % 7)) for j in range(1, 5)
             ]
 
-        page = [request(i, five(i)) for i in range(n_page)]
+        page = [request(i, five(i), live) for i in range(n_page)]
         book = [request(n_page + i, five(n_page + i)) for i in range(n_book)]
         shared = option(0, 5000)
         race = [request(100_000 + i, [shared]) for i in range(n_race)]
@@ -442,6 +447,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="gunicorn processes")
     ap.add_argument("--bookings", type=int, default=600)
     ap.add_argument("--no-wrk", action="store_true", help="use the Python load generator only")
+    ap.add_argument(
+        "--live",
+        action="store_true",
+        help="the page phase's requests are live (searched in the candidate's zone)",
+    )
     args = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="panelslot-bench-"))
@@ -449,7 +459,7 @@ def main() -> None:
     db = Database(url)
     migrate.upgrade(db.engine)
     now = datetime.now(UTC)
-    seeded = seed(db, 200, args.bookings, args.clients, now)
+    seeded = seed(db, 200, args.bookings, args.clients, now, live=args.live)
     port = free_port()
     proc = start_server(url, port, args.workers, folder)
     try:
@@ -485,6 +495,7 @@ def main() -> None:
     print(
         f"panelslot booking benchmark: `panelslot serve --workers {args.workers}` (gunicorn), "
         f"{backend}, {os.cpu_count()} CPUs, {args.clients} concurrent clients, loopback"
+        + (", live candidate pages" if args.live else "")
     )
     print(f"{'measure':<44} {'value':>14}")
     print("-" * 59)

@@ -192,3 +192,24 @@ def test_the_coordinator_sees_times_in_the_candidate_zone(
     with db.session() as s:
         n = s.scalar(select(func.count()).select_from(OfferedOption))
     assert n and n > len(sent.option_ids)
+
+
+def test_a_booked_live_request_moves_to_a_live_time(
+    client: Any, db: Database, company: Any
+) -> None:
+    sent = planned(db)
+    make_live(db, sent)
+    resp, first = _book_live(client, sent, LA)
+    assert resp.status_code == 303
+    html = html_of(client.get(sent.url + "/reschedule", query_string={"tz": LA}))
+    keys = [k for _, k in LIVE_RE.findall(html)]
+    assert keys and first not in keys
+    form = {**form_of(html), "option": keys[-1], "tz": LA}
+    moved = client.post(sent.url + "/reschedule", data=form)
+    assert moved.status_code == 303, html_of(moved)
+    req = request_row(db, sent.request_id)
+    assert req.status == "rescheduled"
+    b = services.active_booking(req)
+    assert b is not None
+    row = next(o for o in req.options if o.id == b.option_id)
+    assert "L" + option_key(services.stored_option(row)) == keys[-1]
