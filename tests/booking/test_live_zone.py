@@ -192,6 +192,8 @@ def test_the_coordinator_sees_times_in_the_candidate_zone(
     with db.session() as s:
         n = s.scalar(select(func.count()).select_from(OfferedOption))
     assert n and n > len(sent.option_ids)
+    listing = html_of(signed_in.get("/requests"))
+    assert f"{LA} (detected or chosen)" in listing
 
 
 def test_a_booked_live_request_moves_to_a_live_time(
