@@ -47,11 +47,18 @@ def _offer_count() -> int:
 
 
 def _live_views(
-    req: SchedulingRequest, b: Booking | None, zone: str, names: dict[str, str]
+    req: SchedulingRequest, b: Booking | None, zone: str, pic: service.LoopPicture
 ) -> list[OptionView]:
     found = service.live_options(
-        db_session(), req, zone, now(), cache=get_live(), limit=_offer_count()
+        db_session(),
+        req,
+        zone,
+        now(),
+        cache=get_live(),
+        limit=_offer_count(),
+        people=list(pic.keys),
     )
+    names = pic.names
     mine = {(bs.start, bs.end, bs.interviewer.key) for bs in b.sessions} if b else set()
     out = []
     for rank, opt in enumerate(found, start=1):
@@ -77,7 +84,7 @@ def offer_for(req: SchedulingRequest, b: Booking | None, zone: str, mode: str) -
     # a booked candidate whose offered times are gone gets fresh ones at once
     rescheduling = mode == "reschedule" and bool(req.loop.live_fallback) and not rows
     if check.live or rescheduling:
-        views = _live_views(req, b, zone, pic.names)
+        views = _live_views(req, b, zone, pic)
         if views or req.live:
             return Offer(views, False, pic.sessions, check, _title(req, zone))
     searching = False
@@ -99,8 +106,16 @@ def chosen_option(req: SchedulingRequest, zone: str) -> int | None:
     raw = (request.form.get("option") or "").strip()
     if not is_live_choice(raw):
         return parse_id(raw)
+    s = db_session()
     found = service.adopt_live(
-        db_session(), req, zone, raw[1:], now(), cache=get_live(), limit=_offer_count()
+        s,
+        req,
+        zone,
+        raw[1:],
+        now(),
+        cache=get_live(),
+        limit=_offer_count(),
+        people=list(get_pictures().get(s, req.loop_id).keys),
     )
     if found is None:
         raise service.OptionTaken("Sorry, that time was just taken.")

@@ -172,20 +172,28 @@ def live_options(
     *,
     cache: LiveCache,
     limit: int = 5,
+    people: Sequence[int] | None = None,
 ) -> tuple[Option, ...]:
-    """Options searched now in ``zone`` and the request's hours, spread over the days."""
-    loop_row = services.load_loop(s, req.loop_id)
-    if loop_row is None:
-        return ()
-    people = services.loop_interviewers(loop_row)
+    """Options searched now in ``zone`` and the request's hours, spread over the days.
+
+    ``people``: the loop's interviewer ids when the caller knows them (a cached loop
+    picture), so that a cache hit reads only the busy version."""
+    loop_row = services.load_loop(s, req.loop_id) if people is None else None
+    if people is None:
+        if loop_row is None:
+            return ()
+        people = list(services.loop_interviewers(loop_row))
     dates = live_dates(req, zone, now)
     key = (req.id, zone, hours_of(req), dates, limit, busy_version(s, sorted(people)))
 
     def search() -> list[Option]:
+        row = loop_row or services.load_loop(s, req.loop_id)
+        if row is None:
+            return []
         try:
             result = services.search(
                 s,
-                loop_row,
+                row,
                 candidate_tz=zone,
                 date_from=dates[0],
                 date_to=dates[1],
@@ -210,10 +218,11 @@ def adopt_live(
     *,
     cache: LiveCache,
     limit: int = 5,
+    people: Sequence[int] | None = None,
 ) -> int | None:
     """Keep the live option named ``key`` as an offered option of the request (no holds),
     for the booking service to book; None when it is no longer among the live options."""
-    live = live_options(s, req, zone, now, cache=cache, limit=limit)
+    live = live_options(s, req, zone, now, cache=cache, limit=limit, people=people)
     found = [o for o in live if option_key(o) == key]
     if not found:
         return None
