@@ -12,6 +12,8 @@ Phases:
      POST a booking, each for its own request and a distinct interviewer-time: bookings/s.
   3. race: 50 clients, 50 requests all offered the SAME interviewer-time, released together:
      exactly one must get the booking (303), the others 409.
+  With --live the page phase's requests are live ones: each page searches the engine in
+  the candidate's zone (cached per worker until busy time changes).
   Finally the database is checked for overlapping active booked sessions of any interviewer.
 """
 
@@ -87,7 +89,9 @@ class Seeded:
     race_tokens: list[str]
 
 
-def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> Seeded:
+def seed(
+    db: Database, n_page: int, n_book: int, n_race: int, now: datetime, *, live: bool = False
+) -> Seeded:
     day0 = datetime.combine(now.date() + timedelta(days=2), datetime.min.time(), UTC)
     with db.session() as s:
         coord = Coordinator(
@@ -131,7 +135,7 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
             start = day0 + slot_index * SLOT
             return Option(0.5, (SessionSlot("Interview", start, start + SLOT, (f"p{k:02d}",)),))
 
-        def request(i: int, options: list[Option]) -> str:
+        def request(i: int, options: list[Option], is_live: bool = False) -> str:
             req = SchedulingRequest(
                 coordinator_id=coord.id,
                 loop_id=loop.id,
@@ -146,10 +150,11 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
                 sent_at=now,
                 opened_at=now,
                 expires_at=now + timedelta(days=14),
+                live=is_live,
             )
             s.add(req)
             s.flush()
-            services.offer(s, req, options, hold_until=None)
+            services.offer(s, req, [] if is_live else options, hold_until=None)
             services.release_holds(s, req)
             return services.candidate_token(SECRET, req, now=now)
 
@@ -159,7 +164,7 @@ def seed(db: Database, n_page: int, n_book: int, n_race: int, now: datetime) -> 
                 option((i + j) % N_PEOPLE, 2000 + j * 3 + (i % 7)) for j in range(1, 5)
             ]
 
-        page = [request(i, five(i)) for i in range(n_page)]
+        page = [request(i, five(i), live) for i in range(n_page)]
         book = [request(n_page + i, five(n_page + i)) for i in range(n_book)]
         shared = option(0, 5000)
         race = [request(100_000 + i, [shared]) for i in range(n_race)]
@@ -450,6 +455,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="gunicorn processes")
     ap.add_argument("--bookings", type=int, default=600)
     ap.add_argument("--no-wrk", action="store_true", help="use the Python load generator only")
+    ap.add_argument(
+        "--live",
+        action="store_true",
+        help="the page phase's requests are live (searched in the candidate's zone)",
+    )
     args = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="panelslot-bench-"))
@@ -457,14 +467,20 @@ def main() -> None:
     db = Database(url)
     migrate.upgrade(db.engine)
     now = datetime.now(UTC)
-    seeded = seed(db, 200, args.bookings, args.clients, now)
+    seeded = seed(db, 200, args.bookings, args.clients, now, live=args.live)
     listener = listening_socket()
     port = port_of(listener)
     proc = start_server(url, listener, args.workers, folder)
     try:
-        # warm every worker (imports, template compilation, zone list)
-        for t in seeded.page_tokens[:20]:
+        # warm every worker (imports, template compilation, zone list; with --live the
+        # live searches of the 20 requests the page phase reads, in each worker's cache)
+        if args.live:
+            seeded = Seeded(seeded.page_tokens[:20], seeded.book_tokens, seeded.race_tokens)
+        t0 = time.perf_counter()
+        warm = seeded.page_tokens[:20] * (6 if args.live else 1)
+        for t in warm:
             get(port, f"/c/{t}")
+        warm_ms = (time.perf_counter() - t0) / len(warm) * 1000
         use_wrk = shutil.which("wrk") is not None and not args.no_wrk
         cpu0 = worker_cpu_seconds(proc.pid)
         if use_wrk:
@@ -494,6 +510,7 @@ def main() -> None:
     print(
         f"panelslot booking benchmark: `panelslot serve --workers {args.workers}` (gunicorn), "
         f"{backend}, {os.cpu_count()} CPUs, {args.clients} concurrent clients, loopback"
+        + (", live candidate pages" if args.live else "")
     )
     print(f"{'measure':<44} {'value':>14}")
     print("-" * 59)
@@ -504,6 +521,7 @@ def main() -> None:
         print(f"{'page GET throughput (' + result.tool + ')':<44} {rate:>10.0f} /s")
         print(f"{'page GET errors (' + result.tool + ')':<44} {result.errors:>14}")
     print(f"{'server CPU per page GET':<44} {page_cpu_ms:>11.1f} ms")
+    print(f"{'warm-up page GET, one client (mean)':<44} {warm_ms:>11.1f} ms")
     print(f"{'server CPU per booking (GET + POST)':<44} {book_cpu_ms:>11.1f} ms")
     print(f"{'1-min load average during the page phase':<44} {load:>14.1f}")
     print(f"{'bookings made / attempted':<44} {f'{booked.booked}/{booked.attempts}':>14}")

@@ -20,6 +20,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -138,6 +140,8 @@ class Loop(Base):
     # | "teams" (organiser's Microsoft 365 calendar)
     video: Mapped[str] = mapped_column(String(16), default="template", server_default="template")
     show_interviewer_names: Mapped[bool] = mapped_column(Boolean, default=True)
+    # offer live options in the candidate's own zone and hours when the planned ones miss them
+    live_fallback: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -189,6 +193,11 @@ class SchedulingRequest(Base):
     candidate_name: Mapped[str] = mapped_column(String(200))
     candidate_email: Mapped[str] = mapped_column(String(254))
     candidate_tz: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    search_tz: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the zone searched
+    # the candidate's zone as their browser reported it or they chose it
+    candidate_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # sent without options: the candidate chooses from live availability in their zone
+    live: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     date_from: Mapped[date] = mapped_column(Date)
     date_to: Mapped[date] = mapped_column(Date)
     candidate_hours_start: Mapped[int] = mapped_column(Integer, default=8 * 60)

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from integrations.calendars.feed import FeedSnapshots
+from web.domain.booking.live import LiveCache
 from web.domain.booking.picture import PictureCache
 from web.domain.logredact import install_filter
 from web.domain.sync.config import SyncConfig
@@ -48,6 +49,7 @@ def create_app(
     db = Database(settings.database_url, echo=bool(settings.database.echo))
     app.extensions["panelslot.db"] = db
     app.extensions["panelslot.pictures"] = PictureCache()
+    app.extensions["panelslot.live"] = LiveCache()
     # built once: how calendars are read, with the app's bounded cache of feed copies
     app.extensions["panelslot.sync"] = SyncConfig.from_settings(
         settings, snapshots=FeedSnapshots(), web=True

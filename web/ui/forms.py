@@ -250,6 +250,11 @@ class LoopForm(PanelForm):
         default="template",
     )
     show_interviewer_names = BooleanField("Show interviewer names to the candidate", default=True)
+    live_fallback = BooleanField(
+        "When the offered times fall outside the candidate's hours in their own zone, "
+        "offer live times in their zone",
+        default=True,
+    )
     sessions = FieldList(FormField(SessionSubForm), min_entries=1, max_entries=MAX_SESSIONS)
 
     def validate_max_gap_minutes(self, field: Any) -> None:
@@ -325,9 +330,10 @@ class OfferForm(PanelForm):
     options = SelectMultipleField(
         "Options", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
     )
+    live = BooleanField("Let the candidate choose from live availability in their own zone")
 
     def validate_options(self, field: Any) -> None:
-        if not field.data:
+        if not field.data and not self.live.data:
             raise ValidationError("choose at least one option to offer")
 
 

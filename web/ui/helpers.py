@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from web.domain.audit import record
+from web.domain.booking.live import LiveCache
 from web.domain.booking.picture import PictureCache
 from web.domain.sync.config import SyncConfig
 from web.domain.zones import get_zone, offset_label, zone_ok
@@ -57,6 +58,11 @@ def get_db() -> Database:
 def get_pictures() -> PictureCache:
     """The app's short-lived cache of loop pictures (for showing pages only)."""
     return current_app.extensions["panelslot.pictures"]  # type: ignore[no-any-return]
+
+
+def get_live() -> LiveCache:
+    """The app's cache of live searches in candidates' zones."""
+    return current_app.extensions["panelslot.live"]  # type: ignore[no-any-return]
 
 
 def secret_key() -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from scheduler.model import Option
 from web.domain import booking as service
 from web.store.models import OfferedOption, SchedulingRequest
 from web.ui.helpers import db_session
@@ -22,7 +23,7 @@ class SessionView:
 
 @dataclass(frozen=True)
 class OptionView:
-    id: int
+    id: int | str  # an offered option's row id, or "L" and the key of a live option
     rank: int
     start: datetime
     end: datetime
@@ -43,10 +44,20 @@ def option_view(
     people: dict[str, str],
     show: bool | None = None,
 ) -> OptionView:
-    opt = service.stored_option(row)
+    return view_of(req, row.id, row.rank, service.stored_option(row), people, show)
+
+
+def view_of(
+    req: SchedulingRequest,
+    ident: int | str,
+    rank: int,
+    opt: Option,
+    people: dict[str, str],
+    show: bool | None = None,
+) -> OptionView:
     return OptionView(
-        id=row.id,
-        rank=row.rank,
+        id=ident,
+        rank=rank,
         start=opt.start,
         end=opt.end,
         sessions=tuple(

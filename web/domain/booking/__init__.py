@@ -10,6 +10,7 @@ The package is split by concern; this module re-exports the names other code use
 - :mod:`.transactions`: serialised write transactions, locks, idempotency, booking rows
 - :mod:`.service`: book / reschedule / cancel, each one transaction
 - :mod:`.invites`, :mod:`.outbox`, :mod:`.reminders`: invites and mails through the outbox
+- :mod:`.live`: live options in the candidate's zone and hours, and their cache
 - :mod:`.refresh`: fresh options for stale requests, holds, "none of these work"
 - :mod:`.calendar_events`: interview events in interviewers' calendars (creating the Meet)
 - :mod:`.video`: the video link (URL template, Google Meet or Teams) and whose calendar makes it
@@ -39,6 +40,7 @@ from web.domain.booking.invites import (
     session_groups,
     when_text,
 )
+from web.domain.booking.live import LiveCache, ZoneCheck, adopt_live, live_options, zone_check
 from web.domain.booking.outbox import none_work
 from web.domain.booking.picture import (
     PICTURE_TTL,
@@ -95,7 +97,12 @@ __all__ = [
     "BookingError",
     "BookingPolicy",
     "BookingSession",
+    "LiveCache",
     "LoopPicture",
+    "ZoneCheck",
+    "adopt_live",
+    "live_options",
+    "zone_check",
     "OfferedOption",
     "OptionTaken",
     "OptionUnknown",

@@ -28,6 +28,7 @@ LOOP_FIELDS = (
     "video_url_template",
     "video",
     "show_interviewer_names",
+    "live_fallback",
 )
 
 

@@ -76,10 +76,11 @@ def draft_request(
     loop = services.load_loop(s, draft.loop_id)
     if loop is None:
         raise LookupError(draft.loop_id)
+    zone = draft.candidate_tz or home_tz
     result = services.search(
         s,
         loop,
-        candidate_tz=draft.candidate_tz or home_tz,
+        candidate_tz=zone,
         date_from=draft.date_from,
         date_to=draft.date_to,
         hours=draft.hours,
@@ -87,6 +88,7 @@ def draft_request(
         limit=limit,
     )
     req = _new_request(draft, who, loop.id, now)
+    req.search_tz = zone
     s.add(req)
     s.flush()
     for rank, opt in enumerate(result.options, start=1):
@@ -155,9 +157,17 @@ def send_request(
     *,
     policy: booking_service.BookingPolicy,
     now: datetime,
+    live: bool = False,
 ) -> int:
-    """Offer the chosen options (holding them) and mail the link; how many. Commits."""
-    opts = [services.stored_option(o) for o in req.options if o.id in option_ids]
+    """Offer the chosen options (holding them) and mail the link; how many. Commits.
+
+    ``live``: no fixed times (and no zone guess): the candidate's page searches live in
+    their own zone and hours."""
+    opts = [] if live else [services.stored_option(o) for o in req.options if o.id in option_ids]
+    if live:
+        req.live = True
+        req.candidate_tz = None
+        req.search_tz = None
     req.expires_at = now + timedelta(days=sending.link_days)
     services.offer(s, req, opts, hold_until=req.expires_at)
     booking_service.apply_hold_policy(s, req, policy)
@@ -166,7 +176,16 @@ def send_request(
     mail = services.candidate_mail(req, sending.link, sending.sender)
     mail.next_attempt_at = now
     s.add(mail)
-    record_by(s, now, who, "request_sent", "request", req.id, offered=len(opts))
+    record_by(
+        s,
+        now,
+        who,
+        "request_sent",
+        "request",
+        req.id,
+        offered=len(opts),
+        **({"live": True} if live else {}),
+    )
     s.commit()
     return len(opts)
 

@@ -37,19 +37,17 @@ from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, canonical_zone, zone_ok
 from web.store.models import Booking, SchedulingRequest
-from web.ui import auth
+from web.ui import auth, live_views
 from web.ui.helpers import (
     audit,
     db_session,
     get_db,
-    get_pictures,
     get_settings,
     get_sync_config,
     now,
-    parse_id,
     public_url,
 )
-from web.ui.option_views import OptionView, by_day, option_view
+from web.ui.option_views import by_day
 from web.ui.zone_views import ZonePick, pick_zone, zone_header
 
 NONE_WORK_LIMIT = 5  # "none of these work" replies per request and address per window
@@ -188,23 +186,6 @@ def _zone(req: SchedulingRequest, b: Booking | None = None) -> ZonePick:
     return pick_zone(request.values.get("tz") or "", service.candidate_zone(req, b), now())
 
 
-def _options(
-    req: SchedulingRequest, b: Booking | None
-) -> tuple[list[OptionView], bool, tuple[tuple[str, int], ...]]:
-    """The valid options, and whether the worker is looking for fresh ones."""
-    s = db_session()
-    at = now()
-    pic = get_pictures().get(s, req.loop_id)
-    rows = service.valid_options(s, req, at, ignore_booking=b, picture=pic)
-    searching = False
-    if not rows:
-        service.request_fresh_options(
-            get_db(), req.id, at, _policy(), limit=int(get_settings().server.offer_count)
-        )
-        searching = service.refresh_pending(s, req.id, at)
-    return [option_view(req, r, pic.names) for r in rows], searching, pic.sessions
-
-
 def _offer_page(
     req: SchedulingRequest,
     *,
@@ -217,7 +198,9 @@ def _offer_page(
     b = services.active_booking(req) if mode == "reschedule" else None
     pick = _zone(req, b)
     tz = pick.tz
-    views, searching, shape = _options(req, b)
+    live_views.remember_zone(req, pick)
+    offer = live_views.offer_for(req, b, tz, mode)
+    views = offer.views
     header = zone_header(tz, [v.start for v in views], now())
     return (
         render_template(
@@ -243,8 +226,10 @@ def _offer_page(
             ),
             booking=b,
             coordinator=req.coordinator,
-            searching=searching,
-            loop_sessions=shape,
+            searching=offer.searching,
+            loop_sessions=offer.shape,
+            zone_notice=offer.check.notice,
+            live_title=offer.live_title,
             refresh_url=url_for(
                 "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
                 token=request.view_args["token"] if request.view_args else "",
@@ -263,6 +248,7 @@ def _booked_page(
         raise _problem("Nothing is booked", "This interview has no booking.", 404)
     pick = _zone(req, b)
     tz = pick.tz
+    live_views.remember_zone(req, pick)
     policy = _policy()
     groups = service.session_groups(b)
     header = zone_header(tz, [gr.start for gr in groups], now())
@@ -313,8 +299,8 @@ def landing(token: str) -> ResponseReturnValue:
     return _offer_page(req, mode="book")
 
 
-def _option_id() -> int | None:
-    return parse_id(request.form.get("option"))
+def _option_given() -> bool:
+    return bool((request.form.get("option") or "").strip())
 
 
 def _idem_key() -> str | None:
@@ -347,10 +333,9 @@ def book(token: str) -> ResponseReturnValue:
     req = _request_for(token)
     if req.status in service.BOOKED:
         return redirect(url_for("candidate.landing", token=token, **_tz_arg()), 303)
-    option_id, key = _option_id(), _idem_key()
-    if option_id is None:
+    if not _option_given():
         return _offer_page(req, mode="book", code=400, error="Choose one of the times first.")
-    if key is None:
+    if _idem_key() is None:
         return _offer_page(
             req, mode="book", code=400, error="The form was incomplete; reload the page."
         )
@@ -367,10 +352,13 @@ def _submit(
     """Run ``service.book`` or ``service.reschedule`` for the submitted option and turn
     its refusals into the offer page (400/409) or the booked page."""
     try:
+        option_id = live_views.chosen_option(req, _tz_arg().get("tz") or _zone(req).tz)
+        if option_id is None:
+            raise service.OptionUnknown("Choose one of the times first.")
         action(
             get_db(),
             req.id,
-            _option_id(),
+            option_id,
             idempotency_key=_idem_key(),
             candidate_tz=_tz_arg().get("tz"),
             now=now(),
@@ -406,8 +394,7 @@ def reschedule(token: str) -> ResponseReturnValue:
         return _booked_page(req, error=service.cutoff_message(_policy()), code=409)
     if request.method == "GET":
         return _offer_page(req, mode="reschedule")
-    option_id, key = _option_id(), _idem_key()
-    if option_id is None or key is None:
+    if not _option_given() or _idem_key() is None:
         return _offer_page(req, mode="reschedule", code=400, error="Choose one of the times first.")
     unchanged = "Your interview is unchanged; here are the times still free."
     return _submit(req, token, service.reschedule, "reschedule", unchanged)

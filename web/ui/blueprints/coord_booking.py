@@ -15,7 +15,7 @@ from web.domain import booking as service
 from web.domain.usecases.scheduling_requests import move_choices, own_request
 from web.store.models import SchedulingRequest
 from web.ui import auth
-from web.ui.helpers import db_session, get_db, get_settings, get_sync_config, now
+from web.ui.helpers import db_session, get_db, get_settings, get_sync_config, now, parse_id
 from web.ui.links import candidate_link
 from web.ui.option_views import by_day, option_view, people_of
 
@@ -63,15 +63,15 @@ def reschedule(rid: int) -> ResponseReturnValue:
     req = _own(rid)
     if request.method == "GET":
         return _page(req)
-    raw = (request.form.get("option") or "").strip()
+    option_id = parse_id(request.form.get("option"))
     key = (request.form.get("idem") or "").strip()
-    if not raw.isdigit() or not 16 <= len(key) <= 64:
+    if option_id is None or not 16 <= len(key) <= 64:
         return _page(req, error="Choose one of the times.", code=400)
     try:
         service.reschedule(
             get_db(),
             req.id,
-            int(raw),
+            option_id,
             idempotency_key=key,
             candidate_tz=None,
             now=now(),

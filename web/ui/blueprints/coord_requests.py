@@ -15,7 +15,7 @@ from web.domain import booking as booking_service
 from web.domain import services
 from web.domain.usecases import loops
 from web.domain.usecases import scheduling_requests as uc
-from web.domain.zones import all_zones, parse_week
+from web.domain.zones import all_zones, canonical_zone, parse_week, zone_ok
 from web.store.models import Interviewer, OfferedOption, SchedulingRequest
 from web.store.statuses import AWAITING_CANDIDATE
 from web.ui import auth
@@ -141,7 +141,17 @@ def _with_people(req: SchedulingRequest) -> dict[str, Any]:
         "timeline": lambda o: _timeline(req, o, people, busy),
         "tz": _zone(req),
         "my_tz": auth.me().timezone,
+        "seen_tz": _seen_zone(req),
     }
+
+
+def _seen_zone(req: SchedulingRequest) -> str | None:
+    """The candidate's zone as their browser reported it or they chose it, when known."""
+    b = services.active_booking(req)
+    for tz in ((b.candidate_tz if b else None), req.candidate_zone):
+        if tz and zone_ok(tz):
+            return canonical_zone(tz)
+    return None
 
 
 def _option_choices(req: SchedulingRequest) -> list[SelectChoice]:
@@ -186,8 +196,12 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
         auth.actor(),
         policy=_policy(),
         now=now(),
+        live=bool(form.live.data),
     )
-    flash(f"Sent {sent} option(s) to {req.candidate_email}.")
+    if form.live.data:
+        flash(f"Sent a link to live availability to {req.candidate_email}.")
+    else:
+        flash(f"Sent {sent} option(s) to {req.candidate_email}.")
     return _back(req.id)
 
 
