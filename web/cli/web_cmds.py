@@ -223,7 +223,8 @@ def settings_command(config_path: str | None) -> None:
 @click.command("worker")
 @CONFIG_OPTION
 def worker_command(config_path: str | None) -> None:
-    """Run the job worker (sync, mail delivery, expiry): exactly one per deployment."""
+    """Run a job worker (sync, mail delivery, expiry): one on SQLite, any number on
+    PostgreSQL (they share the queue; one of them runs the periodic schedule)."""
     from web.domain.worker import Worker, build_mailer
 
     settings = _settings(config_path)
@@ -236,7 +237,7 @@ def worker_command(config_path: str | None) -> None:
     worker = Worker(settings, db, mailer)
 
     def _stop(signum: int, frame: Any) -> None:
-        worker.shutdown()
+        worker.request_stop()  # start() returns after shutdown: claims given back
 
     signal.signal(signal.SIGTERM, _stop)
     click.echo(f"panelslot worker {worker.name} polling {settings.database_url.split('@')[-1]}")
