@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -235,6 +236,7 @@ def worker_command(config_path: str | None) -> None:
     except (MailError, ValueError) as exc:  # MailConfigError, a bad port: one line
         _fail(str(exc))
     worker = Worker(settings, db, mailer)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     def _stop(signum: int, frame: Any) -> None:
         worker.request_stop()  # start() returns after shutdown: claims given back
