@@ -237,7 +237,6 @@ class Worker:
             self.holdings.renew(s, self.clock())
         leads = self.ticker.try_hold()
         if leads and self.scheduler is None and not self._stop.is_set():
-            log.info("worker %s now runs the periodic schedule", self.name)
             self._start_scheduler()
         elif not leads and self.scheduler is not None:
             log.warning("worker %s lost the ticker lock; its schedule stops", self.name)
@@ -316,6 +315,7 @@ class Worker:
             )
         self.scheduler = sched
         sched.start()
+        log.info("worker %s now runs the periodic schedule", self.name)
 
     def _stop_scheduler(self) -> None:
         sched, self.scheduler = self.scheduler, None
