@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from integrations.backoff import RetryPolicy, next_attempt
-from web.domain.leases import Holdings, due_job, pick, take
+from web.domain.leases import Holdings, claim_row, due_job, fail_exhausted
 from web.store.models import JobRequest
 
 JOB_KINDS = (
@@ -47,28 +47,18 @@ def claim_next(
     max_attempts: int = 5,
 ) -> JobRequest | None:
     """Take the oldest due job (SKIP LOCKED on PostgreSQL) on a lease; the caller's commit
-    records the claim and its attempt before the job runs. A job whose lease ran out on its
-    last allowed attempt is marked failed instead (and the next one is tried)."""
+    records the claim and its attempt before the job runs. When none is due, jobs whose
+    lease ran out on their last allowed attempt are marked failed."""
     owner = holdings.owner if holdings else "worker"
     until = holdings.until(now) if holdings else None
-    for _ in range(100):
-        row_id = pick(s, JobRequest, due_job(now))
-        if row_id is None:
-            return None
-        row = s.get(JobRequest, row_id, populate_existing=True)
-        assert row is not None
-        if row.status == "running" and row.attempts >= max_attempts:
-            row.status, row.finished_at, row.locked_until = "failed", now, None
-            row.last_error = f"LeaseExpired: its worker ({row.locked_by}) stopped answering "
-            row.last_error += f"on attempt {row.attempts} of {max_attempts}"
-            continue
-        values = dict(status="running", started_at=now, attempts=row.attempts + 1)
-        if take(s, JobRequest, row_id, row.attempts, locked_until=until, locked_by=owner, **values):
-            s.refresh(row)
-            if holdings:
-                holdings.hold(JobRequest, row_id)
-            return row
-    return None
+    values = dict(status="running", started_at=now, locked_until=until, locked_by=owner)
+    row_id = claim_row(s, JobRequest, due_job(now, max_attempts), **values)
+    if row_id is None:
+        fail_exhausted(s, JobRequest, now, max_attempts)
+        return None
+    if holdings:
+        holdings.hold(JobRequest, row_id)
+    return s.get(JobRequest, row_id)
 
 
 def job_failed(

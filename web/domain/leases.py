@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from web.store.models import JobRequest, OutboxMail
@@ -26,45 +26,72 @@ def lease_free(model: Leased, now: datetime) -> ColumnElement[bool]:
     return or_(model.locked_until.is_(None), model.locked_until < now)
 
 
-def due_job(now: datetime) -> ColumnElement[bool]:
-    """A job any worker may claim: pending and due, or running on a lease that ran out."""
+def due_job(now: datetime, max_attempts: int | None = None) -> ColumnElement[bool]:
+    """A job any worker may claim: pending and due, or running on a lease that ran out
+    (with attempts left, when ``max_attempts`` is given)."""
     pending = and_(
         JobRequest.status == "pending",
         or_(JobRequest.next_attempt_at.is_(None), JobRequest.next_attempt_at <= now),
     )
     orphaned = and_(JobRequest.status == "running", lease_free(JobRequest, now))
+    if max_attempts is not None:
+        orphaned = and_(orphaned, JobRequest.attempts < max_attempts)
     return or_(pending, orphaned)
 
 
-def due_mail(now: datetime) -> ColumnElement[bool]:
-    return and_(
+def due_mail(now: datetime, max_attempts: int | None = None) -> ColumnElement[bool]:
+    due = and_(
         OutboxMail.status == "pending",
         OutboxMail.next_attempt_at <= now,
         lease_free(OutboxMail, now),
     )
+    if max_attempts is not None:
+        fresh = or_(OutboxMail.locked_until.is_(None), OutboxMail.attempts < max_attempts)
+        due = and_(due, fresh)
+    return due
 
 
-def pick(s: Session, model: Leased, where: ColumnElement[bool]) -> int | None:
-    """The id of the first row matching ``where``; locked (skipping rows others hold) on
-    PostgreSQL."""
+def claim_row(
+    s: Session, model: Leased, where: ColumnElement[bool], **values: object
+) -> int | None:
+    """Claim the first row matching ``where`` in one statement, counting its attempt:
+    ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id`` on
+    PostgreSQL (rows other workers hold are skipped); on SQLite the caller's ``BEGIN
+    IMMEDIATE`` makes the statement the only writer."""
     order = (model.id,) if model is JobRequest else (OutboxMail.next_attempt_at, OutboxMail.id)
-    q = select(model.id).where(where).order_by(*order).limit(1)
+    first = select(model.id).where(where).order_by(*order).limit(1)
     if s.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    found = s.scalar(q)
+        first = first.with_for_update(skip_locked=True)
+    found = s.scalar(
+        update(model)
+        .where(model.id == first.scalar_subquery())
+        .values(attempts=model.attempts + 1, **values)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
     return int(found) if found is not None else None
 
 
-def take(s: Session, model: Leased, row_id: int, seen: int, **values: object) -> bool:
-    """Set ``values`` on the row if its attempt count is still ``seen`` (so two claimers
-    on a backend without row locks cannot both win)."""
+def fail_exhausted(s: Session, model: Leased, now: datetime, max_attempts: int) -> int:
+    """Mark failed, with the reason, the rows whose lease ran out on their last attempt."""
+    holder = func.coalesce(model.locked_by, "?")
+    values: dict[str, object] = {"status": "failed", "locked_until": None}
+    if model is JobRequest:
+        values["finished_at"] = now
+        why = literal("LeaseExpired: its worker (") + holder + ") stopped answering on the "
+        values["last_error"] = why + literal(f"last of {max_attempts} attempts")
+        where = [JobRequest.status == "running"]
+    else:
+        why = literal("LeaseExpired: its worker (") + holder + ") stopped answering during "
+        values["last_error"] = why + literal("the last attempt; it may have been delivered")
+        where = [OutboxMail.status == "pending", OutboxMail.locked_until.is_not(None)]
     res = s.execute(
         update(model)
-        .where(model.id == row_id, model.attempts == seen)
+        .where(*where, model.locked_until < now, model.attempts >= max_attempts)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(res, "rowcount", 0) == 1)
+    return int(getattr(res, "rowcount", 0) or 0)
 
 
 @dataclass

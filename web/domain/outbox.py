@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import MailError
 from integrations.mail import Mailer, OutgoingMail, RetryPolicy, retry_at
-from web.domain.leases import Holdings, due_mail, pick, take
+from web.domain.leases import Holdings, claim_row, due_mail, fail_exhausted
 from web.store.db import Database
 from web.store.models import OutboxMail
 
@@ -46,32 +46,19 @@ def outgoing(row: OutboxMail) -> OutgoingMail:
 def claim_mail(
     s: Session, now: datetime, holdings: Holdings | None, max_attempts: int
 ) -> OutboxMail | None:
-    """The next due mail on a lease, its attempt counted (committed by the caller). A mail
-    whose lease ran out on its last allowed attempt is marked failed instead."""
+    """The next due mail on a lease, its attempt counted (committed by the caller). When
+    none is due, mails whose lease ran out on their last allowed attempt are marked failed."""
     owner = holdings.owner if holdings else "deliver_due"
     until = holdings.until(now) if holdings else now + UNHELD_LEASE
-    for _ in range(100):
-        row_id = pick(s, OutboxMail, due_mail(now))
-        if row_id is None:
-            return None
-        row = s.get(OutboxMail, row_id, populate_existing=True)
-        assert row is not None
-        if row.locked_until is not None and row.attempts >= max_attempts:
-            row.status, row.locked_until = "failed", None
-            row.last_error = (
-                f"its worker ({row.locked_by}) stopped answering during attempt {row.attempts}"
-                " of delivery; the mail may or may not have been delivered"
-            )
-            continue
-        new = row.attempts + 1
-        if take(
-            s, OutboxMail, row_id, row.attempts, attempts=new, locked_until=until, locked_by=owner
-        ):
-            s.refresh(row)
-            if holdings:
-                holdings.hold(OutboxMail, row_id)
-            return row
-    return None
+    row_id = claim_row(
+        s, OutboxMail, due_mail(now, max_attempts), locked_until=until, locked_by=owner
+    )
+    if row_id is None:
+        fail_exhausted(s, OutboxMail, now, max_attempts)
+        return None
+    if holdings:
+        holdings.hold(OutboxMail, row_id)
+    return s.get(OutboxMail, row_id)
 
 
 def record_outcome(
