@@ -114,6 +114,8 @@ def test_a_tarpit_smtp_server_does_not_stop_jobs_and_sigterm_gives_the_mail_back
             with db.session() as s:
                 mail = s.scalar(select(OutboxMail))
                 assert mail is not None and mail.status == "pending" and mail.locked_by
+                first_lease = mail.locked_until
+            _wait(lambda: _lease(db) != first_lease, 60, "the stuck mail's lease to be renewed")
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
     with db.session() as s:
@@ -123,6 +125,11 @@ def test_a_tarpit_smtp_server_does_not_stop_jobs_and_sigterm_gives_the_mail_back
     log = (tmp_path / "worker0.log").read_text()
     assert "gave back 1 claim(s)" in log
     db.dispose()
+
+
+def _lease(db: Database) -> Any:
+    with db.session() as s:
+        return s.scalar(select(OutboxMail.locked_until))
 
 
 def _holder_pid(db: Database, pids: set[int]) -> int | None:
@@ -182,4 +189,30 @@ def test_kill_9_of_one_of_three_workers_loses_no_job_and_no_mail(
     with db.session() as s:
         retried = s.scalar(select(func.count()).where(JobRequest.attempts > 1))
         assert retried is not None and retried >= 1  # the job it was running, counted again
+    db.dispose()
+
+
+def test_a_stuck_job_does_not_hold_up_mail(database_url: str, tmp_path: Path) -> None:
+    db = Database(database_url)
+    with SMTPTestServer() as smtp:
+        _seed(db, jobs=1, mails=0, hold=5)
+        with _workers(1, _env(database_url, smtp.port, tmp_path), tmp_path) as (proc,):
+            _wait(lambda: _count(db, JobRequest, status="running") == 1, 60, "the job to start")
+            _seed(db, jobs=0, mails=3, hold=0)
+            _wait(
+                lambda: (
+                    _count(db, JobRequest, status="done") == 1
+                    and _count(db, OutboxMail, status="sent") == 3
+                ),
+                60,
+                "the job and the mail",
+            )
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+    with db.session() as s:
+        job = s.scalar(select(JobRequest))
+        sent = list(s.scalars(select(OutboxMail.sent_at)))
+    assert job is not None and job.finished_at is not None
+    assert all(at is not None and at < job.finished_at for at in sent)  # sent while it ran
+    assert len(smtp.messages) == 3
     db.dispose()

@@ -31,10 +31,6 @@ class TickerLock:
     db: Database
     _conn: Connection | None = field(default=None, repr=False)
 
-    @property
-    def held(self) -> bool:
-        return self._conn is not None or self.db.engine.dialect.name == "sqlite"
-
     def try_hold(self) -> bool:
         """Hold the lock (again); False when another worker holds it or the database is
         gone (then the schedule must stop here)."""
