@@ -113,6 +113,7 @@ class _Handler:
     users: dict[str, str] | None
     refuse: frozenset[str]
     data_reply: str | None = None
+    data_delay: float = 0.0
     received: list[ReceivedMail] = field(default_factory=list)
     failed_logins: list[str] = field(default_factory=list)
 
@@ -128,6 +129,8 @@ class _Handler:
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         login = session.auth_data
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         self.received.append(
             ReceivedMail(
                 mail_from=envelope.mail_from,
@@ -189,6 +192,7 @@ class SMTPTestServer:
     ``users``: user name to password; when given, login is required.
     ``refuse``: addresses answered with 550 at RCPT.
     ``data_reply``: the reply to DATA instead of ``250`` (the mail is still recorded).
+    ``data_delay``: seconds to wait before recording a mail and answering its DATA.
     """
 
     def __init__(
@@ -199,6 +203,7 @@ class SMTPTestServer:
         users: dict[str, str] | None = None,
         refuse: tuple[str, ...] = (),
         data_reply: str | None = None,
+        data_delay: float = 0.0,
     ) -> None:
         if tls != "none" and cert is None:
             raise ValueError("a TLS test server needs cert=make_certificate(folder)")
@@ -206,7 +211,10 @@ class SMTPTestServer:
         self.host = HOST
         self.port = 0
         self._handler = _Handler(
-            users=users, refuse=frozenset(a.lower() for a in refuse), data_reply=data_reply
+            users=users,
+            refuse=frozenset(a.lower() for a in refuse),
+            data_reply=data_reply,
+            data_delay=data_delay,
         )
         self._cert = cert
         self._users = users

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -223,7 +224,8 @@ def settings_command(config_path: str | None) -> None:
 @click.command("worker")
 @CONFIG_OPTION
 def worker_command(config_path: str | None) -> None:
-    """Run the job worker (sync, mail delivery, expiry): exactly one per deployment."""
+    """Run a job worker (sync, mail delivery, expiry): one on SQLite, any number on
+    PostgreSQL (they share the queue; one of them runs the periodic schedule)."""
     from web.domain.worker import Worker, build_mailer
 
     settings = _settings(config_path)
@@ -234,9 +236,10 @@ def worker_command(config_path: str | None) -> None:
     except (MailError, ValueError) as exc:  # MailConfigError, a bad port: one line
         _fail(str(exc))
     worker = Worker(settings, db, mailer)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     def _stop(signum: int, frame: Any) -> None:
-        worker.shutdown()
+        worker.request_stop()  # start() returns after shutdown: claims given back
 
     signal.signal(signal.SIGTERM, _stop)
     click.echo(f"panelslot worker {worker.name} polling {settings.database_url.split('@')[-1]}")

@@ -1,13 +1,14 @@
-"""Job requests: how web processes hand work to the one worker (rows it polls)."""
+"""Job requests: how web processes hand work to the workers (rows they claim on a lease)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.backoff import RetryPolicy, next_attempt
+from web.domain.leases import Holdings, claim_row, due_job, fail_exhausted
 from web.store.models import JobRequest
 
 JOB_KINDS = (
@@ -17,6 +18,7 @@ JOB_KINDS = (
     "expire_requests",
     "calendar_writeback",
     "refresh_options",
+    "ping",
 )
 
 
@@ -37,15 +39,38 @@ def enqueue(
     return row
 
 
-def claim_next(s: Session, now: datetime) -> JobRequest | None:
-    """Take the oldest pending job (SKIP LOCKED on PostgreSQL); commit marks it running."""
-    q = select(JobRequest).where(JobRequest.status == "pending").order_by(JobRequest.id).limit(1)
-    if s.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    row = s.scalar(q)
-    if row is None:
+def claim_next(
+    s: Session,
+    now: datetime,
+    *,
+    holdings: Holdings | None = None,
+    max_attempts: int = 5,
+) -> JobRequest | None:
+    """Take the oldest due job (SKIP LOCKED on PostgreSQL) on a lease; the caller's commit
+    records the claim and its attempt before the job runs. When none is due, jobs whose
+    lease ran out on their last allowed attempt are marked failed."""
+    owner = holdings.owner if holdings else "worker"
+    until = holdings.until(now) if holdings else None
+    values = dict(status="running", started_at=now, locked_until=until, locked_by=owner)
+    row_id = claim_row(s, JobRequest, due_job(now, max_attempts), **values)
+    if row_id is None:
+        fail_exhausted(s, JobRequest, now, max_attempts)
         return None
-    row.status = "running"
-    row.started_at = now
-    row.attempts += 1
-    return row
+    if holdings:
+        holdings.hold(JobRequest, row_id)
+    return s.get(JobRequest, row_id)
+
+
+def job_failed(
+    job: JobRequest, error: str, now: datetime, *, retry: bool, max_attempts: int
+) -> None:
+    """Record a failed attempt: due again after the backoff, or failed for good (shown to
+    the coordinator) once ``max_attempts`` are used or the error is not worth retrying."""
+    policy = RetryPolicy(base=timedelta(seconds=10), max_attempts=max_attempts)
+    when = next_attempt(max(job.attempts, 1), now, policy=policy) if retry else None
+    job.last_error = error[:2000]
+    job.locked_until = job.locked_by = None
+    if when is None:
+        job.status, job.finished_at = "failed", now
+    else:
+        job.status, job.next_attempt_at = "pending", when

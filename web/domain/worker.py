@@ -1,17 +1,21 @@
-"""The job worker: the one APScheduler 3 process (sync, mail delivery, expiry, heartbeat).
+"""The job workers: any number share the queue; one of them (the ticker) runs APScheduler 3.
 
-APScheduler must not share a job store between schedulers and does not see
-jobs written by another process, so web processes never schedule anything:
-they insert ``job_requests`` rows (and ``outbox_mails`` rows) that this worker
-polls. The scheduler's own job store lives in the same database
-(``apscheduler_jobs``), so the periodic jobs survive restarts.
+APScheduler must not share a job store between schedulers and does not see jobs written by
+another process, so web processes never schedule anything: they insert ``job_requests`` rows
+(and ``outbox_mails`` rows) that every worker claims on a lease (:mod:`web.domain.leases`).
+Jobs and mail run in separate threads, so a slow SMTP server never holds up a job. The
+periodic schedule (sync, expiry) runs only on the elected ticker (:mod:`web.domain.ticker`);
+its job store lives in the same database (``apscheduler_jobs``) and survives restarts.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,22 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from integrations.calendars.feed import FeedSnapshots
-from integrations.errors import MailError
-from integrations.mail import (
-    PASSWORD_VARIABLE,
-    USERNAME_VARIABLE,
-    Mailer,
-    OutgoingMail,
-    RetryPolicy,
-    make_mailer,
-    retry_at,
-)
+from integrations.mail import PASSWORD_VARIABLE, USERNAME_VARIABLE, Mailer, make_mailer
 from web.domain import services
-from web.domain.jobs import claim_next
+from web.domain.jobs import claim_next, job_failed
+from web.domain.leases import Holdings
+from web.domain.outbox import deliver_due, outgoing
 from web.domain.sync.config import SyncConfig
 from web.domain.sync.sync import sync_all, sync_interviewer
+from web.domain.ticker import TickerLock, run_loop, start_thread
 from web.store.db import Database, utcnow
-from web.store.models import Interviewer, JobRequest, OutboxMail, WorkerHeartbeat
+from web.store.models import Interviewer, JobRequest, WorkerHeartbeat
 from web.store.settings import AppSettings
 
 log = logging.getLogger(__name__)
@@ -57,58 +55,6 @@ def build_mailer(settings: AppSettings, environ: Mapping[str, str] | None = None
         smtp_username=settings.mail.smtp_username or env.get(USERNAME_VARIABLE, ""),
         smtp_password=env.get(PASSWORD_VARIABLE, ""),
     )
-
-
-def outgoing(row: OutboxMail) -> OutgoingMail:
-    stamp = int(row.created_at.timestamp())
-    return OutgoingMail(
-        to=(row.to_addr,),
-        subject=row.subject,
-        text=row.text_body,
-        html=row.html_body,
-        ics=row.ics.encode("utf-8") if row.ics else None,
-        ics_method=row.ics_method or "REQUEST",
-        message_id=f"<panelslot-outbox-{row.id}-{stamp}@panelslot.local>",
-    )
-
-
-def deliver_due(
-    db: Database, mailer: Mailer, now: datetime, *, max_attempts: int = 8, batch: int = 50
-) -> tuple[int, int]:
-    """Send due outbox mail, one transaction per mail; returns (sent, failed attempts)."""
-    policy = RetryPolicy(max_attempts=max_attempts)
-    sent = failed = 0
-    for _ in range(batch):
-        with db.session() as s:
-            q = (
-                select(OutboxMail)
-                .where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
-                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-                .limit(1)
-            )
-            if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            row = s.scalar(q)
-            if row is None:
-                break
-            row.attempts += 1
-            try:
-                mailer.send(outgoing(row))
-            except MailError as exc:
-                failed += 1
-                row.last_error = str(exc)
-                when = retry_at(exc, row.attempts, now, policy=policy)
-                if when is None:
-                    row.status = "failed"
-                else:
-                    row.next_attempt_at = when
-                log.warning("mail %s to %s not delivered: %s", row.id, row.to_addr, exc)
-            else:
-                sent += 1
-                row.status = "sent"
-                row.sent_at = now
-                row.last_error = None
-    return sent, failed
 
 
 def beat(db: Database, name: str, now: datetime, *, started: datetime | None = None) -> None:
@@ -161,7 +107,18 @@ HANDLERS: dict[str, JobHandler] = {
         s, job, now, _booking().calendar_writers(cfg)
     ),
     "refresh_options": lambda s, job, now, cfg: _booking().job_refresh_options(s, job, now),
+    "ping": lambda s, job, now, cfg: _ping(job),
 }
+
+__all__ = ["HANDLERS", "Worker", "build_mailer", "deliver_due", "outgoing"]
+
+
+def _ping(job: JobRequest) -> str:
+    """A probe job (benchmarks, fault tests): holds its worker ``hold_seconds`` (at most 30)."""
+    hold = min(max(float(job.payload.get("hold_seconds", 0) or 0), 0.0), 30.0)
+    if hold:
+        time.sleep(hold)
+    return "pong"
 
 
 @dataclass
@@ -174,12 +131,21 @@ class Worker:
     started: datetime | None = None  # None: the worker's clock at construction
     scheduler: Any = None
     sync_config: SyncConfig | None = None  # None: from the settings (with its own feed cache)
+    grace_seconds: float = 3.0  # on shutdown, how long running work may still finish
+    holdings: Holdings = field(init=False)
+    ticker: TickerLock = field(init=False)
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
+    _wake: dict[str, threading.Event] = field(init=False, default_factory=dict)
+    _threads: list[threading.Thread] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if self.started is None:
             self.started = self.clock()
         if self.sync_config is None:
             self.sync_config = SyncConfig.from_settings(self.settings, snapshots=FeedSnapshots())
+        self.holdings = Holdings(self.name, float(self.settings.server.worker_lease_seconds))
+        self.ticker = TickerLock(self.db)
+        self._wake = {"jobs": threading.Event(), "mail": threading.Event()}
 
     @property
     def config(self) -> SyncConfig:
@@ -187,50 +153,72 @@ class Worker:
         assert self.sync_config is not None
         return self.sync_config
 
+    @property
+    def max_attempts(self) -> int:
+        return int(self.settings.server.job_max_attempts)
+
     def heartbeat(self) -> None:
         beat(self.db, self.name, self.clock(), started=self.started)
 
     def run_jobs(self, limit: int = 20) -> int:
-        """Run pending job rows; each in its own transaction. Returns how many ran."""
+        """Run due job rows, each claimed on a lease and run in its own transaction.
+        Returns how many ran."""
         done = 0
         for _ in range(limit):
-            with self.db.session() as s:
-                job = claim_next(s, self.clock())
+            with self.db.session(immediate=True) as s:
+                job = claim_next(
+                    s, self.clock(), holdings=self.holdings, max_attempts=self.max_attempts
+                )
                 if job is None:
                     break
                 job_id = job.id
-            with self.db.session() as s:
-                job = s.get(JobRequest, job_id)
-                assert job is not None
-                handler = HANDLERS.get(job.kind)
-                try:
-                    if handler is None:
-                        raise ValueError(f"unknown job kind {job.kind!r}")
-                    note = handler(s, job, self.clock(), self.config)
-                except Exception as exc:  # noqa: BLE001 - one bad job must not stop the worker
-                    s.rollback()
-                    job = s.get(JobRequest, job_id)
-                    assert job is not None
-                    job.status = "failed"
-                    job.last_error = f"{type(exc).__name__}: {exc}"
-                    log.exception("job %s (%s) failed", job_id, job.kind)
-                else:
-                    job.status = "done"
-                    job.last_error = note[:2000] if note else None
-                job.finished_at = self.clock()
+            try:
+                self._run_claimed(job_id)
+            finally:
+                self.holdings.drop(JobRequest, job_id)
             done += 1
         return done
 
-    def deliver(self) -> tuple[int, int]:
+    def _run_claimed(self, job_id: int) -> None:
+        with self.db.session() as s:
+            job = s.get(JobRequest, job_id)
+            assert job is not None
+            handler = HANDLERS.get(job.kind)
+            try:
+                if handler is None:
+                    raise LookupError(f"unknown job kind {job.kind!r}")
+                note = handler(s, job, self.clock(), self.config)
+            except Exception as exc:  # noqa: BLE001 - one bad job must not stop the worker
+                s.rollback()
+                job = s.get(JobRequest, job_id)
+                assert job is not None
+                log.exception("job %s (%s) failed", job_id, job.kind)
+                job_failed(
+                    job,
+                    f"{type(exc).__name__}: {exc}",
+                    self.clock(),
+                    retry=handler is not None,
+                    max_attempts=self.max_attempts,
+                )
+            else:
+                job.status = "done"
+                job.last_error = note[:2000] if note else None
+                job.finished_at = self.clock()
+                job.locked_until = job.locked_by = None
+
+    def deliver(self, batch: int = 50) -> tuple[int, int]:
         return deliver_due(
             self.db,
             self.mailer,
             self.clock(),
             max_attempts=int(self.settings.mail.max_attempts),
+            batch=batch,
+            holdings=self.holdings,
+            clock=self.clock,
         )
 
     def poll(self) -> None:
-        """One round: job rows, then due mail."""
+        """One round, in the calling thread: job rows, then due mail."""
         self.run_jobs()
         self.deliver()
 
@@ -242,16 +230,69 @@ class Worker:
         with self.db.session() as s:
             sync_all(s, self.clock(), self.config, commit=True)
 
-    # ---- APScheduler -----------------------------------------------------
+    def housekeep(self) -> int:
+        """Heartbeat, renew this worker's leases, and keep (or take, or give up) the ticker."""
+        self.heartbeat()
+        with self.db.session() as s:
+            self.holdings.renew(s, self.clock())
+        leads = self.ticker.try_hold()
+        if leads and self.scheduler is None and not self._stop.is_set():
+            self._start_scheduler()
+        elif not leads and self.scheduler is not None:
+            log.warning("worker %s lost the ticker lock; its schedule stops", self.name)
+            self._stop_scheduler()
+        return 0
+
+    # ---- running -----------------------------------------------------------
 
     def start(self, *, blocking: bool) -> None:
-        """Run the scheduler (blocking for `panelslot worker`, background for the demo)."""
+        """Run the loops (jobs, mail, housekeeping) and, if elected, the schedule; blocking
+        for `panelslot worker` (until :meth:`request_stop`), background for the demo."""
+        self._stop.clear()
+        self.heartbeat()
+        if self.ticker.try_hold():
+            self._start_scheduler()
+        poll = float(self.settings.server.worker_poll_seconds)
+        every = min(5.0, max(0.2, float(self.settings.server.worker_lease_seconds) / 3))
+        loops: list[tuple[str, float, Callable[[], int], threading.Event]] = [
+            ("jobs", poll, lambda: self.run_jobs(limit=1), self._wake["jobs"]),
+            ("mail", poll, lambda: self.deliver(batch=1)[0], self._wake["mail"]),
+            ("housekeeping", every, self.housekeep, threading.Event()),
+        ]
+        for name, seconds, step, wake in loops:
+            loop = functools.partial(run_loop, self._stop, wake, seconds, step, name)
+            self._threads.append(start_thread(loop, f"{self.name}-{name}"))
+        if blocking:
+            while not self._stop.wait(0.5):
+                pass
+            self.shutdown()
+
+    def request_stop(self) -> None:
+        """Ask a blocking :meth:`start` to shut down (safe in a signal handler)."""
+        self._stop.set()
+        for wake in self._wake.values():
+            wake.set()
+
+    def shutdown(self) -> None:
+        """Stop: schedule first, then the loops (each may finish within ``grace_seconds``);
+        work still running gives back its lease, and the ticker lock is let go."""
+        self.request_stop()
+        self._stop_scheduler()
+        deadline = time.monotonic() + self.grace_seconds
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = [t for t in self._threads if t.is_alive()]
+        with self.db.session() as s:
+            released = self.holdings.release(s, self.clock())
+        if released:
+            log.warning("worker %s gave back %d claim(s) on shutdown", self.name, released)
+        self.ticker.drop()
+
+    def _start_scheduler(self) -> None:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
-        from apscheduler.schedulers.blocking import BlockingScheduler
 
-        cls = BlockingScheduler if blocking else BackgroundScheduler
-        sched = cls(
+        sched = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},
             executors={"default": WorkerExecutor(self)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -273,20 +314,25 @@ class Worker:
                 replace_existing=True,
             )
         self.scheduler = sched
-        self.heartbeat()
         sched.start()
+        log.info("worker %s now runs the periodic schedule", self.name)
 
-    def shutdown(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    def _stop_scheduler(self) -> None:
+        sched, self.scheduler = self.scheduler, None
+        if sched is not None and sched.running:
+            sched.shutdown(wait=False)
 
     def run_periodic(self, method: str) -> None:
         """One periodic job (``heartbeat``, ``poll``, ``expire`` or ``sync``); a failure is
-        logged and the next run tries again."""
+        logged and the next run tries again. ``poll`` wakes the loops when they run."""
         if method not in PERIODIC:
             raise ValueError(f"unknown periodic job {method!r}")
         try:
-            getattr(self, method)()
+            if method == "poll" and self._threads:
+                for wake in self._wake.values():
+                    wake.set()
+            else:
+                getattr(self, method)()
         except Exception:  # noqa: BLE001 - logged; the next run tries again
             log.exception("worker job %s failed", method)
 

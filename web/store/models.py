@@ -340,10 +340,16 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a claim: the worker that sends it, until when (renewed while it sends)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class JobRequest(Base):
-    """Work handed from web processes to the one worker, which polls this table."""
+    """Work handed from web processes to the workers, which poll this table.
+
+    A worker's claim is a lease (``locked_until``, renewed while the job runs); a job whose
+    lease ran out goes back to the queue with its attempt counted."""
 
     __tablename__ = "job_requests"
     __table_args__ = (
@@ -363,6 +369,9 @@ class JobRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class WorkerHeartbeat(Base):

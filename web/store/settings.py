@@ -79,6 +79,8 @@ class ServerSettings:
     offer_count: int = opt(5, "options pre-selected to offer a candidate")
     worker_poll_seconds: float = opt(2.0, "how often the worker polls job rows")
     worker_stale_seconds: float = opt(120.0, "/healthz: heartbeat older = down")
+    worker_lease_seconds: float = opt(60.0, "a claimed job or mail returns to the queue after")
+    job_max_attempts: int = opt(5, "attempts before a job is marked failed")
 
 
 @dataclass(frozen=True)

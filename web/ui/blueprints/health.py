@@ -1,16 +1,23 @@
-"""GET /healthz: database reachable and the job worker alive."""
+"""GET /healthz: database reachable, the job worker alive, and not stuck.
+
+Besides the newest heartbeat, the body gives the age of the oldest due job and mail
+(``oldest_due_job_seconds``, ``oldest_due_mail_seconds``, present when something is due): a
+worker that beats but no longer takes work shows there."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from web.store.models import WorkerHeartbeat
+from web.domain.leases import due_job, due_mail
+from web.store.db import UTCDateTime
+from web.store.models import JobRequest, OutboxMail, WorkerHeartbeat
 from web.ui.helpers import db_session, get_settings, now
 
 log = logging.getLogger(__name__)
@@ -46,4 +53,23 @@ def healthz() -> ResponseReturnValue:
             ok = False
         else:
             body["worker"] = "ok"
+    body.update(_oldest_due(s, at))
     return jsonify(status="ok" if ok else "degraded", **body), 200 if ok else 503
+
+
+def _oldest_due(s: Session, at: datetime) -> dict[str, float]:
+    """Seconds since the oldest due job and mail became due (keys only when one is)."""
+    job_due = func.coalesce(JobRequest.next_attempt_at, JobRequest.created_at)
+    found = {
+        "oldest_due_job_seconds": s.scalar(
+            select(func.min(job_due, type_=UTCDateTime())).where(due_job(at))
+        ),
+        "oldest_due_mail_seconds": s.scalar(
+            select(func.min(OutboxMail.next_attempt_at, type_=UTCDateTime())).where(due_mail(at))
+        ),
+    }
+    return {
+        key: round(max(0.0, (at - when).total_seconds()), 1)
+        for key, when in found.items()
+        if when is not None
+    }
