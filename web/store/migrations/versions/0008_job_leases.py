@@ -3,8 +3,8 @@
 Columns are added in batch mode (plain ALTER TABLE ADD COLUMN on SQLite), so no table is
 rebuilt and booking_sessions' no-overlap triggers stay.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-04 03:45:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from web.store.db import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
