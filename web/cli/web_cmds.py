@@ -358,11 +358,12 @@ def _seed_demo(db: Any, root: Path, secret: str, public: str) -> None:
 
     migrate.upgrade(db.engine)
     with db.session() as s:
-        seeded = demo.seed(s, root, utcnow(), secret_key=secret, public_url=public)
+        at = utcnow()  # the CLI is where the demo's clock is read, once
+        seeded = demo.seed(s, root, at, secret_key=secret, public_url=public)
     with db.session() as s:
         req = s.get(SchedulingRequest, seeded.request_id)
         assert req is not None
-        link = f"{public}c/{candidate_token(secret, req, now=utcnow())}"
+        link = f"{public}c/{candidate_token(secret, req, now=at)}"
     click.echo(f"panelslot demo in {root}")
     click.echo(f"  open        {public}")
     click.echo(f"  sign in as  {seeded.coordinator_email}")

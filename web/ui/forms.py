@@ -127,8 +127,9 @@ def sane_date(form: Any, field: Any) -> None:
 
 def web_link(form: Any, field: Any) -> None:
     """A link people will click: https only (http for local demos), with a host."""
-    if field.data and link_problem(field.data.strip()):
-        raise ValidationError(link_problem(field.data.strip()) or "")
+    problem = link_problem(field.data.strip()) if field.data else None
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class ActionForm(FlaskForm):
