@@ -55,6 +55,8 @@ LOOP_FIELDS = (
 )
 SESSION_FIELDS = ("name", "duration_minutes", "interviewers", "required")
 TOP_FIELDS = ("scheduling", "interviewers", "loops")
+# loop settings of the web app (its importer reads them); the engine passes over them
+APP_LOOP_FIELDS = ("live_fallback",)
 
 
 class _Reader:
@@ -234,7 +236,7 @@ def parse_session(reader: _Reader, known: set[str]) -> SessionSpec:
 
 def parse_loop(source: str, index: int, table: Any, base: Settings, known: set[str]) -> Loop:
     reader = _Reader(source, f"loops[{index}]", table)
-    reader.only(LOOP_FIELDS + SETTING_FIELDS)
+    reader.only(LOOP_FIELDS + SETTING_FIELDS, *APP_LOOP_FIELDS)
     ident = reader.text("id")
     settings = parse_settings(reader, base)
     if "scheduling" in reader.table:

@@ -124,13 +124,13 @@ def import_command(config_file: str, config_path: str | None) -> None:
     from web.domain.importer import ImportError_, import_config, read_config
 
     try:
-        config = read_config(config_file)
+        read = read_config(config_file)
     except ImportError_ as exc:
         _fail(str(exc))
     db = _database(_settings(config_path))
     _check_schema(db)
     with db.session() as s:
-        report = import_config(s, config)
+        report = import_config(s, read.config, read.loop_settings)
     for label in report.created:
         click.echo(f"created  {label}")
     for label in report.updated:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from integrations.configfile import is_url, read_toml
 from integrations.urls import redact_url
-from scheduler.config import parse_config
+from scheduler.config import APP_LOOP_FIELDS, parse_config
 from scheduler.errors import ConfigError
 from scheduler.localtime import format_minutes
 from scheduler.model import WEEKDAYS, Config
@@ -36,11 +36,39 @@ class ImportReport:
         return bool(self.created or self.updated)
 
 
-def read_config(path: str) -> Config:
+@dataclass(frozen=True)
+class ImportFile:
+    """A configuration file: the engine's part and the web app's loop settings
+    (loop id -> {"live_fallback": bool}, only the keys the file sets)."""
+
+    config: Config
+    loop_settings: dict[str, dict[str, bool]] = field(default_factory=dict)
+
+
+def read_config(path: str) -> ImportFile:
     try:
-        return parse_config(read_toml(Path(path)), path)
+        raw = read_toml(Path(path))
+        return ImportFile(parse_config(raw, path), app_loop_settings(raw, path))
     except ConfigError as exc:
         raise ImportError_(exc.one_line()) from None
+
+
+def app_loop_settings(raw: dict[str, Any], source: str) -> dict[str, dict[str, bool]]:
+    """The web app's settings of each loop table (``live_fallback``), checked: booleans."""
+    out: dict[str, dict[str, bool]] = {}
+    loops = raw.get("loops", [])
+    for index, table in enumerate(loops if isinstance(loops, list) else []):
+        if not isinstance(table, dict):
+            continue
+        for name in APP_LOOP_FIELDS:
+            if name not in table:
+                continue
+            value = table[name]
+            if not isinstance(value, bool):
+                field_name = f"loops[{index}].{name}"
+                raise ConfigError(source, field_name, value, "expected true or false")
+            out.setdefault(str(table.get("id", "")), {})[name] = value
+    return out
 
 
 def hours_json(inter: EInterviewer) -> dict[str, list[str]]:
@@ -68,11 +96,15 @@ def _set(row: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def import_config(s: Session, config: Config) -> ImportReport:
-    """Create or update interviewers and loops by id; running it twice changes nothing."""
+def import_config(
+    s: Session, config: Config, loop_settings: dict[str, dict[str, bool]] | None = None
+) -> ImportReport:
+    """Create or update interviewers and loops by id; running it twice changes nothing.
+    ``loop_settings``: the web app's loop settings the file sets (see :class:`ImportFile`);
+    a setting the file leaves out keeps its stored value (a new loop: the default)."""
     report = ImportReport()
     by_key = _import_interviewers(s, config, report)
-    _import_loops(s, config, by_key, report)
+    _import_loops(s, config, by_key, report, loop_settings or {})
     return report
 
 
@@ -138,7 +170,11 @@ def _loop_values(loop: ELoop) -> dict[str, Any]:
 
 
 def _import_loops(
-    s: Session, config: Config, by_key: dict[str, Interviewer], report: ImportReport
+    s: Session,
+    config: Config,
+    by_key: dict[str, Interviewer],
+    report: ImportReport,
+    loop_settings: dict[str, dict[str, bool]],
 ) -> None:
     loops = {
         lp.key: lp
@@ -147,7 +183,7 @@ def _import_loops(
         )
     }
     for loop in config.loops:
-        values = _loop_values(loop)
+        values = _loop_values(loop) | loop_settings.get(loop.id, {})
         lrow = loops.get(loop.id)
         created = lrow is None
         if lrow is None:
@@ -255,6 +291,7 @@ def export_toml(s: Session, *, include_inactive: bool = False) -> str:
             lines += [f"min_notice_hours = {int(notice) if notice == int(notice) else notice}"]
             lines += [f"buffer_before_minutes = {lp.buffer_before_minutes}"]
             lines += [f"buffer_after_minutes = {lp.buffer_after_minutes}"]
+            lines += [f"live_fallback = {_v(bool(lp.live_fallback))}"]
             for ls, pool in sessions:
                 lines += ["[[loops.sessions]]", f"name = {_q(ls.name)}"]
                 lines += [f"duration_minutes = {ls.duration_minutes}"]
