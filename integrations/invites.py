@@ -1,8 +1,6 @@
 """Calendar invites for booked interviews: iTIP objects (RFC 5546) built with icalendar.
 
-Pure functions: no I/O, no clock (``now`` is always a parameter).
-
-The rules these builders keep, because calendar clients depend on them:
+Pure functions: no I/O, no clock (``now`` is always a parameter). The rules these builders keep, because calendar clients depend on them:
 
 * One UID per interview session, stable for the life of the booking
   (:func:`session_uid`); a loop sent as one event has its own UID (:func:`loop_uid`).
@@ -15,8 +13,8 @@ The rules these builders keep, because calendar clients depend on them:
   last one sent (:func:`invite_cancel`).
 * ``DTSTART``/``DTEND``/``DTSTAMP`` are written in UTC (``...Z``), so no VTIMEZONE is
   needed and every client shows the same instants.
-* A ``.ics`` download is ``METHOD:PUBLISH`` (:func:`ics_download`) and may hold one
-  event per session.
+* A ``.ics`` download (and the candidate's itinerary mail) is ``METHOD:PUBLISH``
+  (:func:`ics_download`), one VEVENT per session under the sessions' UIDs.
 """
 
 from __future__ import annotations
@@ -280,11 +278,13 @@ def ics_download(
     location: str = "",
     video_url: str = "",
     agenda_tz: tzinfo = UTC,
+    cancelled: bool = False,
 ) -> bytes:
     """A ``METHOD:PUBLISH`` file to import: one VEVENT per session, or one for the loop.
 
-    The events keep the invites' UIDs (so an import and an accepted invite are the
-    same event) and carry no attendees (a client would treat them as meetings).
+    The events keep the invites' UIDs and carry no attendees (RFC 5546 3.2.1: a published
+    event has none). A file with the same UIDs and a higher ``sequence`` updates them;
+    ``cancelled`` marks every event ``STATUS:CANCELLED`` (a CANCEL keeps to one UID).
     """
     if grouping not in ("session", "loop"):
         raise InviteError("grouping", grouping, "must be 'session' or 'loop'")
@@ -309,7 +309,7 @@ def ics_download(
             description=description,
             location=location,
             video_url=video_url,
-            cancelled=False,
+            cancelled=cancelled,
             with_attendees=False,
             agenda_tz=agenda_tz,
         )

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, make_msgid
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from typing import Literal, TypeGuard
 
 from integrations.errors import MailError
@@ -105,6 +105,7 @@ class OutgoingMail:
     html: str | None = None
     cc: tuple[str, ...] = ()
     sender: str = ""
+    sender_name: str = ""  # the From display name; the address stays ``sender``'s
     reply_to: str | None = None
     ics: bytes | None = None
     ics_method: str | None = None
@@ -164,6 +165,8 @@ def build_message(
     """
     from_ = mail.sender or sender
     _check_content(mail, from_, date)
+    if mail.sender_name:
+        from_ = formataddr((mail.sender_name, getaddresses([from_])[0][1]))
     method = _calendar_method(mail) if mail.ics is not None else None
     msg = EmailMessage()
     try:
@@ -197,8 +200,9 @@ def _check_content(mail: OutgoingMail, from_: str, date: datetime) -> None:
         _check_addresses("reply_to", [mail.reply_to])
     if date.tzinfo is None:
         raise MailContentError("date", date, "must be timezone-aware")
-    if "\r" in mail.subject or "\n" in mail.subject:
-        raise MailContentError("subject", mail.subject, "no line breaks in the subject")
+    for name, text in (("subject", mail.subject), ("sender_name", mail.sender_name)):
+        if "\r" in text or "\n" in text:
+            raise MailContentError(name, text, f"no line breaks in the {name}")
     for name, value in mail.headers:
         if name.lower() in _RESERVED_HEADERS:
             raise MailContentError("headers", name, "set it through the OutgoingMail field")

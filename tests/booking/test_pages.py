@@ -452,7 +452,10 @@ def test_coordinator_reschedules_and_cancels(client: Any, db: Database, company:
     client.post(f"/requests/{sent.request_id}/cancel", data={"csrf_token": csrf_of(detail)})
     with db.session() as s:
         cancels = s.scalars(select(OutboxMail).where(OutboxMail.kind == "invite_cancel")).all()
-    assert cancels and all(m.ics_method == "CANCEL" for m in cancels)
+    assert cancels and all(
+        m.ics_method == ("PUBLISH" if m.to_addr == "priya@example.org" else "CANCEL")
+        for m in cancels
+    )  # the candidate's itinerary is withdrawn as a whole (STATUS:CANCELLED)
     assert request_row(db, sent.request_id).status == "cancelled"
 
 

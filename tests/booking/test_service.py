@@ -28,6 +28,8 @@ from web.store.models import (
     OutboxMail,
 )
 
+SESSION = policy(candidate_invites="session")  # the candidate: one REQUEST per session
+
 
 def _mails(db: Database, **where: Any) -> list[OutboxMail]:
     with db.session() as s:
@@ -83,18 +85,26 @@ def test_book_writes_booking_sessions_invites_reminders_and_job(db: Database, co
     assert [(j.kind, j.payload) for j in jobs] == [("calendar_writeback", {"booking_ids": [b.id]})]
     invites = _mails(db, kind="invite")
     people = {bs.interviewer.email for bs in b.sessions}
-    # candidate: one per session; each interviewer: one for their session
-    assert sorted(m.to_addr for m in invites) == sorted(
-        ["priya@example.org"] * 2 + [bs.interviewer.email for bs in b.sessions]
-    )
-    for m in invites:
+    # candidate: one itinerary (PUBLISH, a VEVENT per session); each interviewer: a
+    # REQUEST for their session
+    mine = [m for m in invites if m.to_addr == "priya@example.org"]
+    assert len(mine) == 1 and mine[0].ics_method == "PUBLISH"
+    itinerary = icalendar.Calendar.from_ical(mine[0].ics)
+    assert itinerary["METHOD"] == "PUBLISH"
+    events = list(itinerary.walk("VEVENT"))
+    assert {str(ev["UID"]) for ev in events} == uids and len(events) == 2
+    assert all(int(ev["SEQUENCE"]) == 0 and "ATTENDEE" not in ev for ev in events)
+    staff = [m for m in invites if m.to_addr != "priya@example.org"]
+    assert sorted(m.to_addr for m in staff) == sorted(bs.interviewer.email for bs in b.sessions)
+    for m in staff:
         ev = _cal(m)
         assert m.ics_method == "REQUEST"
         assert icalendar.Calendar.from_ical(m.ics)["METHOD"] == "REQUEST"
         assert str(ev["UID"]) in uids
         assert int(ev["SEQUENCE"]) == 0
-        attendees = {str(a).removeprefix("mailto:") for a in ev.get("ATTENDEE", [])}
-        assert "priya@example.org" in attendees
+        found = ev.get("ATTENDEE", [])
+        found = found if isinstance(found, list) else [found]
+        attendees = {str(a).removeprefix("mailto:") for a in found}
         assert str(ev["ORGANIZER"]) == "mailto:ann@example.com"
         bs = next(x for x in b.sessions if x.uid == str(ev["UID"]))
         assert ev.decoded("DTSTART") == bs.start and ev.decoded("DTEND") == bs.end
@@ -114,7 +124,7 @@ def test_same_idempotency_key_books_once(db: Database, company: Any) -> None:
     assert first.booking_id == again.booking_id and not again.created
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Booking)) == 1
-    assert len(_mails(db, kind="invite")) == 4
+    assert len(_mails(db, kind="invite")) == 3  # the itinerary and two interviewers
 
 
 def test_second_option_of_a_booked_request_is_refused(db: Database, company: Any) -> None:
@@ -218,7 +228,7 @@ def test_reschedule_keeps_uids_raises_sequence_and_moves_reminders(
     db: Database, company: Any
 ) -> None:
     sent = send_request(db)
-    first = _book(db, sent, 0, key="first-booking-key-1")
+    first = _book(db, sent, 0, key="first-booking-key-1", policy=SESSION)
     old = request_row(db, sent.request_id).bookings[0]
     old_uids = {bs.session_name: bs.uid for bs in old.sessions}
     before = {m.id for m in _mails(db)}
@@ -229,7 +239,7 @@ def test_reschedule_keeps_uids_raises_sequence_and_moves_reminders(
         idempotency_key="second-booking-key2",
         candidate_tz=None,
         now=NOW,
-        policy=policy(),
+        policy=SESSION,
     )
     assert out.created and out.booking_id != first.booking_id
     req = request_row(db, sent.request_id)
@@ -327,8 +337,8 @@ def test_cut_off_blocks_candidate_changes_not_coordinator(db: Database, company:
 
 def test_cancel_sends_itip_cancel_and_withdraws_reminders(db: Database, company: Any) -> None:
     sent = send_request(db)
-    _book(db, sent, 0)
-    booking.cancel(db, sent.request_id, now=NOW, policy=policy(), reason="Accepted another offer")
+    _book(db, sent, 0, policy=SESSION)
+    booking.cancel(db, sent.request_id, now=NOW, policy=SESSION, reason="Accepted another offer")
     req = request_row(db, sent.request_id)
     assert req.status == "cancelled"
     [b] = req.bookings

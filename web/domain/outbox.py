@@ -40,6 +40,8 @@ def outgoing(row: OutboxMail) -> OutgoingMail:
         ics=row.ics.encode("utf-8") if row.ics else None,
         ics_method=row.ics_method or "REQUEST",
         message_id=message_id(row),
+        sender_name=row.from_name or "",
+        reply_to=row.reply_to or None,
     )
 
 

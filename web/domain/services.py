@@ -20,6 +20,7 @@ from web.domain.busy import load_busy as load_busy  # re-exported for the views
 from web.domain.engine_values import loop_picture
 from web.domain.engine_values import option_json as option_json  # re-exported
 from web.domain.engine_values import stored_option as stored_option  # re-exported
+from web.domain.mailtext import candidate_clock
 from web.store.models import (
     Booking,
     Hold,
@@ -286,31 +287,38 @@ def new_nonce() -> str:
 def candidate_mail(
     req: SchedulingRequest, link: str, coordinator_name: str, *, resend: bool = False
 ) -> OutboxMail:
+    """The candidate's link mail: the loop and its sessions with their lengths, the
+    candidate's zone (detected, else guessed), the link's expiry in that zone, the note;
+    from the coordinator's name, replies to the coordinator. HTML and text say the same."""
     loop = req.loop
+    clock = candidate_clock(req)
+    when = req.expires_at or req.sent_at or req.created_at
+    zone = clock.zone_name(when) if (req.candidate_zone or req.candidate_tz) else None
     lines = [
         f"Hello {req.candidate_name},",
         "",
         f"{coordinator_name} invites you to schedule your interview: {loop.name}.",
+        "It has these sessions:",
+        *[f"- {ls.name}, {ls.duration_minutes} minutes" for ls in loop.sessions],
+        "",
         "Pick the time that suits you best here:",
         "",
         link,
         "",
-        "The page shows the times in your own time zone. The link is personal; please do "
-        "not share it.",
+        f"Your time zone: {zone}. The page shows the times in it; you can change it there."
+        if zone
+        else "The page shows the times in your own time zone (your browser's, or one you choose).",
+        "The link is personal; please do not share it.",
     ]
     if req.expires_at:
-        lines.append(f"It works until {req.expires_at.strftime('%d %b %Y %H:%M UTC')}.")
+        lines.append(f"It works until {clock.moment(req.expires_at)}, {clock.zone_name(when)}.")
     if req.note:
         lines += ["", req.note]
     text = "\n".join(lines) + "\n"
-    html_note = html_paragraphs(req.note) if req.note else ""
-    html = (
-        f"<p>Hello {_esc(req.candidate_name)},</p>"
-        f"<p>{_esc(coordinator_name)} invites you to schedule your interview: "
-        f"<strong>{_esc(loop.name)}</strong>.</p>"
-        f'<p><a href="{_esc(link)}">Choose your interview time</a></p>{html_note}'
-    )
+    anchor = f'<a href="{_esc(link)}">{_esc(link)}</a>'
+    html = html_paragraphs(text).replace(_esc(link), anchor, 1)
     subject = ("Reminder: " if resend else "") + f"Schedule your interview: {loop.name}"
+    coord = req.coordinator
     return OutboxMail(
         kind="candidate_link",
         request_id=req.id,
@@ -318,6 +326,8 @@ def candidate_mail(
         subject=subject,
         text_body=text,
         html_body=html,
+        from_name=coordinator_name or coord.name or coord.email,
+        reply_to=coord.email,
     )
 
 

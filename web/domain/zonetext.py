@@ -100,3 +100,35 @@ def month_first(locale: str) -> bool:
     pattern = get_date_format("long", locale=_babel_locale(locale)).pattern
     m, d = pattern.find("M"), pattern.find("d")
     return 0 <= m < d
+
+
+DAY_FIRST = "%A %d %B %Y"
+MONTH_FIRST = "%A, %B %-d, %Y"
+CLOCK_24 = "%H:%M"
+CLOCK_12 = "%-I:%M %p"
+
+
+def negotiated_locale(languages: list[str]) -> str | None:
+    """The first of ``languages`` (Accept-Language order) Babel knows, as 'en_US';
+    None when there is none (the default formats apply)."""
+    from babel import Locale, UnknownLocaleError
+
+    for tag in languages:
+        if not tag or tag == "*":
+            continue
+        try:
+            return str(Locale.parse(tag.replace("-", "_")))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return None
+
+
+def date_pattern(locale: str | None) -> str:
+    """The long date in ``locale``'s order: 'Wednesday, March 3, 2027' (en-US), else
+    'Wednesday 03 March 2027' (also without a locale)."""
+    return MONTH_FIRST if locale and month_first(locale) else DAY_FIRST
+
+
+def clock_pattern(locale: str | None) -> str:
+    """'2:30 PM' where ``locale`` reads a 12-hour clock (en-US), else '14:30'."""
+    return CLOCK_12 if locale and hour_cycle(locale) == 12 else CLOCK_24

@@ -198,6 +198,8 @@ class SchedulingRequest(Base):
     candidate_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # sent without options: the candidate chooses from live availability in their zone
     live: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the candidate's language as their browser negotiated it (Accept-Language), for mail
+    candidate_locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
     date_from: Mapped[date] = mapped_column(Date)
     date_to: Mapped[date] = mapped_column(Date)
     candidate_hours_start: Mapped[int] = mapped_column(Integer, default=8 * 60)
@@ -334,6 +336,9 @@ class OutboxMail(Base):
     html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     ics: Mapped[str | None] = mapped_column(Text, nullable=True)
     ics_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # the From display name (the address stays the configured sender) and the Reply-To
+    from_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reply_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -126,9 +126,10 @@ class SecuritySettings:
 class BookingSettings:
     holds: bool = opt(True, "hold offered times away from other requests")
     candidate_invites: str = opt(
-        "session",
-        "candidate invites: one per session or one for the loop",
-        choices=("session", "loop"),
+        "itinerary",
+        "candidate invites: one itinerary mail (a .ics with every session), one per "
+        "session or one event for the loop",
+        choices=("itinerary", "session", "loop"),
     )
     change_cutoff_hours: float = opt(24.0, "no candidate changes this close to it")
     reminders: str = opt("24h,1h", "reminders before the interview ('' = none)")

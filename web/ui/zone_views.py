@@ -11,13 +11,16 @@ from flask import Flask, request
 from web.domain.zones import canonical_zone, offset_label, zone_ok
 from web.domain.zonesearch import ZoneMatch, search_zones
 from web.domain.zonetext import (
+    clock_pattern,
+    date_pattern,
     day_offsets,
     days_later,
-    month_first,
+    negotiated_locale,
     spans_offsets,
     utc_stamp,
     zone_display,
 )
+from web.store.models import SchedulingRequest
 
 
 @dataclass(frozen=True)
@@ -74,20 +77,37 @@ def zone_header(tz: str, instants: list[datetime], at: datetime) -> ZoneHeader:
     )
 
 
-DAY_FIRST = "%A %d %B %Y"
-MONTH_FIRST = "%A, %B %-d, %Y"
+def page_locale() -> str | None:
+    """The visitor's locale as ``Accept-Language`` negotiates it (None: none given)."""
+    return negotiated_locale(list(request.accept_languages.values()))
 
 
 def date_format() -> str:
     """The long date in the order of the visitor's first language (``Accept-Language``):
     'Wednesday, March 3, 2027' for en-US, else 'Wednesday 03 March 2027'. The page's
     script redoes this from ``Intl``; this is the order without script."""
-    first = next(iter(request.accept_languages.values()), "")
-    return MONTH_FIRST if first and first != "*" and month_first(first) else DAY_FIRST
+    return date_pattern(page_locale())
+
+
+def clock_format() -> str:
+    """The clock of the visitor's locale: '2:30 PM' (en-US) or '14:30' (en-GB, de-DE);
+    the page's script redoes it from ``Intl``; this is the clock without script."""
+    return clock_pattern(page_locale())
+
+
+def remember_locale(req: SchedulingRequest) -> bool:
+    """Keep the candidate's negotiated locale on the request (their mails use it);
+    whether it changed (the caller commits)."""
+    found = page_locale()
+    if found is None or found == req.candidate_locale:
+        return False
+    req.candidate_locale = found
+    return True
 
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["date_fmt"] = date_format
+    app.jinja_env.globals["clock_fmt"] = clock_format
     app.jinja_env.filters["utc"] = utc_stamp
     app.jinja_env.globals["days_later"] = days_later
     app.jinja_env.globals["zone_display"] = zone_display

@@ -20,6 +20,7 @@ from integrations.invites import (
 from integrations.mail import html_paragraphs
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import video_url
+from web.domain.mailtext import mail_zone
 from web.domain.zones import canonical_zone, offset_label, zone_ok
 from web.store.models import (
     Booking,
@@ -108,7 +109,11 @@ def outbox_mail(
     at: datetime | None = None,
 ) -> OutboxMail:
     html = html_paragraphs(body)
+    coord = req.coordinator
+    mine = to.lower() == coord.email.lower()
     return OutboxMail(
+        from_name=None if mine else (coord.name or coord.email),
+        reply_to=None if mine else coord.email,
         kind=kind,
         request_id=req.id,
         to_addr=to,
@@ -124,6 +129,11 @@ def outbox_mail(
     )
 
 
+def is_itinerary(policy: BookingPolicy, groups: Sequence[SessionGroup]) -> bool:
+    """The candidate gets one itinerary mail (one PUBLISH file, a VEVENT per session)."""
+    return policy.candidate_invites == "itinerary" and len(groups) > 1
+
+
 def _candidate_invites(
     req: SchedulingRequest,
     b: Booking,
@@ -133,8 +143,13 @@ def _candidate_invites(
     *,
     method: Any,
     sequence: int,
-) -> list[Any]:
-    """The candidate's copies: one per session, or one for the loop (``candidate_invites``)."""
+) -> list[tuple[str, bytes, str]]:
+    """The candidate's copies (summary, ics, METHOD): one itinerary for a multi-session
+    loop (``candidate_invites = "itinerary"``), else one per session or one for the loop."""
+    summary = f"Interview: {req.loop.name}"
+    if is_itinerary(policy, groups):
+        ics = itinerary_ics(req, b, groups, now, cancelled=method == "CANCEL")
+        return [(summary, ics, "PUBLISH")]
     one = policy.candidate_invites == "loop" and len(groups) > 1
     extra: dict[str, Any] = {}
     if one:
@@ -142,18 +157,19 @@ def _candidate_invites(
             "loop_uid": loop_uid(b.uid_base, policy.domain),
             "agenda_tz": ZoneInfo(candidate_zone(req, b)),
         }
-    return build_invites(
+    built = build_invites(
         times(groups, with_people=bool(req.loop.show_interviewer_names)),
         grouping="loop" if one else "session",
         organizer=organizer_of(req),
         attendees=[candidate_participant(req)],
         sequence=sequence,
         now=now,
-        summary=f"Interview: {req.loop.name}",
+        summary=summary,
         video_url=video_url(req, b),
         method=method,
         **extra,
     )
+    return [(inv.summary, inv.ics, str(method)) for inv in built]
 
 
 def invites(
@@ -165,8 +181,8 @@ def invites(
     *,
     method: str,
     sequence: int,
-) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes, str]]]:
-    """(candidate copies [(summary, ics)], interviewer copies [(email, ics, summary)])."""
+) -> tuple[list[tuple[str, bytes, str]], list[tuple[str, bytes, str]]]:
+    """(candidate copies [(summary, ics, METHOD)], interviewer copies [(email, ics, summary)])."""
     organizer = organizer_of(req)
     cand = candidate_participant(req)
     summary = f"Interview: {req.loop.name} ({req.candidate_name})"
@@ -189,23 +205,42 @@ def invites(
             if addr.lower() != req.candidate_email.lower():
                 staff_copies.append((addr, inv.ics, inv.summary))
     mine = _candidate_invites(req, b, groups, now, policy, method=m, sequence=sequence)
-    return [(inv.summary, inv.ics) for inv in mine], staff_copies
+    return mine, staff_copies
 
 
-def download_ics(req: SchedulingRequest, b: Booking, now: datetime, policy: BookingPolicy) -> bytes:
-    groups = session_groups(b)
-    show = bool(req.loop.show_interviewer_names)
-    grouping: Any = "loop" if policy.candidate_invites == "loop" and len(groups) > 1 else "session"
+def itinerary_ics(
+    req: SchedulingRequest,
+    b: Booking,
+    groups: Sequence[SessionGroup],
+    now: datetime,
+    *,
+    cancelled: bool = False,
+    whole_loop_uid: str | None = None,
+) -> bytes:
+    """The candidate's itinerary: METHOD:PUBLISH, a VEVENT per session under its stable UID,
+    ``SEQUENCE`` the booking's (raised by a reschedule or a cancellation); with
+    ``whole_loop_uid``, one event for the loop instead."""
     return ics_download(
-        times(groups, with_people=show),
+        times(groups, with_people=bool(req.loop.show_interviewer_names)),
         organizer=organizer_of(req),
         now=now,
         summary=f"Interview: {req.loop.name}",
-        grouping=grouping,
-        loop_uid=loop_uid(b.uid_base, policy.domain) if grouping == "loop" else None,
+        grouping="loop" if whole_loop_uid else "session",
+        loop_uid=whole_loop_uid,
         sequence=b.sequence,
         video_url=video_url(req, b),
-        agenda_tz=ZoneInfo(candidate_zone(req, b)),
+        agenda_tz=ZoneInfo(mail_zone(req, b)),
+        cancelled=cancelled,
+    )
+
+
+def download_ics(req: SchedulingRequest, b: Booking, now: datetime, policy: BookingPolicy) -> bytes:
+    """The confirmation page's "Add to calendar": the itinerary file (or, for a loop sent as
+    one event, that event)."""
+    groups = session_groups(b)
+    whole = policy.candidate_invites == "loop" and len(groups) > 1
+    return itinerary_ics(
+        req, b, groups, now, whole_loop_uid=loop_uid(b.uid_base, policy.domain) if whole else None
     )
 
 

@@ -18,7 +18,6 @@ from web.domain.audit import record_request
 from web.domain.booking.errors import BookingClosed
 from web.domain.booking.invites import (
     SessionGroup,
-    candidate_zone,
     invites,
     organizer_of,
     outbox_mail,
@@ -28,6 +27,7 @@ from web.domain.booking.invites import (
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.reminders import add_reminders, cancel_reminders
 from web.domain.booking.video import pending_name, video_note, video_url
+from web.domain.mailtext import candidate_clock
 from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
@@ -143,18 +143,19 @@ def request_copies(
     except InviteError as exc:
         raise BookingClosed(f"The invite cannot be built: {exc}") from None
     join = join_text(req, b)
-    tz = candidate_zone(req, b)
-    lines = "\n".join(f"- {g.name}: {when_text(g.start, g.end, tz)}" for g in groups)
+    lines = candidate_lines(req, b, groups)
     change = (
         f"To reschedule or cancel: {link}"
         if link
         else "To reschedule or cancel, use the link in your first e-mail."
     )
-    for summary, ics in cand_copies:
-        body = (
-            f"Hello {req.candidate_name},\n\n{intro}\n{lines}{join}\n\n"
-            f"The attached invitation adds it to your calendar. {change}"
+    for summary, ics, method in cand_copies:
+        attached = (
+            "The attached calendar file holds every session; open it to add them all."
+            if method == "PUBLISH"
+            else "The attached invitation adds it to your calendar."
         )
+        body = f"Hello {req.candidate_name},\n\n{intro}\n{lines}{join}\n\n{attached} {change}"
         s.add(
             outbox_mail(
                 req,
@@ -164,7 +165,7 @@ def request_copies(
                 body,
                 now,
                 ics=ics,
-                method="REQUEST",
+                method=method,
             )
         )
     for addr, ics, summary in staff_copies:
@@ -180,6 +181,13 @@ def request_copies(
                 method="REQUEST",
             )
         )
+
+
+def candidate_lines(req: SchedulingRequest, b: Booking, groups: Sequence[SessionGroup]) -> str:
+    """The sessions in the candidate's zone and clock, under a line naming the zone."""
+    clock = candidate_clock(req, b)
+    rows = [f"- {g.name}: {clock.span(g.start, g.end)}" for g in groups]
+    return "\n".join([clock.zone_line(groups[0].start), *rows])
 
 
 def staff_text(req: SchedulingRequest, groups: Sequence[SessionGroup], addr: str, join: str) -> str:
@@ -274,18 +282,19 @@ def outbox_cancelled(
         req, b, groups, now, policy, method="CANCEL", sequence=b.sequence
     )
     why = f"\n\nReason given: {reason.strip()}" if reason.strip() else ""
-    for summary, ics in cand_copies:
+    lines = candidate_lines(req, b, groups)
+    for summary, ics, method in cand_copies:
         s.add(
             outbox_mail(
                 req,
                 "invite_cancel",
                 req.candidate_email,
                 f"Cancelled: {summary}",
-                f"Hello {req.candidate_name},\n\nYour interview ({req.loop.name}) is cancelled."
-                f"{why}",
+                f"Hello {req.candidate_name},\n\nYour interview ({req.loop.name}) is cancelled:"
+                f"\n{lines}{why}",
                 now,
                 ics=ics,
-                method="CANCEL",
+                method=method,
             )
         )
     for addr, ics, summary in staff_copies:

@@ -26,7 +26,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 class BookingPolicy:
     """The [booking] settings the service needs, plus where links and UIDs point."""
 
-    candidate_invites: str = "session"  # session | loop
+    candidate_invites: str = "itinerary"  # itinerary | session | loop
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
     change_cutoff: timedelta = timedelta(hours=24)
     holds: bool = True

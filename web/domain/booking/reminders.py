@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from web.domain.booking.invites import SessionGroup, candidate_zone, outbox_mail, when_text
+from web.domain.booking.invites import SessionGroup, outbox_mail, when_text
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.video import video_url
+from web.domain.mailtext import candidate_clock
 from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
@@ -35,7 +36,7 @@ def add_reminders(
     """Reminder mails parked in the outbox until their time (the worker sends due mail)."""
     if not groups:
         return
-    tz = candidate_zone(req, b)
+    clock = candidate_clock(req, b)
     start, end = groups[0].start, groups[-1].end
     url = video_url(req, b)
     join = f"\n\nJoin: {url}" if url else ""
@@ -50,7 +51,8 @@ def add_reminders(
                 req.candidate_email,
                 f"Reminder: your interview ({req.loop.name}) {in_words(before)}",
                 f"Hello {req.candidate_name},\n\nA reminder: your interview ({req.loop.name}) is "
-                f"{when_text(start, end, tz)}.{join}" + (f"\n\nYour page: {link}" if link else ""),
+                f"{clock.span(start, end)}.\n{clock.zone_line(start)}{join}"
+                + (f"\n\nYour page: {link}" if link else ""),
                 now,
                 at=at,
             )

@@ -154,7 +154,7 @@ def policy_from_payload(data: dict[str, Any] | None) -> tuple[BookingPolicy, str
     if not data:
         return BookingPolicy(), ""
     policy = BookingPolicy(
-        candidate_invites=str(data.get("candidate_invites", "session")),
+        candidate_invites=str(data.get("candidate_invites", "itinerary")),
         domain=str(data.get("domain", "panelslot.local")),
         reminders=tuple(timedelta(minutes=int(m)) for m in data.get("reminder_minutes", [])),
     )

@@ -48,7 +48,7 @@ from web.ui.helpers import (
     public_url,
 )
 from web.ui.option_views import by_day
-from web.ui.zone_views import ZonePick, pick_zone, zone_header
+from web.ui.zone_views import ZonePick, pick_zone, remember_locale, zone_header
 
 NONE_WORK_LIMIT = 5  # "none of these work" replies per request and address per window
 
@@ -294,6 +294,8 @@ def landing(token: str) -> ResponseReturnValue:
         req.opened_at = now()
         audit(s, "candidate", "request_opened", "request", req.id)
         s.commit()
+    if remember_locale(req):  # the candidate's mails follow their browser's clock
+        db_session().commit()
     if req.status in service.BOOKED:
         return _booked_page(req, done=request.args.get("done") == "1")
     return _offer_page(req, mode="book")
