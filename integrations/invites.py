@@ -1,6 +1,7 @@
 """Calendar invites for booked interviews: iTIP objects (RFC 5546) built with icalendar.
 
-Pure functions: no I/O, no clock (``now`` is always a parameter). The rules these builders keep, because calendar clients depend on them:
+Pure functions: no I/O, no clock (``now`` is always a parameter). The rules these
+builders keep, because calendar clients depend on them:
 
 * One UID per interview session, stable for the life of the booking
   (:func:`session_uid`); a loop sent as one event has its own UID (:func:`loop_uid`).
