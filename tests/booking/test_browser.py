@@ -110,7 +110,7 @@ def test_candidate_books_in_their_own_zone(
             f"{sl.start.astimezone(local):%A %d %B %Y, %H:%M}–{sl.end.astimezone(local):%H:%M}"
             for sl in opt.sessions
         ]
-        assert page.get_by_role("link", name="Download .ics").count() == 1
+        assert page.get_by_role("link", name="Add to calendar").count() == 1
     finally:
         ctx.close()
     req = request_row(db, sent.request_id)

@@ -316,7 +316,7 @@ def candidate_mail(
         lines += ["", req.note]
     text = "\n".join(lines) + "\n"
     anchor = f'<a href="{_esc(link)}">{_esc(link)}</a>'
-    html = html_paragraphs(text).replace(_esc(link), anchor, 1)
+    html = html_paragraphs(text.strip()).replace(_esc(link), anchor, 1)
     subject = ("Reminder: " if resend else "") + f"Schedule your interview: {loop.name}"
     coord = req.coordinator
     return OutboxMail(

@@ -225,6 +225,7 @@ def _offer_page(
                 token=request.view_args["token"] if request.view_args else "",
             ),
             booking=b,
+            current=service.session_groups(b) if b else [],
             coordinator=req.coordinator,
             searching=offer.searching,
             loop_sessions=offer.shape,
