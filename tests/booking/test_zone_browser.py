@@ -71,6 +71,41 @@ def test_the_clock_follows_the_browser_locale(
         ctx.close()
 
 
+@pytest.mark.parametrize(
+    ("locale", "twelve"), [("en-US", True), ("en-GB", False), ("de-DE", False)]
+)
+def test_the_clock_follows_the_locale_without_javascript(
+    site: tuple[Any, str],
+    db: Database,
+    locale: str,
+    twelve: bool,
+) -> None:
+    """No script: the server reads the clock from the Accept-Language Chromium sends."""
+    chromium, base = site
+    sent = send_request(db, tz="Asia/Kolkata")
+    opt = _first_option(db, sent)
+    ctx = chromium.new_context(timezone_id="Asia/Kolkata", locale=locale, java_script_enabled=False)
+    page = ctx.new_page()
+    try:
+        page.goto(base + sent.url + "?tz=Asia/Kolkata")
+        when = page.locator(f'label[for="opt-{sent.option_ids[0]}"] .when time')
+        assert when.get_attribute("datetime") == opt.start.astimezone(UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        local = opt.start.astimezone(ZoneInfo("Asia/Kolkata"))
+        end = opt.end.astimezone(ZoneInfo("Asia/Kolkata"))
+        text = when.inner_text()
+        if twelve:
+            want = f"{local:%-I:%M %p}–{end:%-I:%M %p}"
+        else:
+            want = f"{local:%H:%M}–{end:%H:%M}"
+            assert "AM" not in page.locator("#offer").inner_text()
+            assert "PM" not in page.locator("#offer").inner_text()
+        assert text == want, (locale, text)
+    finally:
+        ctx.close()
+
+
 def test_a_window_across_the_us_clock_change_shows_offsets_per_day(
     site: tuple[Any, str],
     db: Database,
