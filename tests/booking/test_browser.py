@@ -145,9 +145,9 @@ def test_page_works_without_javascript(
     opt = services.stored_option(
         next(o for o in request_row(db, sent.request_id).options if o.id == sent.option_ids[1])
     )
-    ctx = browser.new_context(timezone_id="Asia/Tokyo", java_script_enabled=False)
+    ctx = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB", java_script_enabled=False)
     page = ctx.new_page()
-    try:
+    try:  # (a 24-hour clock: en-GB; Chromium's default en-US reads a 12-hour one)
         page.goto(live + sent.url)
         assert "tz=" not in page.url
         assert "America/Sao_Paulo, UTC-03:00" in page.locator("#zone-name").inner_text()
