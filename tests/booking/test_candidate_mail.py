@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -253,3 +254,23 @@ def test_the_clock_follows_accept_language_without_script(
             assert re.fullmatch(r"\d{1,2}:\d{2} [AP]M–\d{1,2}:\d{2} [AP]M", text), text
         else:
             assert re.fullmatch(r"\d{2}:\d{2}–\d{2}:\d{2}", text), text
+
+
+def test_the_reschedule_page_restates_the_booking_in_the_candidates_zone(
+    client: Any, db: Database, company: Any
+) -> None:
+    sent = send_request(db, tz="Asia/Kolkata")
+    form = form_of(client.get(sent.url).get_data(as_text=True))
+    client.post(sent.url + "/book", data={**form, "option": str(sent.option_ids[0])})
+    page = client.get(
+        sent.url + "/reschedule?tz=Asia/Kathmandu", headers={"Accept-Language": "en-GB"}
+    ).get_data(as_text=True)
+    part = page[page.index('id="current-booking"') :]
+    part = part[: part.index("</ul>")]
+    b = request_row(db, sent.request_id).bookings[0]
+    zone = ZoneInfo("Asia/Kathmandu")
+    for bs in b.sessions:
+        a, z = bs.start.astimezone(zone), bs.end.astimezone(zone)
+        assert f"{bs.session_name}: {a:%A %d %B %Y, %H:%M}–{z:%H:%M}" in part, part
+        assert f'data-start="{utc_stamp(bs.start)}"' in part
+    assert "<time" not in part  # the page's <time> elements are the options on offer

@@ -126,7 +126,7 @@ def _book_with(db: Database, key: str, idem: str) -> Any:
         idempotency_key=idem,
         candidate_tz="Asia/Kolkata",
         now=NOW,
-        policy=policy(live_check=False),
+        policy=policy(live_check=False, candidate_invites="session"),
         link="http://panelslot.test/c/x",
     )
     return sent, mine
@@ -210,7 +210,7 @@ def test_google_meet_link_reaches_everyone_in_an_updated_invite(
         idempotency_key="meet-move-key-000001",
         candidate_tz=None,
         now=NOW,
-        policy=policy(live_check=False),
+        policy=policy(live_check=False, candidate_invites="session"),
     )
     assert worker.run_jobs() == 1
     moved = request_row(db, sent.request_id).bookings[-1]

@@ -107,7 +107,7 @@ def test_twenty_tabs_of_one_candidate_book_once(db: Database, company: Any) -> N
     assert _count(db, Booking) == 1
     [b] = request_row(db, sent.request_id).bookings
     assert len({bs.uid for bs in b.sessions}) == 2
-    assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 4
+    assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 3  # itinerary + 2 staff
 
 
 def test_twenty_double_submits_of_one_form_book_once(db: Database, company: Any) -> None:
@@ -132,7 +132,7 @@ def test_twenty_double_submits_of_one_form_book_once(db: Database, company: Any)
     assert len({o.booking_id for o in outcomes}) == 1
     assert sum(o.created for o in outcomes) == 1
     assert _count(db, Booking) == 1
-    assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 4
+    assert _count(db, OutboxMail, OutboxMail.kind == "invite") == 3  # itinerary + 2 staff
 
 
 def test_daily_cap_holds_when_bookers_race(db: Database, company: Any) -> None:

@@ -13,13 +13,20 @@ import pytest
 from sqlalchemy import select
 
 from integrations.mail import SMTPMailer
-from tests.fixtures.booking import policy, request_row, send_request
+from tests.fixtures.booking import policy as booking_policy
+from tests.fixtures.booking import request_row, send_request
 from tests.fixtures.webapp import NOW
 from tests.integrations.smtp_server import SMTPTestServer
 from web.domain import booking
 from web.domain.worker import deliver_due
 from web.store.db import Database
 from web.store.models import OutboxMail
+
+
+def policy(**kw: Any) -> Any:
+    """These tests read one REQUEST per session for the candidate too (the "session" mode;
+    the itinerary default is tested in test_candidate_mail.py)."""
+    return booking_policy(**{"candidate_invites": "session", **kw})
 
 
 @pytest.fixture
@@ -98,7 +105,8 @@ def test_book_reschedule_cancel_over_smtp(db: Database, company: Any, smtp: SMTP
         assert msg.get_body(("plain",)) is not None and msg.get_body(("html",)) is not None
     # the candidate's text gives the times in their zone
     cand_mail = next(m for r, _, _, m in invites if r == "priya@example.org")
-    assert "Asia/Kolkata, UTC+05:30" in cand_mail.get_body(("plain",)).get_content()
+    text = cand_mail.get_body(("plain",)).get_content()
+    assert "India Standard Time (Kolkata), Asia/Kolkata." in text and "(UTC+05:30)" in text
 
     mark = len(smtp.messages)
     booking.reschedule(
