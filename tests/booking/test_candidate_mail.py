@@ -16,11 +16,13 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from integrations.mail import build_message
+from integrations.mail import SMTPMailer, build_message
 from tests.fixtures.booking import form_of, policy, request_row, send_request
 from tests.fixtures.webapp import NOW
+from tests.integrations.smtp_server import SMTPTestServer
 from web.domain import booking, services
 from web.domain.outbox import outgoing
+from web.domain.worker import deliver_due
 from web.domain.zonetext import utc_stamp, zone_display
 from web.store.db import Database
 from web.store.models import OutboxMail, SchedulingRequest
@@ -274,3 +276,18 @@ def test_the_reschedule_page_restates_the_booking_in_the_candidates_zone(
         assert f"{bs.session_name}: {a:%A %d %B %Y, %H:%M}–{z:%H:%M}" in part, part
         assert f'data-start="{utc_stamp(bs.start)}"' in part
     assert "<time" not in part  # the page's <time> elements are the options on offer
+
+
+def test_the_coordinator_signs_the_mail_over_smtp(db: Database, company: Any) -> None:
+    """Through a real SMTP server: the From display name is the coordinator's, the
+    envelope and From address stay the configured sender, replies go to the coordinator."""
+    sent = send_request(db, tz="Asia/Kolkata")
+    _invitation(db, sent)
+    with SMTPTestServer() as server:
+        mailer = SMTPMailer(server.host, server.port, security="none", timeout=5, sender=SENDER)
+        delivered, failed = deliver_due(db, mailer, NOW)
+        assert (delivered, failed) == (1, 0)
+        [rec] = server.messages
+    assert parseaddr(str(rec.message["From"])) == ("Ann Example", SENDER)
+    assert str(rec.message["Reply-To"]) == "ann@example.com"
+    assert rec.mail_from == SENDER

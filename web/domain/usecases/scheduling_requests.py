@@ -212,6 +212,8 @@ def _cancelled_mail(req: SchedulingRequest, sender: str, now: datetime) -> Outbo
         f"({req.loop.name}) has been cancelled by {sender}. "
         "Your earlier link no longer works.\n",
         next_attempt_at=now,
+        from_name=sender,
+        reply_to=req.coordinator.email,
     )
 
 
