@@ -291,3 +291,21 @@ def test_the_coordinator_signs_the_mail_over_smtp(db: Database, company: Any) ->
     assert parseaddr(str(rec.message["From"])) == ("Ann Example", SENDER)
     assert str(rec.message["Reply-To"]) == "ann@example.com"
     assert rec.mail_from == SENDER
+
+
+@pytest.mark.parametrize(("language", "twelve"), [("en-US", True), ("de-DE", False)])
+def test_the_confirmation_page_reads_the_locale_clock(
+    client: Any, db: Database, company: Any, language: str, twelve: bool
+) -> None:
+    sent = send_request(db, tz="Asia/Kolkata")
+    form = form_of(client.get(sent.url).get_data(as_text=True))
+    client.post(sent.url + "/book", data={**form, "option": str(sent.option_ids[0])})
+    page = client.get(sent.url + "?tz=Asia/Kolkata", headers={"Accept-Language": language})
+    shown = _booked_times(page.get_data(as_text=True))
+    assert len(shown) == 2
+    for _, _, text in shown:
+        if twelve:  # month first, 12-hour clock
+            pattern = r"\w+, \w+ \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M–\d{1,2}:\d{2} [AP]M"
+        else:
+            pattern = r"\w+ \d{2} \w+ \d{4}, \d{2}:\d{2}–\d{2}:\d{2}"
+        assert re.fullmatch(pattern, text), text

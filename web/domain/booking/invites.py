@@ -155,7 +155,7 @@ def _candidate_invites(
     if one:
         extra = {
             "loop_uid": loop_uid(b.uid_base, policy.domain),
-            "agenda_tz": ZoneInfo(candidate_zone(req, b)),
+            "agenda_tz": ZoneInfo(mail_zone(req, b)),
         }
     built = build_invites(
         times(groups, with_people=bool(req.loop.show_interviewer_names)),
