@@ -98,6 +98,7 @@ def search(
         now=now,
         include_holds=True,
         exclude_request_id=exclude_request_id,
+        whole_weeks=True,
     )
     try:
         options = engine.find_options(

@@ -167,6 +167,16 @@ class InterviewerForm(PanelForm):
     max_interviews_per_day = IntegerField(
         "Max interviews per day", validators=[Optional(), NumberRange(min=0, max=50)]
     )
+    max_interviews_per_week = IntegerField(
+        "Max interviews per week",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=100, message="a whole number from 1 to 100, or empty for no weekly cap"
+            ),
+        ],
+        description="Per ISO week in their zone, from Monday 00:00; empty = no cap",
+    )
 
     def validate_working_hours(self, field: Any) -> None:
         try:

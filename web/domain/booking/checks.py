@@ -47,7 +47,8 @@ def valid_options(
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    stored = load_busy(s, _option_people(rows, pic.keys), window, now=now, include_holds=False)
+    people = _option_people(rows, pic.keys)
+    stored = load_busy(s, people, window, now=now, include_holds=False, whole_weeks=True)
     busy, booked = stored.busy, stored.booked
     if ignore_booking is not None:
         busy, booked = (
@@ -130,7 +131,8 @@ def recheck(
     if missing:
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
-    stored = load_busy(s, pic.keys, window, now=now, include_holds=False)
+    # the whole local ISO weeks of the window's days: weekly caps count the week
+    stored = load_busy(s, pic.keys, window, now=now, include_holds=False, whole_weeks=True)
     busy, booked = stored.busy, stored.booked
     for key, spans in (live or {}).items():
         busy.setdefault(key, []).extend(spans)

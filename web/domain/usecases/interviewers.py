@@ -34,6 +34,7 @@ class InterviewerFields:
     timezone: str
     working_hours: dict[str, list[str]]
     max_interviews_per_day: int | None
+    max_interviews_per_week: int | None = None  # per local ISO week; None = no cap
 
 
 def list_interviewers(s: Session, *, include_inactive: bool) -> list[Interviewer]:
@@ -71,6 +72,7 @@ def _fill(row: Interviewer, fields: InterviewerFields) -> Interviewer:
     row.timezone = fields.timezone
     row.working_hours = fields.working_hours
     row.max_interviews_per_day = fields.max_interviews_per_day
+    row.max_interviews_per_week = fields.max_interviews_per_week
     return row
 
 

@@ -71,6 +71,7 @@ def _fields(form: InterviewerForm) -> uc.InterviewerFields:
         timezone=form.timezone.data.strip(),
         working_hours=form.parsed_hours,
         max_interviews_per_day=form.max_interviews_per_day.data,
+        max_interviews_per_week=form.max_interviews_per_week.data,
     )
 
 
