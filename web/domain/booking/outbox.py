@@ -28,6 +28,7 @@ from web.domain.booking.invites import (
 from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.reminders import add_reminders, cancel_reminders
 from web.domain.booking.video import pending_name, video_note, video_url
+from web.domain.personal_links import invite_page_line
 from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
@@ -174,12 +175,19 @@ def request_copies(
                 "invite",
                 addr,
                 f"{prefix}{summary}",
-                staff_text(req, groups, addr, join),
+                staff_text(req, groups, addr, join) + _page_line(policy, groups, addr, now),
                 now,
                 ics=ics,
                 method="REQUEST",
             )
         )
+
+
+def _page_line(
+    policy: BookingPolicy, groups: Sequence[SessionGroup], addr: str, now: datetime
+) -> str:
+    people = [p for g in groups for p in g.people]
+    return invite_page_line(policy.personal_links, people, addr, now)
 
 
 def staff_text(req: SchedulingRequest, groups: Sequence[SessionGroup], addr: str, join: str) -> str:

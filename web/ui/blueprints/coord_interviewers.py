@@ -169,6 +169,29 @@ def interviewer_add_calendar(iid: int) -> str | WResponse | tuple[str, int]:
     return redirect(url_for("coord_interviewers.interviewer_detail", iid=row.id))
 
 
+@bp.post("/interviewers/<int:iid>/send-link")
+@auth.login_required
+def interviewer_send_link(iid: int) -> WResponse:
+    """Mail the interviewer their personal page link (one click, CSRF, audited)."""
+    row = _interviewer_or_404(iid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    back = redirect(url_for("coord_interviewers.interviewer_detail", iid=row.id))
+    if not auth.allow(f"send-link:interviewer:{row.id}", auth.SYNC_NOW_LIMIT):
+        flash("The link was sent several times already; wait a few minutes.")
+        return back
+    me = auth.me()
+    try:
+        uc.send_personal_link(
+            db_session(), row, interviewer_link(row), me.name or me.email, auth.actor(), now()
+        )
+    except uc.InterviewerInactive:
+        flash(f"{row.name} is inactive: reactivate them first, their links do not work.")
+        return back
+    flash(f"Sent {row.name} their personal page link at {row.email}.")
+    return back
+
+
 @bp.post("/interviewers/<int:iid>/sync")
 @auth.login_required
 def interviewer_sync(iid: int) -> WResponse:
