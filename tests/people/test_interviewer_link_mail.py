@@ -44,8 +44,8 @@ def _opens(client: Any, link: str, name: str) -> str:
 def test_send_link_mails_the_personal_page_over_smtp(
     signed_in: Any,
     db: Database,
-    smtp: SMTPTestServer,
-    app: Any,  # noqa: F811
+    smtp: SMTPTestServer,  # noqa: F811
+    app: Any,
 ) -> None:
     alice = _alice(db)
     detail = f"/interviewers/{alice.id}"
@@ -104,8 +104,8 @@ def test_the_app_policy_builds_personal_links(app: Any) -> None:
 def test_every_interviewer_invite_carries_their_page_link(
     db: Database,
     company: Any,
-    smtp: SMTPTestServer,
-    client: Any,  # noqa: F811
+    smtp: SMTPTestServer,  # noqa: F811
+    client: Any,
 ) -> None:
     sent = send_request(db)
     links = PersonalLinks("http://panelslot.test/", SECRET)
