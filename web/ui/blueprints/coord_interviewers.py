@@ -1,4 +1,5 @@
-"""The coordinator's interviewer pages: the list, add and edit, (de)activate, calendars, sync."""
+"""The coordinator's interviewer pages: the list, the load view, add and edit, (de)activate,
+calendars, sync, and mailing an interviewer their personal page link."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response as WResponse
 
 from web.domain.usecases import interviewers as uc
+from web.domain.usecases.interviewer_load import interviewer_loads
 from web.domain.zones import all_zones, get_zone, offset_label, week_text
 from web.store.models import CalendarSource, Interviewer
 from web.ui import auth
@@ -54,6 +56,15 @@ def interviewers_list() -> str:
     show = request.args.get("show", "active")
     rows = uc.list_interviewers(db_session(), include_inactive=show == "all")
     return render_template("coord/interviewers.html", view=_list_view(rows, now()), show=show)
+
+
+@bp.get("/interviewers/load")
+@auth.login_required
+def interviewers_load() -> str:
+    """Interviews this week and next per interviewer (their local ISO weeks), against caps."""
+    show = request.args.get("show", "active")
+    rows = interviewer_loads(db_session(), now(), include_inactive=show == "all")
+    return render_template("coord/interviewer_load.html", rows=rows, show=show)
 
 
 def _interviewer_or_404(iid: int) -> Interviewer:
