@@ -11,10 +11,10 @@ from flask import url_for
 from sqlalchemy import select
 
 from tests.booking.test_smtp import _mailer, smtp  # noqa: F401, F811 - the SMTP server fixture
-from tests.fixtures.booking import policy, send_request
+from tests.fixtures.booking import policy
 from tests.fixtures.webapp import NOW, SECRET, get_csrf
 from tests.integrations.smtp_server import SMTPTestServer
-from web.domain import booking
+from tests.people.helpers import book_first
 from web.domain.booking import BookingPolicy
 from web.domain.personal_links import INTERVIEWER_PATH, LINK_MAIL_KIND, PersonalLinks
 from web.domain.worker import deliver_due
@@ -107,17 +107,8 @@ def test_every_interviewer_invite_carries_their_page_link(
     smtp: SMTPTestServer,  # noqa: F811
     client: Any,
 ) -> None:
-    sent = send_request(db)
     links = PersonalLinks("http://panelslot.test/", SECRET)
-    booking.book(
-        db,
-        sent.request_id,
-        sent.option_ids[0],
-        idempotency_key="people13-invite-links1",
-        candidate_tz="Asia/Kolkata",
-        now=NOW,
-        policy=policy(personal_links=links),
-    )
+    book_first(db, "invite-links", policy(personal_links=links))
     deliver_due(db, _mailer(smtp), NOW)
     with db.session() as s:
         names = {i.email: i.name for i in s.scalars(select(Interviewer))}

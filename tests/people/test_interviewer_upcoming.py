@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.fixtures.booking import policy, request_row, send_request
+from tests.fixtures.booking import policy
 from tests.fixtures.webapp import NOW
+from tests.people.helpers import book_first
 from web.domain import booking, services
 from web.store.db import Database
 from web.store.models import Interviewer, Loop
@@ -31,17 +32,7 @@ def _book(db: Database, key: str) -> Any:
         loop = s.scalar(select(Loop).where(Loop.key == "onsite"))
         assert loop is not None
         loop.video_url_template = TEMPLATE
-    sent = send_request(db)
-    booking.book(
-        db,
-        sent.request_id,
-        sent.option_ids[0],
-        idempotency_key=f"people13-upcoming-{key}",
-        candidate_tz="Asia/Kolkata",
-        now=NOW,
-        policy=policy(live_check=False),
-    )
-    return request_row(db, sent.request_id).bookings[0]
+    return book_first(db, f"upcoming-{key}")
 
 
 def test_upcoming_interviews_come_first_with_candidate_loop_time_and_video(
