@@ -38,7 +38,7 @@ def load_busy(
     include_bookings: bool = True,
     sources: Collection[int] | None = None,
     exclude_request_id: int | None = None,
-    whole_weeks: bool = False,
+    week_zones: Mapping[int, str] | None = None,
 ) -> BusyPicture:
     """The busy time of ``people`` (id -> key, or interviewer rows) overlapping ``window``.
 
@@ -48,9 +48,10 @@ def load_busy(
     * Holds count only with ``include_holds`` (they steer what is offered; the booking
       re-check leaves them out), never those of ``exclude_request_id``, and never
       expired ones: a hold whose ``expires_at`` is at or before ``now`` is gone.
-    * With ``whole_weeks``, ``booked`` holds each person's booked sessions of every local ISO
-      week the window touches (in their own zone, :func:`week_span`), so weekly caps count
-      the whole week; ``busy`` still holds only what overlaps the window.
+    * With ``week_zones`` (interviewer id -> their zone), ``booked`` holds each of them's
+      booked sessions of every local ISO week the window touches in their zone
+      (:func:`week_span`), so weekly caps count the whole week; ``busy`` still holds only
+      what overlaps the window. (The caller knows the zones: no extra query.)
     """
     by_id = _keys(people)
     busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
@@ -60,7 +61,11 @@ def load_busy(
     query = _query(
         include_bookings, include_holds, sources is not None, exclude_request_id is not None
     )
-    weeks = _week_spans(s, by_id, window) if whole_weeks and include_bookings else {}
+    weeks = {
+        iid: week_span(window, tz)
+        for iid, tz in (week_zones or {}).items()
+        if iid in by_id and include_bookings
+    }
     params: dict[str, Any] = {"ids": list(by_id), "lo": window.start, "hi": window.end}
     params["blo"] = min([window.start, *(w.start for w in weeks.values())])
     params["bhi"] = max([window.end, *(w.end for w in weeks.values())])
@@ -97,13 +102,6 @@ def week_span(window: Interval, tz: str) -> Interval:
     first = window.start.astimezone(zone).date()
     last = (window.end - timedelta(microseconds=1)).astimezone(zone).date()
     return Interval(week_start(first, tz), week_start(last + timedelta(days=7), tz))
-
-
-def _week_spans(s: Session, by_id: Mapping[int, str], window: Interval) -> dict[int, Interval]:
-    rows = s.execute(
-        select(Interviewer.id, Interviewer.timezone).where(Interviewer.id.in_(list(by_id)))
-    )
-    return {iid: week_span(window, tz) for iid, tz in rows}
 
 
 def _keys(people: Mapping[int, str] | Iterable[Interviewer]) -> dict[int, str]:

@@ -98,7 +98,7 @@ def search(
         now=now,
         include_holds=True,
         exclude_request_id=exclude_request_id,
-        whole_weeks=True,
+        week_zones={p.id: p.timezone for p in people.values()},
     )
     try:
         options = engine.find_options(

@@ -48,7 +48,8 @@ def valid_options(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
     people = _option_people(rows, pic.keys)
-    stored = load_busy(s, people, window, now=now, include_holds=False, whole_weeks=True)
+    zones = _zones(pic, people)
+    stored = load_busy(s, people, window, now=now, include_holds=False, week_zones=zones)
     busy, booked = stored.busy, stored.booked
     if ignore_booking is not None:
         busy, booked = (
@@ -132,11 +133,17 @@ def recheck(
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
     # the whole local ISO weeks of the window's days: weekly caps count the week
-    stored = load_busy(s, pic.keys, window, now=now, include_holds=False, whole_weeks=True)
+    zones = _zones(pic, pic.keys)
+    stored = load_busy(s, pic.keys, window, now=now, include_holds=False, week_zones=zones)
     busy, booked = stored.busy, stored.booked
     for key, spans in (live or {}).items():
         busy.setdefault(key, []).extend(spans)
     return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
+
+
+def _zones(pic: LoopPicture, people: dict[int, str]) -> dict[int, str]:
+    """Interviewer id -> zone, from the loop picture (the weekly caps' local weeks)."""
+    return {iid: pic.interviewers[key].timezone for iid, key in people.items()}
 
 
 def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:
