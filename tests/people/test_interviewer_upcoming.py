@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from tests.fixtures.booking import policy
-from tests.fixtures.webapp import NOW
+from tests.fixtures.webapp import NOW, get_csrf
 from tests.people.helpers import book_first
 from web.domain import booking, services
 from web.store.db import Database
@@ -70,3 +70,33 @@ def test_cancelled_and_past_interviews_are_not_listed(
     booking.cancel(db, b.request_id, now=NOW, policy=policy(), actor="coordinator:ann@example.com")
     html = client.get(page).get_data(as_text=True)
     assert f'data-booked-session="{first.id}"' not in html and "No interviews booked." in html
+
+
+def test_a_loop_that_hides_names_shows_no_candidate(
+    app: Any, signed_in: Any, db: Database, company: Any
+) -> None:
+    from tests.web.test_loops import _form as loop_form
+    from tests.web.test_loops import _ids as loop_ids
+
+    token = get_csrf(signed_in, "/loops/new")
+    assert 'name="hide_candidate_names"' in signed_in.get("/loops/new").get_data(as_text=True)
+    data = {**loop_form(loop_ids(db), hide_candidate_names="y"), "csrf_token": token}
+    assert signed_in.post("/loops/new", data=data).status_code == 302
+    with db.session() as s:
+        made = s.scalar(select(Loop).where(Loop.key == "final"))
+        assert made is not None and made.hide_candidate_names is True
+        onsite = s.scalar(select(Loop).where(Loop.key == "onsite"))
+        assert onsite is not None and onsite.hide_candidate_names is False
+    b = _book(db, "hidden")
+    first = b.sessions[0]
+    page = _page_of(app, db, first.interviewer.key)
+    assert "Priya Nair" in signed_in.get(page).get_data(as_text=True)
+    with db.session() as s:
+        onsite = s.scalar(select(Loop).where(Loop.key == "onsite"))
+        assert onsite is not None
+        onsite.hide_candidate_names = True
+    html = signed_in.get(page).get_data(as_text=True)
+    row = re.search(rf'<tr data-booked-session="{first.id}">(.*?)</tr>', html, re.S)
+    assert row is not None
+    assert "Priya Nair" not in html and "name hidden" in row.group(1)
+    assert f"Backend onsite: {first.session_name}" in row.group(1)

@@ -144,6 +144,10 @@ class Loop(Base):
     show_interviewer_names: Mapped[bool] = mapped_column(Boolean, default=True)
     # offer live options in the candidate's own zone and hours when the planned ones miss them
     live_fallback: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # interviewers' own pages show "name hidden" instead of the candidate (migration people13)
+    hide_candidate_names: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

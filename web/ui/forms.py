@@ -261,6 +261,9 @@ class LoopForm(PanelForm):
         default="template",
     )
     show_interviewer_names = BooleanField("Show interviewer names to the candidate", default=True)
+    hide_candidate_names = BooleanField(
+        "Hide the candidate's name on interviewers' own pages", default=False
+    )
     live_fallback = BooleanField(
         "When the offered times fall outside the candidate's hours in their own zone, "
         "offer live times in their zone",

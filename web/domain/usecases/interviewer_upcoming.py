@@ -1,6 +1,7 @@
 """The interviewer's upcoming interviews as their page lists them first: who (the
-candidate), which loop and session, when (UTC instants, shown in their zone), the video
-link. Each row keeps its booked-session id, for per-row actions ("can't make it")."""
+candidate, unless the loop hides names), which loop and session, when (UTC instants,
+shown in their zone), the video link. Each row keeps its booked-session id, for per-row
+actions ("can't make it")."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class UpcomingInterview:
     booked_session_id: int
     booking_id: int
     request_id: int
-    candidate: str
+    candidate: str | None  # None: the loop hides candidates' names
     loop: str
     session: str
     start: datetime
@@ -59,7 +60,7 @@ def _item(bs: BookingSession) -> UpcomingInterview:
         booked_session_id=bs.id,
         booking_id=b.id,
         request_id=req.id,
-        candidate=req.candidate_name,
+        candidate=None if req.loop.hide_candidate_names else req.candidate_name,
         loop=req.loop.name,
         session=bs.session_name,
         start=bs.start,
