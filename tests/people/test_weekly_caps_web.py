@@ -251,3 +251,23 @@ def test_week_span_in_a_45_minute_zone() -> None:
     assert week_span(window, "Asia/Kathmandu") == Interval(
         utc(2027, 2, 28, 18, 15), utc(2027, 3, 7, 18, 15)
     )
+
+
+def test_live_search_counts_the_whole_week_too(db: Database, company: Any) -> None:
+    """The candidate's live options (searched in their zone) leave out a week that a booking
+    days outside the request's dates has already filled."""
+    from web.domain.booking.live import LiveCache, live_options
+
+    sent = send_request(
+        db, loop_key="screen", tz="UTC", date_from=date(2027, 3, 11), date_to=date(2027, 3, 11)
+    )
+    _book_directly(db, "eli", utc(2027, 3, 8, 14), utc(2027, 3, 8, 15))
+    with db.session() as s:
+        req = s.get(SchedulingRequest, sent.request_id)
+        assert req is not None
+        assert live_options(s, req, "Asia/Kolkata", NOW, cache=LiveCache())
+    _set_cap(db, "eli", 1)
+    with db.session() as s:
+        req = s.get(SchedulingRequest, sent.request_id)
+        assert req is not None
+        assert live_options(s, req, "Asia/Kolkata", NOW, cache=LiveCache()) == ()
