@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from scheduler.model import Interval
+from web.domain.zones import get_zone
 from web.store.models import BookingSession, BusyBlock, Hold, Interviewer
 
 _BLOCK, _BOOKING, _HOLD = 0, 1, 2
@@ -37,6 +38,7 @@ def load_busy(
     include_bookings: bool = True,
     sources: Collection[int] | None = None,
     exclude_request_id: int | None = None,
+    week_zones: Mapping[int, str] | None = None,
 ) -> BusyPicture:
     """The busy time of ``people`` (id -> key, or interviewer rows) overlapping ``window``.
 
@@ -46,6 +48,10 @@ def load_busy(
     * Holds count only with ``include_holds`` (they steer what is offered; the booking
       re-check leaves them out), never those of ``exclude_request_id``, and never
       expired ones: a hold whose ``expires_at`` is at or before ``now`` is gone.
+    * With ``week_zones`` (interviewer id -> their zone), ``booked`` holds each of them's
+      booked sessions of every local ISO week the window touches in their zone
+      (:func:`week_span`), so weekly caps count the whole week; ``busy`` still holds only
+      what overlaps the window. (The caller knows the zones: no extra query.)
     """
     by_id = _keys(people)
     busy: dict[str, list[Interval]] = {k: [] for k in by_id.values()}
@@ -55,7 +61,14 @@ def load_busy(
     query = _query(
         include_bookings, include_holds, sources is not None, exclude_request_id is not None
     )
+    weeks = {
+        iid: week_span(window, tz)
+        for iid, tz in (week_zones or {}).items()
+        if iid in by_id and include_bookings
+    }
     params: dict[str, Any] = {"ids": list(by_id), "lo": window.start, "hi": window.end}
+    params["blo"] = min([window.start, *(w.start for w in weeks.values())])
+    params["bhi"] = max([window.end, *(w.end for w in weeks.values())])
     if include_holds:
         params["now"] = now
     if sources is not None:
@@ -64,10 +77,31 @@ def load_busy(
         params["excl"] = exclude_request_id
     for iid, start, end, kind in s.execute(query, params):
         span = Interval(start, end)
-        busy[by_id[iid]].append(span)
-        if kind == _BOOKING:
+        if start < window.end and window.start < end:
+            busy[by_id[iid]].append(span)
+        if kind == _BOOKING and _overlaps(span, weeks.get(iid, window)):
             booked[by_id[iid]].append(span)
     return BusyPicture(busy, booked)
+
+
+def _overlaps(a: Interval, b: Interval) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def week_start(day: date, tz: str) -> datetime:
+    """Monday 00:00 in ``tz`` of the ISO week holding ``day``, as a UTC instant (a midnight
+    in a clock-change gap is read with the offset before the gap, as the engine reads it)."""
+    monday = day - timedelta(days=day.weekday())
+    return datetime.combine(monday, time(), get_zone(tz)).astimezone(UTC)
+
+
+def week_span(window: Interval, tz: str) -> Interval:
+    """From Monday 00:00 of the local ISO week of the window's first instant to Monday 00:00
+    after the local ISO week of its last instant, in ``tz``."""
+    zone = get_zone(tz)
+    first = window.start.astimezone(zone).date()
+    last = (window.end - timedelta(microseconds=1)).astimezone(zone).date()
+    return Interval(week_start(first, tz), week_start(last + timedelta(days=7), tz))
 
 
 def _keys(people: Mapping[int, str] | Iterable[Interviewer]) -> dict[int, str]:
@@ -102,8 +136,8 @@ def _query(bookings: bool, holds: bool, by_source: bool, excluding: bool) -> Any
             ).where(
                 BookingSession.interviewer_id.in_(ids),
                 BookingSession.active.is_(True),
-                BookingSession.start < hi,
-                BookingSession.end > lo,
+                BookingSession.start < bindparam("bhi"),
+                BookingSession.end > bindparam("blo"),
             )
         )
     if holds:

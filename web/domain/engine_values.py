@@ -114,12 +114,13 @@ def _pools(
             Interviewer.timezone,
             Interviewer.working_hours,
             Interviewer.max_interviews_per_day,
+            Interviewer.max_interviews_per_week,
         )
         .join(Interviewer, Interviewer.id == SessionPool.interviewer_id)
         .where(SessionPool.session_id.in_(session_ids), Interviewer.active.is_(True))
         .order_by(Interviewer.key)
     ).all()
-    for sid, iid, key, name, email, tz, hours, cap in rows:
+    for sid, iid, key, name, email, tz, hours, cap, week_cap in rows:
         pools[sid].append(key)
         if key not in people:
             people[key] = EInterviewer(
@@ -129,6 +130,7 @@ def _pools(
                 timezone=tz,
                 working_hours=_week(hours or {}),
                 max_interviews_per_day=cap,
+                max_interviews_per_week=week_cap,
             )
             keys[iid] = key
             names[key] = name

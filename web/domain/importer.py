@@ -130,6 +130,7 @@ def _import_interviewers(
             "timezone": inter.timezone,
             "working_hours": hours_json(inter),
             "max_interviews_per_day": inter.max_interviews_per_day,
+            "max_interviews_per_week": inter.max_interviews_per_week,
             "active": True,
         }
         row = by_key.get(inter.id)
@@ -264,6 +265,8 @@ def export_toml(s: Session, *, include_inactive: bool = False) -> str:
             lines.append(f"calendars = {_v(cals)}")
         if p.max_interviews_per_day is not None:
             lines.append(f"max_interviews_per_day = {p.max_interviews_per_day}")
+        if p.max_interviews_per_week is not None:
+            lines.append(f"max_interviews_per_week = {p.max_interviews_per_week}")
         lines.append("[interviewers.working_hours]")
         for day in WEEKDAYS:
             if p.working_hours.get(day):

@@ -99,6 +99,7 @@ def search(
         now=now,
         include_holds=True,
         exclude_request_id=exclude_request_id,
+        week_zones={p.id: p.timezone for p in people.values()},
     )
     try:
         options = engine.find_options(

@@ -57,6 +57,8 @@ class Interviewer(Base):
     # {"mon": ["09:00-12:00", "13:00-17:00"], ...} as in the config format
     working_hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     max_interviews_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # per local ISO week (Monday 00:00 in their zone); null = no cap (migration people13)
+    max_interviews_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Nonce inside the interviewer's personal signed link; changing it revokes links.
     link_nonce: Mapped[str] = mapped_column(String(64), default="")
@@ -142,6 +144,10 @@ class Loop(Base):
     show_interviewer_names: Mapped[bool] = mapped_column(Boolean, default=True)
     # offer live options in the candidate's own zone and hours when the planned ones miss them
     live_fallback: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # interviewers' own pages show "name hidden" instead of the candidate (migration people13)
+    hide_candidate_names: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

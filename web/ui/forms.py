@@ -167,6 +167,16 @@ class InterviewerForm(PanelForm):
     max_interviews_per_day = IntegerField(
         "Max interviews per day", validators=[Optional(), NumberRange(min=0, max=50)]
     )
+    max_interviews_per_week = IntegerField(
+        "Max interviews per week",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=100, message="a whole number from 1 to 100, or empty for no weekly cap"
+            ),
+        ],
+        description="Per ISO week in their zone, from Monday 00:00; empty = no cap",
+    )
 
     def validate_working_hours(self, field: Any) -> None:
         try:
@@ -251,6 +261,9 @@ class LoopForm(PanelForm):
         default="template",
     )
     show_interviewer_names = BooleanField("Show interviewer names to the candidate", default=True)
+    hide_candidate_names = BooleanField(
+        "Hide the candidate's name on interviewers' own pages", default=False
+    )
     live_fallback = BooleanField(
         "When the offered times fall outside the candidate's hours in their own zone, "
         "offer live times in their zone",

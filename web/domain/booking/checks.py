@@ -47,7 +47,9 @@ def valid_options(
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    stored = load_busy(s, _option_people(rows, pic.keys), window, now=now, include_holds=False)
+    people = _option_people(rows, pic.keys)
+    zones = _zones(pic, people)
+    stored = load_busy(s, people, window, now=now, include_holds=False, week_zones=zones)
     busy, booked = stored.busy, stored.booked
     if ignore_booking is not None:
         busy, booked = (
@@ -130,11 +132,18 @@ def recheck(
     if missing:
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
-    stored = load_busy(s, pic.keys, window, now=now, include_holds=False)
+    # the whole local ISO weeks of the window's days: weekly caps count the week
+    zones = _zones(pic, pic.keys)
+    stored = load_busy(s, pic.keys, window, now=now, include_holds=False, week_zones=zones)
     busy, booked = stored.busy, stored.booked
     for key, spans in (live or {}).items():
         busy.setdefault(key, []).extend(spans)
     return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
+
+
+def _zones(pic: LoopPicture, people: dict[int, str]) -> dict[int, str]:
+    """Interviewer id -> zone, from the loop picture (the weekly caps' local weeks)."""
+    return {iid: pic.interviewers[key].timezone for iid, key in people.items()}
 
 
 def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:

@@ -28,6 +28,7 @@ from web.domain.booking.policy import BookingPolicy
 from web.domain.booking.reminders import add_reminders, cancel_reminders
 from web.domain.booking.video import pending_name, video_note, video_url
 from web.domain.mailtext import candidate_clock
+from web.domain.personal_links import invite_page_line
 from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
@@ -175,7 +176,7 @@ def request_copies(
                 "invite",
                 addr,
                 f"{prefix}{summary}",
-                staff_text(req, groups, addr, join),
+                staff_text(req, groups, addr, join) + _page_line(policy, groups, addr, now),
                 now,
                 ics=ics,
                 method="REQUEST",
@@ -188,6 +189,13 @@ def candidate_lines(req: SchedulingRequest, b: Booking, groups: Sequence[Session
     clock = candidate_clock(req, b)
     rows = [f"- {g.name}: {clock.span(g.start, g.end)}" for g in groups]
     return "\n".join([clock.zone_line(groups[0].start), *rows])
+
+
+def _page_line(
+    policy: BookingPolicy, groups: Sequence[SessionGroup], addr: str, now: datetime
+) -> str:
+    people = [p for g in groups for p in g.people]
+    return invite_page_line(policy.personal_links, people, addr, now)
 
 
 def staff_text(req: SchedulingRequest, groups: Sequence[SessionGroup], addr: str, join: str) -> str:

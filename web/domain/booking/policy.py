@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from web.domain.personal_links import PersonalLinks
 from web.domain.sync.config import SyncConfig
 from web.store.models import (
     Booking,
@@ -33,6 +34,8 @@ class BookingPolicy:
     live_check: bool = True  # read booked interviewers' calendars before booking
     domain: str = "panelslot.local"
     sync: SyncConfig | None = None  # how the live check reads calendars (None: defaults)
+    # interviewers' personal page links in their invites (None: no public URL to point at)
+    personal_links: PersonalLinks | None = None
 
     @classmethod
     def from_settings(
@@ -49,7 +52,13 @@ class BookingPolicy:
             holds=bool(settings.booking.holds),
             domain=host or "panelslot.local",
             sync=sync or SyncConfig.from_settings(settings),
+            personal_links=_personal_links(settings, public),
         )
+
+
+def _personal_links(settings: AppSettings, public: str) -> PersonalLinks | None:
+    secret = str(settings.security.secret_key or "")
+    return PersonalLinks(public, secret) if public and secret else None
 
 
 def parse_reminders(textval: str) -> tuple[timedelta, ...]:

@@ -13,6 +13,7 @@ from web.domain import services
 from web.domain import sync as calsync
 from web.domain.audit import Actor, record_by
 from web.domain.jobs import enqueue
+from web.domain.personal_links import link_mail
 from web.store.models import CalendarSource, Interviewer
 
 
@@ -34,6 +35,7 @@ class InterviewerFields:
     timezone: str
     working_hours: dict[str, list[str]]
     max_interviews_per_day: int | None
+    max_interviews_per_week: int | None = None  # per local ISO week; None = no cap
 
 
 def list_interviewers(s: Session, *, include_inactive: bool) -> list[Interviewer]:
@@ -71,6 +73,7 @@ def _fill(row: Interviewer, fields: InterviewerFields) -> Interviewer:
     row.timezone = fields.timezone
     row.working_hours = fields.working_hours
     row.max_interviews_per_day = fields.max_interviews_per_day
+    row.max_interviews_per_week = fields.max_interviews_per_week
     return row
 
 
@@ -106,6 +109,28 @@ def toggle_active(s: Session, row: Interviewer, who: Actor, now: datetime) -> No
         row.link_nonce = services.new_nonce()
     action = "interviewer_" + ("activated" if row.active else "deactivated")
     record_by(s, now, who, action, "interviewer", row.id)
+    s.commit()
+
+
+class InterviewerInactive(ValueError):
+    """An inactive interviewer's personal links do not work: nothing to send."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
+def send_personal_link(
+    s: Session, row: Interviewer, link: str, sender: str, who: Actor, now: datetime
+) -> None:
+    """Mail ``row`` their personal page ``link`` through the outbox, audited (the link
+    itself is not logged: it opens the page). Raises :class:`InterviewerInactive`. Commits."""
+    if not row.active:
+        raise InterviewerInactive(row.key)
+    mail = link_mail(row, link, sender, now)
+    s.add(mail)
+    s.flush()
+    record_by(s, now, who, "interviewer_link_sent", "interviewer", row.id, mail_id=mail.id)
     s.commit()
 
 

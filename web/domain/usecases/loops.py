@@ -29,6 +29,7 @@ LOOP_FIELDS = (
     "video",
     "show_interviewer_names",
     "live_fallback",
+    "hide_candidate_names",
 )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.urlguard import private_host_reason
@@ -17,7 +16,7 @@ from web.domain import sync as calsync
 from web.domain.audit import record
 from web.domain.jobs import enqueue
 from web.domain.zones import parse_week
-from web.store.models import BookingSession, CalendarSource, Interviewer
+from web.store.models import CalendarSource, Interviewer
 
 
 def actor(who: Interviewer) -> str:
@@ -37,21 +36,6 @@ def public_host_problem(url: str) -> str | None:
 def own_source(s: Session, who: Interviewer, cid: int) -> CalendarSource | None:
     src = s.get(CalendarSource, cid)
     return src if src is not None and src.interviewer_id == who.id else None
-
-
-def upcoming(s: Session, who: Interviewer, now: datetime, days: int = 60) -> list[BookingSession]:
-    """The interviewer's booked sessions from now on, for ``days`` days."""
-    q = (
-        select(BookingSession)
-        .where(
-            BookingSession.interviewer_id == who.id,
-            BookingSession.active.is_(True),
-            BookingSession.end > now,
-            BookingSession.start < now + timedelta(days=days),
-        )
-        .order_by(BookingSession.start)
-    )
-    return list(s.scalars(q))
 
 
 def read_source_now(

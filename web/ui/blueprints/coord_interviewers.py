@@ -1,4 +1,5 @@
-"""The coordinator's interviewer pages: the list, add and edit, (de)activate, calendars, sync."""
+"""The coordinator's interviewer pages: the list, the load view, add and edit, (de)activate,
+calendars, sync, and mailing an interviewer their personal page link."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response as WResponse
 
 from web.domain.usecases import interviewers as uc
+from web.domain.usecases.interviewer_load import interviewer_loads
 from web.domain.zones import all_zones, get_zone, offset_label, week_text
 from web.store.models import CalendarSource, Interviewer
 from web.ui import auth
@@ -56,6 +58,15 @@ def interviewers_list() -> str:
     return render_template("coord/interviewers.html", view=_list_view(rows, now()), show=show)
 
 
+@bp.get("/interviewers/load")
+@auth.login_required
+def interviewers_load() -> str:
+    """Interviews this week and next per interviewer (their local ISO weeks), against caps."""
+    show = request.args.get("show", "active")
+    rows = interviewer_loads(db_session(), now(), include_inactive=show == "all")
+    return render_template("coord/interviewer_load.html", rows=rows, show=show)
+
+
 def _interviewer_or_404(iid: int) -> Interviewer:
     row = uc.get_interviewer(db_session(), iid)
     if row is None:
@@ -71,6 +82,7 @@ def _fields(form: InterviewerForm) -> uc.InterviewerFields:
         timezone=form.timezone.data.strip(),
         working_hours=form.parsed_hours,
         max_interviews_per_day=form.max_interviews_per_day.data,
+        max_interviews_per_week=form.max_interviews_per_week.data,
     )
 
 
@@ -166,6 +178,29 @@ def interviewer_add_calendar(iid: int) -> str | WResponse | tuple[str, int]:
     )
     flash("Calendar added; a sync has been queued.")
     return redirect(url_for("coord_interviewers.interviewer_detail", iid=row.id))
+
+
+@bp.post("/interviewers/<int:iid>/send-link")
+@auth.login_required
+def interviewer_send_link(iid: int) -> WResponse:
+    """Mail the interviewer their personal page link (one click, CSRF, audited)."""
+    row = _interviewer_or_404(iid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    back = redirect(url_for("coord_interviewers.interviewer_detail", iid=row.id))
+    if not auth.allow(f"send-link:interviewer:{row.id}", auth.SYNC_NOW_LIMIT):
+        flash("The link was sent several times already; wait a few minutes.")
+        return back
+    me = auth.me()
+    try:
+        uc.send_personal_link(
+            db_session(), row, interviewer_link(row), me.name or me.email, auth.actor(), now()
+        )
+    except uc.InterviewerInactive:
+        flash(f"{row.name} is inactive: reactivate them first, their links do not work.")
+        return back
+    flash(f"Sent {row.name} their personal page link at {row.email}.")
+    return back
 
 
 @bp.post("/interviewers/<int:iid>/sync")

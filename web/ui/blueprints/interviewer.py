@@ -24,6 +24,7 @@ from integrations.crypto import TokenKeyError
 from web.domain import sync as calsync
 from web.domain.usecases import interview_feed
 from web.domain.usecases import own_calendars as uc
+from web.domain.usecases.interviewer_upcoming import upcoming_interviews
 from web.domain.zones import week_text
 from web.store.models import CalendarSource, Interviewer
 from web.ui import auth
@@ -115,7 +116,7 @@ def _page(
         "interviewer/landing.html",
         row=who,
         token=token,
-        upcoming=uc.upcoming(db_session(), who, at),
+        upcoming=upcoming_interviews(db_session(), who, at),
         calendars=_calendar_rows(who, at, cfg),
         hours=week_text(who.working_hours),
         local_now=at.astimezone(ZoneInfo(who.timezone)).strftime("%a %d %b %H:%M"),

@@ -1,7 +1,7 @@
 """candidate mail: the candidate's negotiated locale on the request; a mail's From display
 name and Reply-To (the coordinator) on the outbox row
 
-Revision ID: mail11_candidate_mail
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04 19:45:00
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "mail11_candidate_mail"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
