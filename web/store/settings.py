@@ -135,6 +135,13 @@ class BookingSettings:
 
 
 @dataclass(frozen=True)
+class RequestsSettings:
+    draft_expiry_days: int = opt(
+        14, "drafts never sent are deleted after this many days (0: never)"
+    )
+
+
+@dataclass(frozen=True)
 class SyncSettings:
     interval_minutes: float = opt(10.0, "the worker syncs every calendar this often")
     stale_after_minutes: float = opt(60.0, "a calendar not synced for longer is stale")
@@ -185,6 +192,7 @@ SECTIONS: dict[str, type] = {
     "mail": MailSettings,
     "security": SecuritySettings,
     "booking": BookingSettings,
+    "requests": RequestsSettings,
     "sync": SyncSettings,
     "google": GoogleSettings,
     "microsoft": MicrosoftSettings,
@@ -276,6 +284,7 @@ class AppSettings:
     mail: MailSettings = field(default_factory=MailSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
+    requests: RequestsSettings = field(default_factory=RequestsSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     google: GoogleSettings = field(default_factory=GoogleSettings)
     microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
