@@ -98,7 +98,7 @@ def test_sign_in_create_request_and_see_timeline(page: Any, live_url: str) -> No
     box = first.bounding_box()
     assert box is not None and box["width"] > 300
 
-    page.get_by_role("button", name="Send to priya@candidate.example").click()
+    page.get_by_role("button", name="Send ticked options").click()
     page.wait_for_url("**/requests/*")
     assert "Sent" in page.locator(".flash").inner_text()
     assert page.locator(".status").first.inner_text() == "sent"
