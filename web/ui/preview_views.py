@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from web.domain.engine_values import loop_picture
 from web.store.models import OfferedOption
+from web.ui.helpers import db_session
 
 NEAR_MINUTES = 30
 SORTS = ("time", "score")
@@ -90,3 +92,8 @@ def preview_days(rows: list[OfferedOption], tz: str, sort: str) -> list[tuple[da
         else:
             groups.sort(key=lambda g: (g.best.start, g.best.rank))
     return sorted(days.items())
+
+
+def people_of_loop(loop_id: int) -> dict[str, str]:
+    """Interviewer key -> name for a loop's pools."""
+    return loop_picture(db_session(), loop_id).names

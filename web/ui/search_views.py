@@ -92,13 +92,8 @@ def change_of(form: Mapping[str, str]) -> LoopChange | None:
     return LoopChange(parameter, session, str(form.get("change_value", "")).strip())
 
 
-def tried_note(form: Mapping[str, str], change: LoopChange | None, count: int) -> str | None:
+def tried_note(form: Mapping[str, str], count: int) -> str | None:
     """What the preview says after a suggestion's re-run (None: it was a plain search)."""
-    if change is not None:
-        return (
-            f"With {change.describe()} for this search only (the loop is unchanged): "
-            f"{count} option(s)."
-        )
     tried = str(form.get("tried", ""))
     if tried in FORM_FIELD:
         what = "the later end date" if tried == "to" else "the wider candidate hours"

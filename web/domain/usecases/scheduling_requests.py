@@ -89,18 +89,16 @@ def draft_request(
     home_tz: str,
     now: datetime,
     limit: int = 20,
-    change: draft_search.LoopChange | None = None,
 ) -> SchedulingRequest:
     """Search the loop and keep the result as a draft request with ranked options. Commits.
 
     Raises ``LookupError`` for an unknown loop, ``services.SearchProblem`` when the engine
-    cannot search, and :class:`NoOptions` (nothing saved) when no option fits. ``change``
-    is a loop change for this search only (the stored loop stays as it is)."""
+    cannot search, and :class:`NoOptions` (nothing saved) when no option fits."""
     loop = services.load_loop(s, draft.loop_id)
     if loop is None:
         raise LookupError(draft.loop_id)
     criteria = criteria_of(draft, home_tz)
-    found = draft_search.find(s, criteria, now=now, limit=limit, wanted=1, change=change)
+    found = draft_search.find(s, criteria, now=now, limit=limit, wanted=1)
     if not found.options:
         raise NoOptions(found)
     req = _new_request(draft, who, loop.id, now)
@@ -118,12 +116,25 @@ def draft_request(
                 end=opt.end,
             )
         )
-    extra = {"changed": f"{change.parameter}={change.value}"} if change else {}
-    record_by(
-        s, now, who, "request_drafted", "request", req.id, options=len(found.options), **extra
-    )
+    record_by(s, now, who, "request_drafted", "request", req.id, options=len(found.options))
     s.commit()
     return req
+
+
+def try_change(
+    s: Session,
+    draft: RequestDraft,
+    change: draft_search.LoopChange,
+    *,
+    home_tz: str,
+    now: datetime,
+) -> draft_search.Found:
+    """Every option the draft's search gives with one loop change, for this search only:
+    nothing is saved (options that break the stored loop's rules could not be booked)."""
+    if services.load_loop(s, draft.loop_id) is None:
+        raise LookupError(draft.loop_id)
+    criteria = criteria_of(draft, home_tz)
+    return draft_search.find(s, criteria, now=now, limit=0, wanted=1, change=change)
 
 
 def explain_draft(

@@ -3,6 +3,7 @@ resend and cancel. The use cases are :mod:`web.domain.usecases.scheduling_reques
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from web.ui import auth, search_views
 from web.ui.forms import ActionForm, OfferForm, RequestForm
 from web.ui.helpers import db_session, get_settings, get_sync_config, now
 from web.ui.links import candidate_link
-from web.ui.preview_views import SORTS, preview_days
+from web.ui.preview_views import SORTS, people_of_loop, preview_days
 from web.ui.timeline import candidate_row, interviewer_row, render, shared_hours, span_on
 
 bp = Blueprint("coord_requests", __name__)
@@ -75,25 +76,40 @@ def _replace_old(rid_text: str) -> None:
             uc.delete_draft(db_session(), old, auth.actor(), now())
 
 
-def _search(form: RequestForm) -> WResponse | tuple[str | None, draft_search.Found | None]:
-    """Run the form's search (with a suggestion's change): the preview of a new draft, or
-    (a problem, or what the engine found: no option, and why)."""
+@dataclass(frozen=True)
+class _Outcome:
+    """A search that gave no draft: a problem, or what the engine found (and why), or what a
+    loop change tried for this search only gives."""
+
+    problem: str | None = None
+    found: draft_search.Found | None = None
+    tried: draft_search.LoopChange | None = None
+
+
+def _search(form: RequestForm) -> WResponse | _Outcome:
+    """Run the form's search: the preview of a new draft, or an outcome to show with the
+    form kept as typed. A suggestion's loop change is tried without saving anything."""
     me = auth.me()
     try:
         change = search_views.change_of(request.form)
+        if change is not None:
+            found = uc.try_change(
+                db_session(), _draft(form), change, home_tz=me.timezone, now=now()
+            )
+            return _Outcome(found=found, tried=change)
         req = uc.draft_request(
-            db_session(), _draft(form), auth.actor(), home_tz=me.timezone, now=now(), change=change
+            db_session(), _draft(form), auth.actor(), home_tz=me.timezone, now=now()
         )
     except uc.NoOptions as exc:
-        return None, exc.found
+        return _Outcome(found=exc.found)
     except LookupError:
         abort(404)
     except draft_search.ChangeError as exc:
-        return f"{exc.field} {exc.value!r}: {exc.message}", None
+        return _Outcome(problem=f"{exc.field} {exc.value!r}: {exc.message}")
     except services.SearchProblem as exc:
-        return exc.message, None
+        return _Outcome(problem=exc.message)
     _replace_old(request.form.get("replaces", ""))
-    note = search_views.tried_note(request.form, change, len(req.options))
+    note = search_views.tried_note(request.form, len(req.options))
     if note:
         flash(note)
     return redirect(url_for("coord_requests.request_preview", rid=req.id))
@@ -111,19 +127,26 @@ def request_new() -> str | WResponse | tuple[str, int]:
         today = now().astimezone(ZoneInfo(me.timezone)).date()
         form.date_from.data = today + timedelta(days=2)
         form.date_to.data = today + timedelta(days=12)
-    problem, found = None, None
+    outcome = _Outcome()
     if form.validate_on_submit():
-        outcome = _search(form)
-        if not isinstance(outcome, tuple):
-            return outcome
-        problem, found = outcome
-    code = 422 if problem else 400 if request.method == "POST" and not found else 200
+        result = _search(form)
+        if not isinstance(result, _Outcome):
+            return result
+        outcome = result
+    posted = request.method == "POST"
+    code = 422 if outcome.problem else 400 if posted and not outcome.found else 200
+    found = outcome.found if outcome.tried is None else None
     return render_template(
         "coord/request_form.html",
         form=form,
-        problem=problem,
+        problem=outcome.problem,
         zones=all_zones(),
         found=found,
+        tried=outcome.tried,
+        tried_found=outcome.found if outcome.tried else None,
+        names=people_of_loop(form.loop.data) if outcome.tried else {},
+        my_tz=me.timezone,
+        tz=(form.candidate_tz.data or "").strip() or me.timezone,
         tries=search_views.buttons(
             found.explanation if found else None, search_views.typed(request.form)
         ),
