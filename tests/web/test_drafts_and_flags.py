@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_draft_expiry_is_a_typed_setting_in_the_example() -> None:
-    assert load_settings(environ={}).requests.draft_expiry_days == 14
-    env = {"PANELSLOT_REQUESTS_DRAFT_EXPIRY_DAYS": "3"}
-    assert load_settings(environ=env).requests.draft_expiry_days == 3
+    assert load_settings(environ={}).server.draft_expiry_days == 14
+    env = {"PANELSLOT_SERVER_DRAFT_EXPIRY_DAYS": "3"}
+    assert load_settings(environ=env).server.draft_expiry_days == 3
     example = tomllib.loads((ROOT / "config.example.toml").read_text())
-    assert example["requests"]["draft_expiry_days"] == 14
+    assert example["server"]["draft_expiry_days"] == 14
 
 
 def _age(db: Database, rid: int, days: float) -> None:

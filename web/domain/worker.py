@@ -225,7 +225,7 @@ class Worker:
 
     def expire(self) -> None:
         """Expire requests past their link's life, and drafts never sent."""
-        days = int(self.settings.requests.draft_expiry_days)
+        days = int(self.settings.server.draft_expiry_days)
         with self.db.session() as s:
             services.expire_requests(s, self.clock())
             expire_drafts(s, self.clock(), days)

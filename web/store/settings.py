@@ -77,6 +77,7 @@ class ServerSettings:
     workers: int = opt(2, "gunicorn worker processes for `panelslot serve`")
     public_url: str = opt("", "base URL used in mailed links (empty: from request)")
     offer_count: int = opt(5, "options pre-selected to offer a candidate")
+    draft_expiry_days: int = opt(14, "drafts never sent are deleted after this many days (0 never)")
     worker_poll_seconds: float = opt(2.0, "how often the worker polls job rows")
     worker_stale_seconds: float = opt(120.0, "/healthz: heartbeat older = down")
     worker_lease_seconds: float = opt(60.0, "a claimed job or mail returns to the queue after")
@@ -135,13 +136,6 @@ class BookingSettings:
 
 
 @dataclass(frozen=True)
-class RequestsSettings:
-    draft_expiry_days: int = opt(
-        14, "drafts never sent are deleted after this many days (0: never)"
-    )
-
-
-@dataclass(frozen=True)
 class SyncSettings:
     interval_minutes: float = opt(10.0, "the worker syncs every calendar this often")
     stale_after_minutes: float = opt(60.0, "a calendar not synced for longer is stale")
@@ -192,7 +186,6 @@ SECTIONS: dict[str, type] = {
     "mail": MailSettings,
     "security": SecuritySettings,
     "booking": BookingSettings,
-    "requests": RequestsSettings,
     "sync": SyncSettings,
     "google": GoogleSettings,
     "microsoft": MicrosoftSettings,
@@ -284,7 +277,6 @@ class AppSettings:
     mail: MailSettings = field(default_factory=MailSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
-    requests: RequestsSettings = field(default_factory=RequestsSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     google: GoogleSettings = field(default_factory=GoogleSettings)
     microsoft: MicrosoftSettings = field(default_factory=MicrosoftSettings)
