@@ -378,3 +378,24 @@ def test_the_preview_has_a_sticky_send_bar_without_inline_script(
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
     css = signed_in.get("/static/app.css").get_data(as_text=True)
     assert re.search(r"\.sendbar \{[^}]*position:sticky", css)
+
+
+def test_the_why_names_the_request_whose_holds_block(signed_in: Any, db: Database) -> None:
+    from tests.web.test_requests import send
+
+    screen = str(_loop_id(db, "screen"))
+    rid = draft(signed_in, db, loop=screen, date_from="2027-03-03", date_to="2027-03-03")
+    send(signed_in, rid)  # holds every time bob and eli share that day
+    resp = _search(
+        signed_in,
+        db,
+        loop=screen,
+        date_from="2027-03-03",
+        date_to="2027-03-03",
+        hours="18:30-20:00",
+        candidate_name="Ravi Kumar",
+    )
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and _count(db) == 1
+    why = page.split('<ul class="why">')[1].split("</ul>")[0]
+    assert f"holds of other requests (request #{rid} (Priya Sharma))" in why
