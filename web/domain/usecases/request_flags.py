@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from web.domain import services
 from web.domain.usecases.interviewers import sync_status
-from web.store.models import Interviewer, OutboxMail, SchedulingRequest
+from web.store.models import (
+    BookingSession,
+    Interviewer,
+    OfferedOption,
+    OutboxMail,
+    SchedulingRequest,
+)
 
 
 @dataclass(frozen=True)
@@ -38,22 +44,34 @@ def failed_mail(s: Session, ids: list[int]) -> dict[int, list[Reason]]:
     return out
 
 
-def _interviewer_ids(rows: list[SchedulingRequest]) -> dict[int, set[str]]:
-    """Request id -> keys of the interviewers of its active booking, or else its options."""
-    out: dict[int, set[str]] = {}
-    for r in rows:
-        b = services.active_booking(r)
-        if b is not None:
-            out[r.id] = {bs.interviewer.key for bs in b.sessions if bs.active}
-        else:
-            out[r.id] = {k for o in r.options for sl in o.sessions for k in sl["interviewers"]}
+def _interviewer_ids(s: Session, rows: list[SchedulingRequest]) -> dict[int, set[str]]:
+    """Request id -> keys of the interviewers of its active booking, or else of its
+    options (two queries for the whole page)."""
+    booked = {r.id: b.id for r in rows if (b := services.active_booking(r)) is not None}
+    out: dict[int, set[str]] = {r.id: set() for r in rows}
+    by_booking = {bid: rid for rid, bid in booked.items()}
+    if by_booking:
+        q = (
+            select(BookingSession.booking_id, Interviewer.key)
+            .join(Interviewer, Interviewer.id == BookingSession.interviewer_id)
+            .where(BookingSession.booking_id.in_(list(by_booking)), BookingSession.active)
+        )
+        for bid, key in s.execute(q):
+            out[by_booking[bid]].add(key)
+    open_ids = [r.id for r in rows if r.id not in booked]
+    if open_ids:
+        q2 = select(OfferedOption.request_id, OfferedOption.sessions).where(
+            OfferedOption.request_id.in_(open_ids)
+        )
+        for rid, sessions in s.execute(q2):
+            out[rid].update(k for sl in sessions for k in sl["interviewers"])
     return out
 
 
 def stale_calendars(
     s: Session, rows: list[SchedulingRequest], now: datetime, stale_after: timedelta
 ) -> dict[int, list[Reason]]:
-    keys = _interviewer_ids(rows)
+    keys = _interviewer_ids(s, rows)
     wanted = set().union(*keys.values()) if keys else set()
     if not wanted:
         return {}
