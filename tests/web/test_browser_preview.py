@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.webapp import PASSWORD
-from tests.web.test_browser import _chromium, live_url  # noqa: F401 (a fixture)
+from tests.web.test_browser import chromium_page, live_url  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 768}
@@ -18,20 +18,8 @@ LAPTOP = {"width": 1366, "height": 768}
 
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])
 def laptop(live_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:  # noqa: F811
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        context = browser.new_context(
-            viewport=LAPTOP, timezone_id="Europe/London", java_script_enabled=request.param
-        )
-        pg = context.new_page()
-        pg.set_default_timeout(15000)
+    """A signed-in coordinator's page on a laptop screen."""
+    with chromium_page(request.param, viewport=LAPTOP, timezone_id="Europe/London") as pg:
         pg.on("dialog", lambda d: d.accept())  # "Really delete draft?"
         pg.goto(f"{live_url}/login")
         pg.get_by_label("E-mail").fill("ann@example.com")
@@ -39,11 +27,7 @@ def laptop(live_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:  # n
         pg.get_by_role("button", name="Sign in").click()
         pg.wait_for_url(f"{live_url}/requests")
         pg.js = request.param
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
+        yield pg
 
 
 def _fill(page: Any, base: str, loop: str, first: str, last: str) -> None:

@@ -120,3 +120,37 @@ def test_nothing_flagged_when_all_is_well(signed_in: Any, db: Database) -> None:
         mail.status = "failed"
         # a closed request needs nobody
         assert needs_coordinator(s, [req], now=NOW, stale_after=timedelta(hours=1)) == {}
+
+
+def test_a_booked_request_is_flagged_by_its_booked_interviewers(
+    signed_in: Any, db: Database
+) -> None:
+    from tests.fixtures.booking import send_request
+    from web.domain import booking
+
+    sent = send_request(db)
+    booking.book(
+        db,
+        sent.request_id,
+        sent.option_ids[0],
+        idempotency_key="flag-key-0123456789",
+        candidate_tz=None,
+        now=NOW,
+        policy=booking.BookingPolicy(),
+    )
+    with db.session() as s:
+        req = s.get(SchedulingRequest, sent.request_id)
+        assert req is not None and req.status == "booked"
+        b = req.bookings[-1]
+        booked = {bs.interviewer.key for bs in b.sessions}
+        offered = {k for o in req.options for sl in o.sessions for k in sl["interviewers"]}
+        # a calendar never synced, of someone offered but not booked: no flag
+        spare = sorted(offered - booked)
+        for key, flagged in [(k, False) for k in spare[:1]] + [(sorted(booked)[0], True)]:
+            who = s.scalar(select(Interviewer).where(Interviewer.key == key))
+            assert who is not None
+            s.add(CalendarSource(interviewer_id=who.id, kind="ics", label=key, url="/x.ics"))
+            s.commit()
+            flags = needs_coordinator(s, [req], now=NOW, stale_after=timedelta(hours=1))
+            assert (sent.request_id in flags) is flagged, key
+        assert flags[sent.request_id][0].key == "calendar"

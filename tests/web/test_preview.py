@@ -62,6 +62,19 @@ def _search(client: Any, db: Database, **extra: str) -> Any:
     )
 
 
+def _suggestion(
+    client: Any, db: Database, key: str, value: str, **extra: str
+) -> tuple[int, dict[str, str]]:
+    """Search the phone screen with ``extra``; the first suggestion whose form posts
+    ``key`` = ``value``: (the count its button promises, its fields)."""
+    resp = _search(client, db, loop=str(_loop_id(db, "screen")), **extra)
+    forms = [f for f in suggestion_forms(resp.get_data(as_text=True)) if f[1].get(key) == value]
+    assert forms, resp.get_data(as_text=True)
+    label, fields = forms[0]
+    count = int(re.search(r": (\d+) option\(s\)$", label).group(1))  # type: ignore[union-attr]
+    return count, fields
+
+
 def _count(db: Database) -> int:
     with db.session() as s:
         return s.scalar(select(func.count()).select_from(SchedulingRequest)) or 0
@@ -239,18 +252,9 @@ def test_failed_search_keeps_the_form_and_saves_nothing(signed_in: Any, db: Data
 def test_a_suggestion_button_re_runs_the_search_with_its_change(
     signed_in: Any, db: Database
 ) -> None:
-    resp = _search(
-        signed_in,
-        db,
-        loop=str(_loop_id(db, "screen")),
-        date_from="2027-03-06",
-        date_to="2027-03-07",
+    count, fields = _suggestion(
+        signed_in, db, "tried", "to", date_from="2027-03-06", date_to="2027-03-07"
     )
-    forms = suggestion_forms(resp.get_data(as_text=True))
-    later = [f for f in forms if f[1].get("tried") == "to"]
-    assert later, forms
-    label, fields = later[0]
-    count = int(re.search(r": (\d+) option\(s\)$", label).group(1))  # type: ignore[union-attr]
     assert fields["date_to"] > "2027-03-07" and fields["candidate_name"] == "Priya Sharma"
     again = signed_in.post("/requests/new", data=fields)
     assert again.status_code == 302 and again.headers["Location"].endswith("/preview")
@@ -263,19 +267,15 @@ def test_a_suggestion_button_re_runs_the_search_with_its_change(
 
 
 def test_a_loop_change_applies_to_this_search_only(signed_in: Any, db: Database) -> None:
-    resp = _search(
+    count, fields = _suggestion(
         signed_in,
         db,
-        loop=str(_loop_id(db, "screen")),
+        "change_parameter",
+        "required",
         date_from="2027-03-03",
         date_to="2027-03-03",
         hours="14:00-17:00",
     )
-    forms = suggestion_forms(resp.get_data(as_text=True))
-    fewer = [f for f in forms if f[1].get("change_parameter") == "required"]
-    assert fewer, forms
-    label, fields = fewer[0]
-    count = int(re.search(r": (\d+) option\(s\)$", label).group(1))  # type: ignore[union-attr]
     again = signed_in.post("/requests/new", data=fields)
     page = again.get_data(as_text=True)
     # the count the button promised, shown; nothing saved, the loop as it was
