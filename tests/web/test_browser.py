@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -44,8 +45,9 @@ def live_url(app: Any, company: dict[str, int]) -> Iterator[str]:
         thread.join(5)
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def page(live_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+@contextmanager
+def chromium_page(js: bool, **context: Any) -> Iterator[Any]:
+    """A page of a fresh headless Chromium; ``context`` goes to ``new_context``."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 
@@ -55,17 +57,21 @@ def page(live_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
             headless=True,
             args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
         )
-        # the workspace must work with JavaScript switched off too
-        context = browser.new_context(
-            timezone_id="America/Los_Angeles", java_script_enabled=request.param
-        )
-        pg = context.new_page()
+        ctx = browser.new_context(java_script_enabled=js, **context)
+        pg = ctx.new_page()
         pg.set_default_timeout(15000)
         try:
             yield pg
         finally:
-            context.close()
+            ctx.close()
             browser.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def page(live_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    # the workspace must work with JavaScript switched off too
+    with chromium_page(request.param, timezone_id="America/Los_Angeles") as pg:
+        yield pg
 
 
 def test_sign_in_create_request_and_see_timeline(page: Any, live_url: str) -> None:
@@ -98,7 +104,7 @@ def test_sign_in_create_request_and_see_timeline(page: Any, live_url: str) -> No
     box = first.bounding_box()
     assert box is not None and box["width"] > 300
 
-    page.get_by_role("button", name="Send to priya@candidate.example").click()
+    page.get_by_role("button", name="Send ticked options").click()
     page.wait_for_url("**/requests/*")
     assert "Sent" in page.locator(".flash").inner_text()
     assert page.locator(".status").first.inner_text() == "sent"

@@ -34,6 +34,7 @@ from web.domain.outbox import deliver_due, outgoing
 from web.domain.sync.config import SyncConfig
 from web.domain.sync.sync import sync_all, sync_interviewer
 from web.domain.ticker import TickerLock, run_loop, start_thread
+from web.domain.usecases.scheduling_requests import expire_drafts
 from web.store.db import Database, utcnow
 from web.store.models import Interviewer, JobRequest, WorkerHeartbeat
 from web.store.settings import AppSettings
@@ -223,8 +224,11 @@ class Worker:
         self.deliver()
 
     def expire(self) -> None:
+        """Expire requests past their link's life, and drafts never sent."""
+        days = int(self.settings.server.draft_expiry_days)
         with self.db.session() as s:
             services.expire_requests(s, self.clock())
+            expire_drafts(s, self.clock(), days)
 
     def sync(self) -> None:
         with self.db.session() as s:

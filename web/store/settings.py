@@ -77,6 +77,7 @@ class ServerSettings:
     workers: int = opt(2, "gunicorn worker processes for `panelslot serve`")
     public_url: str = opt("", "base URL used in mailed links (empty: from request)")
     offer_count: int = opt(5, "options pre-selected to offer a candidate")
+    draft_expiry_days: int = opt(14, "drafts never sent are deleted after this many days (0 never)")
     worker_poll_seconds: float = opt(2.0, "how often the worker polls job rows")
     worker_stale_seconds: float = opt(120.0, "/healthz: heartbeat older = down")
     worker_lease_seconds: float = opt(60.0, "a claimed job or mail returns to the queue after")

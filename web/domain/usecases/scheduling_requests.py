@@ -12,7 +12,8 @@ from scheduler.engine import pick_diverse
 from scheduler.model import Interval
 from web.domain import booking as booking_service
 from web.domain import services
-from web.domain.audit import Actor, record_by
+from web.domain.audit import Actor, record, record_by
+from web.domain.usecases import draft_search, request_flags
 from web.store.models import (
     AuditLog,
     Booking,
@@ -65,33 +66,46 @@ def _new_request(draft: RequestDraft, who: Actor, loop_id: int, now: datetime) -
     )
 
 
+class NoOptions(Exception):
+    """The search found no option: nothing is saved; ``found`` says why and what would fit."""
+
+    def __init__(self, found: draft_search.Found) -> None:
+        self.found = found
+        super().__init__("no option fits")
+
+
+def criteria_of(draft: RequestDraft, home_tz: str) -> draft_search.Criteria:
+    """The search a draft asks for; ``home_tz`` is searched when the candidate's is unknown."""
+    return draft_search.Criteria(
+        draft.loop_id, draft.candidate_tz or home_tz, draft.date_from, draft.date_to, draft.hours
+    )
+
+
 def draft_request(
-    s: Session, draft: RequestDraft, who: Actor, *, home_tz: str, now: datetime, limit: int = 20
+    s: Session,
+    draft: RequestDraft,
+    who: Actor,
+    *,
+    home_tz: str,
+    now: datetime,
+    limit: int = 20,
 ) -> SchedulingRequest:
     """Search the loop and keep the result as a draft request with ranked options. Commits.
 
-    Raises ``LookupError`` for an unknown loop and ``services.SearchProblem`` when the
-    engine cannot search; ``home_tz`` is the zone searched when the candidate's is unknown.
-    """
+    Raises ``LookupError`` for an unknown loop, ``services.SearchProblem`` when the engine
+    cannot search, and :class:`NoOptions` (nothing saved) when no option fits."""
     loop = services.load_loop(s, draft.loop_id)
     if loop is None:
         raise LookupError(draft.loop_id)
-    zone = draft.candidate_tz or home_tz
-    result = services.search(
-        s,
-        loop,
-        candidate_tz=zone,
-        date_from=draft.date_from,
-        date_to=draft.date_to,
-        hours=draft.hours,
-        now=now,
-        limit=limit,
-    )
+    criteria = criteria_of(draft, home_tz)
+    found = draft_search.find(s, criteria, now=now, limit=limit, wanted=1)
+    if not found.options:
+        raise NoOptions(found)
     req = _new_request(draft, who, loop.id, now)
-    req.search_tz = zone
+    req.search_tz = criteria.candidate_tz
     s.add(req)
     s.flush()
-    for rank, opt in enumerate(result.options, start=1):
+    for rank, opt in enumerate(found.options, start=1):
         s.add(
             OfferedOption(
                 request_id=req.id,
@@ -102,9 +116,71 @@ def draft_request(
                 end=opt.end,
             )
         )
-    record_by(s, now, who, "request_drafted", "request", req.id, options=len(result.options))
+    record_by(s, now, who, "request_drafted", "request", req.id, options=len(found.options))
     s.commit()
     return req
+
+
+def try_change(
+    s: Session,
+    draft: RequestDraft,
+    change: draft_search.LoopChange,
+    *,
+    home_tz: str,
+    now: datetime,
+) -> draft_search.Found:
+    """Every option the draft's search gives with one loop change, for this search only:
+    nothing is saved (options that break the stored loop's rules could not be booked)."""
+    if services.load_loop(s, draft.loop_id) is None:
+        raise LookupError(draft.loop_id)
+    criteria = criteria_of(draft, home_tz)
+    return draft_search.find(s, criteria, now=now, limit=0, wanted=1, change=change)
+
+
+def explain_draft(
+    s: Session, req: SchedulingRequest, *, wanted: int, now: datetime
+) -> draft_search.Found:
+    """A draft's search again (its own options left out of the holds), explained when it
+    gives fewer than ``wanted`` options."""
+    criteria = draft_search.Criteria(
+        req.loop_id,
+        req.search_tz or req.candidate_tz or "UTC",
+        req.date_from,
+        req.date_to,
+        (req.candidate_hours_start, req.candidate_hours_end),
+    )
+    return draft_search.find(
+        s, criteria, now=now, limit=wanted, wanted=wanted, exclude_request_id=req.id
+    )
+
+
+def delete_draft(s: Session, req: SchedulingRequest, who: Actor, now: datetime) -> bool:
+    """Delete a draft that was never sent (False: it is not a draft). Audited. Commits."""
+    if req.status != "draft":
+        return False
+    rid = req.id
+    s.delete(req)
+    record_by(s, now, who, "request_draft_deleted", "request", rid)
+    s.commit()
+    return True
+
+
+def expire_drafts(s: Session, now: datetime, days: int) -> int:
+    """Delete drafts created more than ``days`` days ago and never sent (audited); how many.
+    ``days`` 0 or less: drafts never expire. The caller commits."""
+    if days <= 0:
+        return 0
+    rows = s.scalars(
+        select(SchedulingRequest).where(
+            SchedulingRequest.status == "draft",
+            SchedulingRequest.created_at <= now - timedelta(days=days),
+        )
+    ).all()
+    for req in rows:
+        rid = req.id
+        s.delete(req)
+        record(s, now, "worker", "request_draft_expired", "request", rid, days=days)
+    return len(rows)
 
 
 def people_for(s: Session, req: SchedulingRequest) -> dict[str, Interviewer]:
@@ -119,16 +195,21 @@ def people_for(s: Session, req: SchedulingRequest) -> dict[str, Interviewer]:
 
 def busy_for(
     s: Session, req: SchedulingRequest, people: dict[str, Interviewer], now: datetime
-) -> Busy:
-    """Busy time (calendars, other bookings, other requests' holds) around the options."""
+) -> tuple[Busy, Busy]:
+    """(busy time: calendars and other bookings; other requests' holds) around the options."""
     if not req.options or not people:
-        return {}
+        return {}, {}
     window = Interval(
-        min(o.start for o in req.options) - timedelta(hours=14),
-        max(o.end for o in req.options) + timedelta(hours=14),
+        min(o.start for o in req.options) - timedelta(hours=30),
+        max(o.end for o in req.options) + timedelta(hours=30),
     )
-    pic = services.load_busy(s, people.values(), window, exclude_request_id=req.id, now=now)
-    return {k: [(iv.start, iv.end) for iv in v] for k, v in pic.busy.items()}
+    pic = services.load_busy(s, people.values(), window, include_holds=False, now=now)
+    by_id = {p.id: p.key for p in people.values()}
+    held = draft_search.holds_of(s, by_id, window, now, req.id)
+    return (
+        {k: [(iv.start, iv.end) for iv in v] for k, v in pic.busy.items()},
+        {k: [(h.interval.start, h.interval.end) for h in v] for k, v in held.items()},
+    )
 
 
 def default_offer(req: SchedulingRequest, count: int, zone: str) -> list[int]:
@@ -320,3 +401,25 @@ def move_choices(
         b = services.active_booking(req) or b
         rows = booking_service.valid_options(s, req, now, ignore_booking=b)
     return MoveChoices(req, b, rows)
+
+
+def needs_coordinator(
+    s: Session, rows: list[SchedulingRequest], *, now: datetime, stale_after: timedelta
+) -> dict[int, list[request_flags.Reason]]:
+    """Per request (id), what needs its coordinator; requests needing nothing are left out.
+
+    The one place for these reasons: a failed mail, a stale calendar of one of its
+    interviewers. Further reasons (a candidate reply, a decline, a conflict) are added
+    here as their own small functions merged below."""
+    live = [r for r in rows if r.status in request_flags.OPEN_FOR_FLAGS]
+    if not live:
+        return {}
+    found: dict[int, list[request_flags.Reason]] = {}
+    sent = [r for r in live if r.status != "draft"]
+    for part in (
+        request_flags.failed_mail(s, [r.id for r in live]),
+        request_flags.stale_calendars(s, sent, now, stale_after),
+    ):
+        for rid, reasons in part.items():
+            found.setdefault(rid, []).extend(reasons)
+    return found

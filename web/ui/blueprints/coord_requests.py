@@ -3,6 +3,7 @@ resend and cancel. The use cases are :mod:`web.domain.usecases.scheduling_reques
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,16 +14,17 @@ from wtforms import SelectChoice
 
 from web.domain import booking as booking_service
 from web.domain import services
-from web.domain.usecases import loops
+from web.domain.usecases import draft_search, loops
 from web.domain.usecases import scheduling_requests as uc
 from web.domain.zones import all_zones, canonical_zone, parse_week, zone_ok
 from web.store.models import Interviewer, OfferedOption, SchedulingRequest
 from web.store.statuses import AWAITING_CANDIDATE
-from web.ui import auth
+from web.ui import auth, search_views
 from web.ui.forms import ActionForm, OfferForm, RequestForm
 from web.ui.helpers import db_session, get_settings, get_sync_config, now
 from web.ui.links import candidate_link
-from web.ui.timeline import candidate_row, interviewer_row, render, span_for
+from web.ui.preview_views import SORTS, people_of_loop, preview_days
+from web.ui.timeline import candidate_row, interviewer_row, render, shared_hours, span_on
 
 bp = Blueprint("coord_requests", __name__)
 PAGE = 50
@@ -66,6 +68,53 @@ def _draft(form: RequestForm) -> uc.RequestDraft:
     )
 
 
+def _replace_old(rid_text: str) -> None:
+    """After a suggestion's re-run from a draft's preview: the old draft goes."""
+    if rid_text.isdigit():
+        old = uc.own_request(db_session(), int(rid_text), auth.me().id)
+        if old is not None:
+            uc.delete_draft(db_session(), old, auth.actor(), now())
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A search that gave no draft: a problem, or what the engine found (and why), or what a
+    loop change tried for this search only gives."""
+
+    problem: str | None = None
+    found: draft_search.Found | None = None
+    tried: draft_search.LoopChange | None = None
+
+
+def _search(form: RequestForm) -> WResponse | _Outcome:
+    """Run the form's search: the preview of a new draft, or an outcome to show with the
+    form kept as typed. A suggestion's loop change is tried without saving anything."""
+    me = auth.me()
+    try:
+        change = search_views.change_of(request.form)
+        if change is not None:
+            found = uc.try_change(
+                db_session(), _draft(form), change, home_tz=me.timezone, now=now()
+            )
+            return _Outcome(found=found, tried=change)
+        req = uc.draft_request(
+            db_session(), _draft(form), auth.actor(), home_tz=me.timezone, now=now()
+        )
+    except uc.NoOptions as exc:
+        return _Outcome(found=exc.found)
+    except LookupError:
+        abort(404)
+    except draft_search.ChangeError as exc:
+        return _Outcome(problem=f"{exc.field} {exc.value!r}: {exc.message}")
+    except services.SearchProblem as exc:
+        return _Outcome(problem=exc.message)
+    _replace_old(request.form.get("replaces", ""))
+    note = search_views.tried_note(request.form, len(req.options))
+    if note:
+        flash(note)
+    return redirect(url_for("coord_requests.request_preview", rid=req.id))
+
+
 @bp.route("/requests/new", methods=["GET", "POST"])
 @auth.login_required
 def request_new() -> str | WResponse | tuple[str, int]:
@@ -78,21 +127,29 @@ def request_new() -> str | WResponse | tuple[str, int]:
         today = now().astimezone(ZoneInfo(me.timezone)).date()
         form.date_from.data = today + timedelta(days=2)
         form.date_to.data = today + timedelta(days=12)
-    problem = None
+    outcome = _Outcome()
     if form.validate_on_submit():
-        try:
-            req = uc.draft_request(
-                db_session(), _draft(form), auth.actor(), home_tz=me.timezone, now=now()
-            )
-        except LookupError:
-            abort(404)
-        except services.SearchProblem as exc:
-            problem = exc.message
-        else:
-            return redirect(url_for("coord_requests.request_preview", rid=req.id))
-    code = 422 if problem else 400 if request.method == "POST" else 200
+        result = _search(form)
+        if not isinstance(result, _Outcome):
+            return result
+        outcome = result
+    posted = request.method == "POST"
+    code = 422 if outcome.problem else 400 if posted and not outcome.found else 200
+    found = outcome.found if outcome.tried is None else None
     return render_template(
-        "coord/request_form.html", form=form, problem=problem, zones=all_zones()
+        "coord/request_form.html",
+        form=form,
+        problem=outcome.problem,
+        zones=all_zones(),
+        found=found,
+        tried=outcome.tried,
+        tried_found=outcome.found if outcome.tried else None,
+        names=people_of_loop(form.loop.data) if outcome.tried else {},
+        my_tz=me.timezone,
+        tz=(form.candidate_tz.data or "").strip() or me.timezone,
+        tries=search_views.buttons(
+            found.explanation if found else None, search_views.typed(request.form)
+        ),
     ), code
 
 
@@ -100,10 +157,12 @@ def _timeline(
     req: SchedulingRequest,
     opt_row: OfferedOption,
     people: dict[str, Interviewer],
-    busy: uc.Busy,
+    busy: tuple[uc.Busy, uc.Busy],
+    hours: tuple[int, int],
 ) -> Any:
     opt = services.stored_option(opt_row)
-    span = span_for(opt)
+    axis = auth.me().timezone
+    span = span_on(opt, axis, hours)
     rows = [
         candidate_row(
             f"{req.candidate_name} (candidate)",
@@ -124,10 +183,12 @@ def _timeline(
                 key,
                 opt,
                 span,
-                busy=busy.get(key, []),
+                busy=busy[0].get(key, []),
+                holds=busy[1].get(key, []),
             )
         )
-    return render(rows, span, f"Option {opt_row.rank}: who is at which local hour")
+    title = f"Option {opt_row.rank}: who is at which local hour"
+    return render(rows, span, title, axis_tz=axis, hours=hours)
 
 
 def _with_people(req: SchedulingRequest) -> dict[str, Any]:
@@ -135,12 +196,14 @@ def _with_people(req: SchedulingRequest) -> dict[str, Any]:
     s = db_session()
     people = uc.people_for(s, req)
     busy = uc.busy_for(s, req, people, now())
+    me = auth.me()
+    hours = shared_hours([services.stored_option(o) for o in req.options], me.timezone)
     return {
         "req": req,
         "people": people,
-        "timeline": lambda o: _timeline(req, o, people, busy),
+        "timeline": lambda o: _timeline(req, o, people, busy, hours),
         "tz": _zone(req),
-        "my_tz": auth.me().timezone,
+        "my_tz": me.timezone,
         "seen_tz": _seen_zone(req),
     }
 
@@ -158,6 +221,33 @@ def _option_choices(req: SchedulingRequest) -> list[SelectChoice]:
     return [SelectChoice(str(o.id), f"Option {o.rank}") for o in req.options]
 
 
+def _preview(req: SchedulingRequest, form: OfferForm, problem: str | None = None) -> str:
+    """The preview page: options by the candidate's day, near-duplicates folded, and with
+    fewer options than are offered, the engine's explanation and its suggestions."""
+    wanted = int(get_settings().server.offer_count)
+    sort = request.args.get("sort", "time")
+    sort = sort if sort in SORTS else "time"
+    found = None
+    if len(req.options) < wanted:
+        found = uc.explain_draft(db_session(), req, wanted=wanted, now=now())
+    return render_template(
+        "coord/request_preview.html",
+        form=form,
+        problem=problem,
+        days=preview_days(list(req.options), _zone(req), sort),
+        sort=sort,
+        sorts=SORTS,
+        ticked=set(form.options.data or []),
+        found=found,
+        tries=search_views.buttons(
+            found.explanation if found else None, search_views.of_request(req)
+        ),
+        delete=ActionForm(),
+        sessions_of=lambda o: services.stored_option(o).sessions,
+        **_with_people(req),
+    )
+
+
 @bp.get("/requests/<int:rid>/preview")
 @auth.login_required
 def request_preview(rid: int) -> str | WResponse:
@@ -168,9 +258,7 @@ def request_preview(rid: int) -> str | WResponse:
     form.options.choices = _option_choices(req)
     n = int(get_settings().server.offer_count)
     form.options.data = uc.default_offer(req, n, _zone(req))
-    return render_template(
-        "coord/request_preview.html", form=form, problem=None, **_with_people(req)
-    )
+    return _preview(req, form)
 
 
 @bp.post("/requests/<int:rid>/send")
@@ -183,11 +271,7 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
     form = OfferForm()
     form.options.choices = _option_choices(req)
     if not form.validate_on_submit():
-        problem = "Choose at least one option to offer."
-        html = render_template(
-            "coord/request_preview.html", form=form, problem=problem, **_with_people(req)
-        )
-        return html, 400
+        return _preview(req, form, "Choose at least one option to offer."), 400
     sent = uc.send_request(
         db_session(),
         req,
@@ -205,13 +289,28 @@ def request_send(rid: int) -> str | WResponse | tuple[str, int]:
     return _back(req.id)
 
 
+@bp.post("/requests/<int:rid>/delete")
+@auth.login_required
+def request_delete(rid: int) -> WResponse:
+    req = _own_request(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not uc.delete_draft(db_session(), req, auth.actor(), now()):
+        flash(f"A {req.status} request cannot be deleted; cancel it instead.")
+        return _back(rid)
+    flash("Draft deleted.")
+    return redirect(url_for("coord_requests.requests_list"))
+
+
 @bp.get("/requests")
 @auth.login_required
 def requests_list() -> str:
     me = auth.me()
     status = request.args.get("status", "")
+    status = status if status in uc.STATUSES else ""
     page = max(1, request.args.get("page", 1, type=int) or 1)
     found = uc.list_requests(db_session(), me.id, status, page, PAGE)
+    stale = timedelta(minutes=float(get_settings().sync.stale_after_minutes))
     return render_template(
         "coord/requests.html",
         rows=found.rows,
@@ -222,6 +321,7 @@ def requests_list() -> str:
         booked_at=found.booked_at,
         my_tz=me.timezone,
         statuses=uc.STATUSES,
+        needs=uc.needs_coordinator(db_session(), found.rows, now=now(), stale_after=stale),
     )
 
 
