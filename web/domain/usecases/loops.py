@@ -29,6 +29,7 @@ LOOP_FIELDS = (
     "video",
     "show_interviewer_names",
     "live_fallback",
+    "offer_from_ranges",
 )
 
 

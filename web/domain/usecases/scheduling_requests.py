@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from web.store.models import (
     AuditLog,
     Booking,
     BookingSession,
+    CandidateReply,
     Interviewer,
     OfferedOption,
     OutboxMail,
@@ -242,6 +244,7 @@ class RequestPage:
     rows: list[SchedulingRequest]
     total: int
     booked_at: dict[int, datetime]  # request id -> first session of its booking
+    needs_you: dict[int, list[str]]  # request id -> why it needs the coordinator now
 
 
 def _first_starts(s: Session, booking_ids: list[int]) -> dict[int, datetime]:
@@ -281,7 +284,30 @@ def list_requests(
         b = services.active_booking(r)
         if b is not None and b.id in first:
             booked_at[r.id] = first[b.id]
-    return RequestPage(rows, total, booked_at)
+    return RequestPage(rows, total, booked_at, needs_coordinator(s, [r.id for r in rows]))
+
+
+CANDIDATE_REPLIED = "candidate replied: needs you"
+REPLY_NEEDS_YOU = ("found", "nothing")  # the candidate's ranges: options to send, or none fit
+
+
+def needs_coordinator(s: Session, request_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Why each of these requests needs its coordinator now (requests that do not are left
+    out): one plain reason each, e.g. "candidate replied: needs you" while the options found
+    inside a candidate's own ranges wait to be sent, or nothing fit them, until the
+    coordinator sends or dismisses. Other reasons add their own query here."""
+    out: dict[int, list[str]] = {}
+    if not request_ids:
+        return out
+    replied = s.scalars(
+        select(CandidateReply.request_id).where(
+            CandidateReply.request_id.in_(list(request_ids)),
+            CandidateReply.state.in_(REPLY_NEEDS_YOU),
+        )
+    )
+    for rid in replied:
+        out.setdefault(rid, []).append(CANDIDATE_REPLIED)
+    return out
 
 
 def request_mails(s: Session, req: SchedulingRequest) -> list[OutboxMail]:

@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from web.domain import booking as booking_service
 from web.domain import services
+from web.domain.usecases import candidate_ranges as ranges_uc
 from web.domain.usecases import loops
 from web.domain.usecases import scheduling_requests as uc
 from web.domain.zones import all_zones, canonical_zone, parse_week, zone_ok
@@ -220,6 +221,7 @@ def requests_list() -> str:
         pages=max(1, -(-found.total // PAGE)),
         total=found.total,
         booked_at=found.booked_at,
+        needs_you=found.needs_you,
         my_tz=me.timezone,
         statuses=uc.STATUSES,
     )
@@ -235,8 +237,46 @@ def request_detail(rid: int) -> str:
         booking=services.active_booking(req),
         action=ActionForm(),
         link=candidate_link(req) if req.status in AWAITING_CANDIDATE else None,
+        reply=(reply := ranges_uc.current_reply(db_session(), req.id)),
+        found=ranges_uc.found_options(reply),
+        needs_you=uc.needs_coordinator(db_session(), [req.id]).get(req.id, []),
         **_with_people(req),
     )
+
+
+@bp.post("/requests/<int:rid>/ranges/send")
+@auth.login_required
+def ranges_send(rid: int) -> WResponse:
+    """One click: the options found inside the candidate's ranges are offered and mailed."""
+    req = _own_request(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if req.status not in booking_service.OPEN:
+        flash(f"A {req.status} request cannot be sent new times.")
+        return _back(rid)
+    me = auth.me()
+    sent = ranges_uc.send_found(
+        db_session(),
+        req,
+        candidate_link(req),
+        me.name or me.email,
+        auth.actor(),
+        policy=_policy(),
+        now=now(),
+    )
+    flash(f"Sent {sent} time(s) to {req.candidate_email}." if sent else "Nothing to send.")
+    return _back(rid)
+
+
+@bp.post("/requests/<int:rid>/ranges/dismiss")
+@auth.login_required
+def ranges_dismiss(rid: int) -> WResponse:
+    req = _own_request(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    done = ranges_uc.dismiss(db_session(), req, auth.actor(), now())
+    flash("Dismissed the candidate's reply." if done else "Nothing to dismiss.")
+    return _back(rid)
 
 
 @bp.post("/requests/<int:rid>/resend")
