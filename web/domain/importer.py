@@ -134,6 +134,7 @@ def _loop_values(loop: ELoop) -> dict[str, Any]:
         "min_notice_hours": float(st.min_notice_hours),
         "buffer_before_minutes": st.buffer_before_minutes,
         "buffer_after_minutes": st.buffer_after_minutes,
+        "offer_from_ranges": loop.offer_from_ranges,
     }
 
 
@@ -255,6 +256,7 @@ def export_toml(s: Session, *, include_inactive: bool = False) -> str:
             lines += [f"min_notice_hours = {int(notice) if notice == int(notice) else notice}"]
             lines += [f"buffer_before_minutes = {lp.buffer_before_minutes}"]
             lines += [f"buffer_after_minutes = {lp.buffer_after_minutes}"]
+            lines += [f"offer_from_ranges = {'true' if lp.offer_from_ranges else 'false'}"]
             for ls, pool in sessions:
                 lines += ["[[loops.sessions]]", f"name = {_q(ls.name)}"]
                 lines += [f"duration_minutes = {ls.duration_minutes}"]

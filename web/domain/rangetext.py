@@ -83,7 +83,7 @@ def _time_range(part: str, text: str) -> tuple[int, int]:
         raise RangeTextError(part, HINT)
     h1, m1, half1, h2, m2, half2 = m.groups()
     end = _minutes(part, h2, m2, half2)
-    if half1 is None and half2 is not None and int(h1) <= 12:
+    if half1 is None and half2 is not None and 1 <= int(h1) <= 12:
         # "2-5pm": the start shares the end's half of the day when that keeps it earlier
         pm = _minutes(part, h1, m1, half2)
         return (pm if pm < end else _minutes(part, h1, m1, None)), end
