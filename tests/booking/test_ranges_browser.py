@@ -140,3 +140,24 @@ def test_the_coordinator_sends_them_in_one_click(site: tuple[Any, str], db: Data
         _book_first_and_check(page, db, sent.request_id)
     finally:
         ctx.close()
+
+
+def test_dragging_across_the_grid_ticks_each_box(site: tuple[Any, str], db: Database) -> None:
+    chromium, base = site
+    sent = send_request(db, tz="Europe/London")
+    ctx, page = _open(chromium, base + sent.url)
+    try:
+        page.locator("#none-work summary").click()
+        labels = [f"Thu 04 Mar {a}" for a in ("10:00–12:00", "12:00–14:00", "14:00–16:00")]
+        boxes = [page.get_by_label(label, exact=True) for label in labels]
+        boxes[0].scroll_into_view_if_needed()
+        start, end = boxes[0].bounding_box(), boxes[2].bounding_box()
+        page.mouse.move(start["x"] + 3, start["y"] + 3)
+        page.mouse.down()
+        page.mouse.move(end["x"] + 3, end["y"] + 3, steps=8)
+        page.mouse.up()
+        assert [b.is_checked() for b in boxes] == [True, True, True]
+        boxes[1].click()  # a plain click still toggles one box
+        assert [b.is_checked() for b in boxes] == [True, False, True]
+    finally:
+        ctx.close()
