@@ -199,3 +199,46 @@ def test_coordinator_sends_the_found_times_in_one_click(
         assert "candidate_ranges_sent" in audit and "candidate_ranges" in audit
         assert uc.needs_coordinator(s, [sent.request_id]) == {}
     assert "candidate replied: needs you" not in _html(client.get("/requests"))
+
+
+def test_a_live_request_gets_fixed_times_in_the_ranges_even_past_its_hours(
+    client: Any, db: Database, company: Any
+) -> None:
+    from tests.fixtures.live import make_live
+
+    sent = send_request(db, tz=TZ)
+    make_live(db, sent)  # the candidate's hours are 08:00-20:00 on the row
+    resp = _none(client, sent.url, ranges="Wed 19-22")  # 13:30-16:30 UTC
+    assert resp.status_code == 303
+    page = _html(client.get(resp.headers["Location"]))
+    assert 'id="zone-notice"' not in page and 'id="live-title"' not in page
+    starts = _option_starts(page)
+    assert starts and all(s.hour * 60 + s.minute >= 13 * 60 + 30 for s in starts)
+    with db.session() as s:
+        req = s.get(SchedulingRequest, sent.request_id)
+        assert req is not None and not req.live and req.search_tz == TZ
+        # the candidate's own range wins over the request's 08:00-20:00: some end after 20:00
+        assert any(o.end > o.start.replace(hour=14, minute=30) for o in req.options)
+
+
+def test_too_many_ranges_are_refused(client: Any, db: Database, company: Any) -> None:
+    sent = send_request(db, tz=TZ)
+    text = ", ".join(f"Mon-Sun {h}:00-{h}:30" for h in range(6, 12))  # 6 a day over 8 days
+    resp = _none(client, sent.url, ranges=text)
+    assert resp.status_code == 400 and "at most 42" in _html(resp)
+
+
+def test_a_loop_that_cannot_be_searched_says_why(client: Any, db: Database, company: Any) -> None:
+    from web.store.models import Interviewer
+
+    sent = send_request(db, tz=TZ)
+    with db.session() as s:
+        for who in s.scalars(select(Interviewer).where(Interviewer.key.in_(["alice", "bob"]))):
+            who.active = False
+        s.commit()
+    resp = _none(client, sent.url, ranges="Wed 14-18")
+    assert resp.status_code == 200 and "not enough interviewers are free" in _html(resp)
+    with db.session() as s:
+        reply = s.scalar(select(CandidateReply))
+        assert reply is not None and reply.state == "nothing"
+        assert "System design" in reply.why[0]["detail"]

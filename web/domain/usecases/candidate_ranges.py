@@ -128,12 +128,14 @@ def _holds(
 
 def base_search(
     s: Session, req: SchedulingRequest, zone: str, spans: Sequence[DaySpan], now: datetime
-) -> explain.Search | None:
+) -> explain.Search | str:
     """The engine's search of the request's loop with its busy time, bookings and other
-    requests' holds, over the spans' days (None when the loop cannot be searched)."""
+    requests' holds, over the spans' days (or why the loop cannot be searched)."""
     pic = loop_picture(s, req.loop_id)
-    if pic.loop is None or not spans:
-        return None
+    if pic.loop is None:
+        return pic.problem
+    if not spans:
+        return "no ranges were given"
     window = services.search_window(spans[0].day, spans[-1].day)
     busy = services.load_busy(
         s, pic.keys, window, now=now, include_holds=False, exclude_request_id=req.id
@@ -164,11 +166,12 @@ class Found:
 
 
 def search_spans(
-    search: explain.Search | None, spans: Sequence[DaySpan], zone: str, limit: int
+    search: explain.Search | str, spans: Sequence[DaySpan], zone: str, limit: int
 ) -> Found:
     """Options inside the spans (spread over the days), or why none fits."""
-    if search is None:
-        return Found([], [{"range": "", "session": "", "constraint": "pool_size", "detail": ""}])
+    if isinstance(search, str):
+        unsearchable = {"range": "", "session": "", "constraint": "pool_size", "detail": search}
+        return Found([], [unsearchable])
     found: dict[str, Option] = {}
     for span in spans:
         for opt in _inside(search, span).options(limit=max(20, 4 * limit)):
