@@ -242,3 +242,33 @@ def test_a_loop_that_cannot_be_searched_says_why(client: Any, db: Database, comp
         reply = s.scalar(select(CandidateReply))
         assert reply is not None and reply.state == "nothing"
         assert "System design" in reply.why[0]["detail"]
+
+
+def test_times_taken_since_are_not_sent(client: Any, db: Database, company: Any) -> None:
+    from web.store.models import BusyBlock, CalendarSource, Interviewer
+
+    _offer_from_ranges(db, False)
+    sent = send_request(db, tz=TZ)
+    _none(client, sent.url, ranges="Wed 14-18")
+    with db.session() as s:  # everyone becomes busy on both Wednesdays
+        for who in s.scalars(select(Interviewer)):
+            src = CalendarSource(interviewer_id=who.id, kind="ics", label="w", url="file:///w")
+            s.add(src)
+            s.flush()
+            for day in (3, 10):
+                a, b = datetime(2027, 3, day, 6, tzinfo=UTC), datetime(2027, 3, day, 15, tzinfo=UTC)
+                s.add(BusyBlock(interviewer_id=who.id, source_id=src.id, start=a, end=b))
+        s.commit()
+    login(client)
+    detail = _html(client.get(f"/requests/{sent.request_id}"))
+    client.post(f"/requests/{sent.request_id}/ranges/send", data={"csrf_token": csrf_of(detail)})
+    page = _html(client.get(f"/requests/{sent.request_id}"))
+    assert "is still free; nothing was sent" in page
+    with db.session() as s:
+        kinds = s.scalars(select(OutboxMail.kind)).all()
+        assert "candidate_ranges_sent" not in kinds
+        assert uc.needs_coordinator(s, [sent.request_id]) == {
+            sent.request_id: [uc.CANDIDATE_REPLIED]
+        }
+        req = s.get(SchedulingRequest, sent.request_id)
+        assert req is not None and {o.id for o in req.options} == set(sent.option_ids)

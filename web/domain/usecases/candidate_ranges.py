@@ -66,6 +66,14 @@ class DaySpan:
         return f"{self.day.strftime('%a %d %b')} {clock(self.start)}–{clock(self.end)}"
 
 
+class NoneStillFree(ValueError):
+    """None of the ``found`` options kept on a reply is free any more."""
+
+    def __init__(self, found: int) -> None:
+        self.found = found
+        super().__init__(f"none of the {found} time(s) found is still free")
+
+
 class TooManyRanges(ValueError):
     def __init__(self, count: int) -> None:
         self.count = count
@@ -316,23 +324,31 @@ def send_found(
     now: datetime,
 ) -> int:
     """The coordinator's one click: the options found in the candidate's ranges become the
-    offered set, and the candidate is mailed. How many were sent. Commits."""
+    offered set, and the candidate is mailed. How many are still free and were sent (0:
+    nothing to send). Raises :class:`NoneStillFree` when none is free any more (nothing
+    changes; the request stays flagged). Commits."""
     reply = current_reply(s, req.id)
     if reply is None or reply.state != "found":
         return 0
     options = found_options(reply)
     _make_offered(s, req, options, reply.zone, policy)
+    s.flush()
+    s.expire(req, ["options"])
+    free = len(booking_service.valid_options(s, req, now))
+    if not free:
+        s.rollback()
+        raise NoneStillFree(len(options))
     body = (
-        f"Hello {req.candidate_name},\n\n{sender} has found {len(options)} time(s) for "
+        f"Hello {req.candidate_name},\n\n{sender} has found {free} time(s) for "
         f"{req.loop.name} inside the times you gave. Choose one here:\n\n{link}\n"
     )
     subject = f"Times inside your own hours: {req.loop.name}"
     s.add(outbox_mail(req, "candidate_ranges_sent", req.candidate_email, subject, body, now))
     reply.state = "sent"
     reply.acted_at = now
-    record_by(s, now, who, "candidate_ranges_sent", "request", req.id, offered=len(options))
+    record_by(s, now, who, "candidate_ranges_sent", "request", req.id, offered=free)
     s.commit()
-    return len(options)
+    return free
 
 
 def dismiss(s: Session, req: SchedulingRequest, who: Actor, now: datetime) -> bool:

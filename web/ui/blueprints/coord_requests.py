@@ -255,15 +255,22 @@ def ranges_send(rid: int) -> WResponse:
         flash(f"A {req.status} request cannot be sent new times.")
         return _back(rid)
     me = auth.me()
-    sent = ranges_uc.send_found(
-        db_session(),
-        req,
-        candidate_link(req),
-        me.name or me.email,
-        auth.actor(),
-        policy=_policy(),
-        now=now(),
-    )
+    try:
+        sent = ranges_uc.send_found(
+            db_session(),
+            req,
+            candidate_link(req),
+            me.name or me.email,
+            auth.actor(),
+            policy=_policy(),
+            now=now(),
+        )
+    except ranges_uc.NoneStillFree as exc:
+        flash(
+            f"None of the {exc.found} time(s) found is still free; nothing was sent. "
+            "Search again from a new request or write to the candidate."
+        )
+        return _back(rid)
     flash(f"Sent {sent} time(s) to {req.candidate_email}." if sent else "Nothing to send.")
     return _back(rid)
 
