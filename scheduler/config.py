@@ -50,6 +50,7 @@ LOOP_FIELDS = (
     "order",
     "min_gap_minutes",
     "max_gap_minutes",
+    "offer_from_ranges",
     "sessions",
     "scheduling",
 )
@@ -107,6 +108,12 @@ class _Reader:
         if not low <= value <= high:
             raise self.error(self.field(name), value, f"must be between {low:g} and {high:g}")
         return float(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.table.get(name, default)
+        if not isinstance(value, bool):
+            raise self.error(self.field(name), value, "expected true or false")
+        return value
 
     def array(self, name: str, required: bool = False) -> list[Any]:
         if name not in self.table:
@@ -259,7 +266,9 @@ def parse_loop(source: str, index: int, table: Any, base: Settings, known: set[s
         if name in names[:index]:
             field = f"{reader.field('sessions')}[{index}].name"
             raise reader.error(field, name, "two sessions of this loop have this name")
-    return Loop(ident, reader.text("name", ident), sessions, order, min_gap, max_gap, settings)
+    offer = reader.boolean("offer_from_ranges", True)
+    name = reader.text("name", ident)
+    return Loop(ident, name, sessions, order, min_gap, max_gap, settings, offer)
 
 
 def _unique(source: str, what: str, ids: list[str]) -> None:

@@ -83,6 +83,8 @@ class Loop:
     min_gap_minutes: int = 0
     max_gap_minutes: int = 15
     settings: Settings = field(default_factory=Settings)
+    # read by the web app (offer what fits a candidate's own ranges at once); not the engine
+    offer_from_ranges: bool = True
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import icalendar
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from integrations.mail import MemoryMailer
 from tests.fixtures.booking import form_of, interviewer_id, request_row, send_request
@@ -23,6 +23,7 @@ from web.store.models import (
     BusyBlock,
     CalendarSource,
     JobRequest,
+    Loop,
     OutboxMail,
     SchedulingRequest,
 )
@@ -387,18 +388,21 @@ def test_changes_closed_after_the_cut_off(
 
 
 def test_none_of_these_work(client: Any, db: Database, company: Any) -> None:
+    with db.session() as s:
+        s.execute(update(Loop).values(offer_from_ranges=False))
+        s.commit()
     sent = send_request(db)
     html = _html(client.get(sent.url))
     token = csrf_of(html)
     resp = client.post(sent.url + "/none", data={"csrf_token": token, "ranges": " "})
-    assert resp.status_code == 400 and "Write the days and times" in _html(resp)
+    assert resp.status_code == 400 and "Tick the hours" in _html(resp)
     resp = client.post(sent.url + "/none", data={"csrf_token": token, "ranges": "x" * 2001})
     assert resp.status_code == 400 and "under 2000" in _html(resp)
     resp = client.post(
         sent.url + "/none",
         data={"csrf_token": token, "ranges": "Fridays after 15:00", "tz": "Asia/Kolkata"},
     )
-    assert resp.status_code == 200 and "will be in touch" in _html(resp)
+    assert resp.status_code == 200 and "will send them to you shortly" in _html(resp)
     with db.session() as s:
         [m] = s.scalars(select(OutboxMail).where(OutboxMail.kind == "candidate_reply")).all()
     assert m.to_addr == "ann@example.com" and "Fridays after 15:00" in m.text_body

@@ -68,6 +68,7 @@ def loop_with_sessions(row: Loop, sessions: Sequence[SessionSpec]) -> ELoop:
             buffer_before_minutes=row.buffer_before_minutes,
             buffer_after_minutes=row.buffer_after_minutes,
         ),
+        offer_from_ranges=row.offer_from_ranges is not False,
     )
 
 

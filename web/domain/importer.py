@@ -167,6 +167,7 @@ def _loop_values(loop: ELoop) -> dict[str, Any]:
         "min_notice_hours": float(st.min_notice_hours),
         "buffer_before_minutes": st.buffer_before_minutes,
         "buffer_after_minutes": st.buffer_after_minutes,
+        "offer_from_ranges": loop.offer_from_ranges,
     }
 
 
@@ -295,6 +296,7 @@ def export_toml(s: Session, *, include_inactive: bool = False) -> str:
             lines += [f"buffer_before_minutes = {lp.buffer_before_minutes}"]
             lines += [f"buffer_after_minutes = {lp.buffer_after_minutes}"]
             lines += [f"live_fallback = {_v(bool(lp.live_fallback))}"]
+            lines += [f"offer_from_ranges = {_v(bool(lp.offer_from_ranges))}"]
             for ls, pool in sessions:
                 lines += ["[[loops.sessions]]", f"name = {_q(ls.name)}"]
                 lines += [f"duration_minutes = {ls.duration_minutes}"]

@@ -148,6 +148,8 @@ class Loop(Base):
     hide_candidate_names: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # offer the times found inside a candidate's own ranges at once (else the coordinator sends)
+    offer_from_ranges: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -426,3 +428,40 @@ class SigninAttempt(Base):
     email: Mapped[str] = mapped_column(String(254))
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CandidateReply(Base):
+    """A candidate's "none of these work" with their own ranges, and what the engine found
+    inside them; replaced when they send ranges again."""
+
+    __tablename__ = "candidate_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("scheduling_requests.id", ondelete="CASCADE"), unique=True
+    )
+    zone: Mapped[str] = mapped_column(String(64))  # the candidate's zone the ranges were in
+    text: Mapped[str] = mapped_column(Text, default="")  # what they typed, as typed
+    # offered (at once) | found (the coordinator sends) | nothing | sent | dismissed
+    state: Mapped[str] = mapped_column(String(16))
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # as offered ones
+    why: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # scheduler.explain
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    ranges: Mapped[list[CandidateRange]] = relationship(
+        cascade="all, delete-orphan", order_by="CandidateRange.start"
+    )
+
+
+class CandidateRange(Base):
+    """One range of a candidate's own availability, in UTC."""
+
+    __tablename__ = "candidate_ranges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate_replies.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -269,6 +269,11 @@ class LoopForm(PanelForm):
         "offer live times in their zone",
         default=True,
     )
+    offer_from_ranges = BooleanField(
+        "When a candidate gives their own times, offer what fits inside them at once "
+        "(else you send them in one click)",
+        default=True,
+    )
     sessions = FieldList(FormField(SessionSubForm), min_entries=1, max_entries=MAX_SESSIONS)
 
     def validate_max_gap_minutes(self, field: Any) -> None:

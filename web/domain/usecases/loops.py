@@ -30,6 +30,7 @@ LOOP_FIELDS = (
     "show_interviewer_names",
     "live_fallback",
     "hide_candidate_names",
+    "offer_from_ranges",
 )
 
 

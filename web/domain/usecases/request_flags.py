@@ -13,6 +13,7 @@ from web.domain import services
 from web.domain.usecases.interviewers import sync_status
 from web.store.models import (
     BookingSession,
+    CandidateReply,
     Interviewer,
     OfferedOption,
     OutboxMail,
@@ -29,6 +30,19 @@ class Reason:
 
 
 OPEN_FOR_FLAGS = ("draft", "sent", "opened", "booked", "rescheduled")
+
+
+CANDIDATE_REPLIED = "candidate replied: needs you"
+REPLY_NEEDS_YOU = ("found", "nothing")  # the candidate's ranges: options to send, or none fit
+
+
+def candidate_replied(s: Session, ids: list[int]) -> dict[int, list[Reason]]:
+    """Options found inside a candidate's own times wait to be sent, or none fit them,
+    until the coordinator sends or dismisses."""
+    q = select(CandidateReply.request_id).where(
+        CandidateReply.request_id.in_(ids), CandidateReply.state.in_(REPLY_NEEDS_YOU)
+    )
+    return {rid: [Reason("reply", CANDIDATE_REPLIED)] for rid in s.scalars(q)}
 
 
 def failed_mail(s: Session, ids: list[int]) -> dict[int, list[Reason]]:

@@ -408,15 +408,17 @@ def needs_coordinator(
 ) -> dict[int, list[request_flags.Reason]]:
     """Per request (id), what needs its coordinator; requests needing nothing are left out.
 
-    The one place for these reasons: a failed mail, a stale calendar of one of its
-    interviewers. Further reasons (a candidate reply, a decline, a conflict) are added
-    here as their own small functions merged below."""
+    The one place for these reasons: a candidate's reply waiting (options found inside
+    their own times, or none fit), a failed mail, a stale calendar of one of its
+    interviewers. Further reasons (a decline, a conflict) are added here as their own
+    small functions merged below."""
     live = [r for r in rows if r.status in request_flags.OPEN_FOR_FLAGS]
     if not live:
         return {}
     found: dict[int, list[request_flags.Reason]] = {}
     sent = [r for r in live if r.status != "draft"]
     for part in (
+        request_flags.candidate_replied(s, [r.id for r in live]),
         request_flags.failed_mail(s, [r.id for r in live]),
         request_flags.stale_calendars(s, sent, now, stale_after),
     ):

@@ -4,7 +4,7 @@ GET  /c/<token>              the offer (options grouped by day in the chosen zon
 POST /c/<token>/book         book an option (re-check + one transaction, idempotency key)
 GET  /c/<token>/reschedule   other times; POST moves the booking (old times kept until it works)
 POST /c/<token>/cancel       cancel the booked interview (until the cut-off)
-POST /c/<token>/none         "none of these work": own ranges, sent to the coordinator
+POST /c/<token>/none         "none of these work": own ranges (grid or text), searched at once
 GET  /c/<token>/interview.ics  the booked sessions to import
 
 The zone is ``?tz=`` (set by the page's script from the browser, or by the zone picker, which
@@ -37,7 +37,7 @@ from web.domain import booking as service
 from web.domain import services
 from web.domain.zones import all_zones, canonical_zone, zone_ok
 from web.store.models import Booking, SchedulingRequest
-from web.ui import auth, live_views
+from web.ui import auth, live_views, ranges_views
 from web.ui.helpers import (
     audit,
     db_session,
@@ -231,6 +231,8 @@ def _offer_page(
             loop_sessions=offer.shape,
             zone_notice=offer.check.notice,
             live_title=offer.live_title,
+            grid=ranges_views.grid_for(req, tz) if mode == "book" else [],
+            my_ranges=ranges_views.shown_ranges(req) if request.args.get("ranges") else [],
             refresh_url=url_for(
                 "candidate.reschedule" if mode == "reschedule" else "candidate.landing",
                 token=request.view_args["token"] if request.view_args else "",
@@ -436,7 +438,6 @@ def none_work(token: str) -> ResponseReturnValue:
     req = _request_for(token)
     if req.status not in service.OPEN:
         return redirect(url_for("candidate.landing", token=token), 303)
-    text = (request.form.get("ranges") or "").strip()
     tz = _tz_arg().get("tz") or service.candidate_zone(req)
     if not auth.allow(f"none:request:{req.id}", NONE_WORK_LIMIT):
         return _offer_page(
@@ -444,32 +445,9 @@ def none_work(token: str) -> ResponseReturnValue:
             mode="book",
             code=429,
             reply_error="We have your earlier message; please wait a few minutes to send more.",
-            reply_text=text[:MAX_REPLY],
+            reply_text=(request.form.get("ranges") or "")[:MAX_REPLY],
         )
-    if len(text) < 3:
-        return _offer_page(
-            req,
-            mode="book",
-            code=400,
-            reply_error="Write the days and times that suit you, e.g. “Tue–Thu 14:00–18:00”.",
-        )
-    if len(text) > MAX_REPLY:
-        return _offer_page(
-            req,
-            mode="book",
-            code=400,
-            reply_error=f"That is {len(text)} characters; please keep it under {MAX_REPLY}.",
-            reply_text=text[:MAX_REPLY],
-        )
-    s = db_session()
-    service.none_work(s, req, text, tz, now())
-    s.commit()
-    return render_template(
-        "candidate/problem.html",
-        title="Thank you",
-        message=f"{req.coordinator.name or 'Your recruiter'} has your times and will be in touch.",
-        contact=req.coordinator.email,
-    )
+    return ranges_views.submit(req, token, tz, _offer_page)
 
 
 @bp.get("/<token>/interview.ics")

@@ -14,8 +14,10 @@ from wtforms import SelectChoice
 
 from web.domain import booking as booking_service
 from web.domain import services
+from web.domain.usecases import candidate_ranges as ranges_uc
 from web.domain.usecases import draft_search, loops
 from web.domain.usecases import scheduling_requests as uc
+from web.domain.usecases.request_flags import Reason
 from web.domain.zones import all_zones, canonical_zone, parse_week, zone_ok
 from web.store.models import Interviewer, OfferedOption, SchedulingRequest
 from web.store.statuses import AWAITING_CANDIDATE
@@ -310,7 +312,6 @@ def requests_list() -> str:
     status = status if status in uc.STATUSES else ""
     page = max(1, request.args.get("page", 1, type=int) or 1)
     found = uc.list_requests(db_session(), me.id, status, page, PAGE)
-    stale = timedelta(minutes=float(get_settings().sync.stale_after_minutes))
     return render_template(
         "coord/requests.html",
         rows=found.rows,
@@ -321,8 +322,17 @@ def requests_list() -> str:
         booked_at=found.booked_at,
         my_tz=me.timezone,
         statuses=uc.STATUSES,
-        needs=uc.needs_coordinator(db_session(), found.rows, now=now(), stale_after=stale),
+        needs=_needs_all(found.rows),
     )
+
+
+def _needs_all(rows: list[SchedulingRequest]) -> dict[int, list[Reason]]:
+    stale = timedelta(minutes=float(get_settings().sync.stale_after_minutes))
+    return uc.needs_coordinator(db_session(), rows, now=now(), stale_after=stale)
+
+
+def _needs(req: SchedulingRequest) -> list[Reason]:
+    return _needs_all([req]).get(req.id, [])
 
 
 @bp.get("/requests/<int:rid>")
@@ -335,8 +345,53 @@ def request_detail(rid: int) -> str:
         booking=services.active_booking(req),
         action=ActionForm(),
         link=candidate_link(req) if req.status in AWAITING_CANDIDATE else None,
+        reply=(reply := ranges_uc.current_reply(db_session(), req.id)),
+        found=ranges_uc.found_options(reply),
+        needs_you=_needs(req),
         **_with_people(req),
     )
+
+
+@bp.post("/requests/<int:rid>/ranges/send")
+@auth.login_required
+def ranges_send(rid: int) -> WResponse:
+    """One click: the options found inside the candidate's ranges are offered and mailed."""
+    req = _own_request(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if req.status not in booking_service.OPEN:
+        flash(f"A {req.status} request cannot be sent new times.")
+        return _back(rid)
+    me = auth.me()
+    try:
+        sent = ranges_uc.send_found(
+            db_session(),
+            req,
+            candidate_link(req),
+            me.name or me.email,
+            auth.actor(),
+            policy=_policy(),
+            now=now(),
+        )
+    except ranges_uc.NoneStillFree as exc:
+        flash(
+            f"None of the {exc.found} time(s) found is still free; nothing was sent. "
+            "Search again from a new request or write to the candidate."
+        )
+        return _back(rid)
+    flash(f"Sent {sent} time(s) to {req.candidate_email}." if sent else "Nothing to send.")
+    return _back(rid)
+
+
+@bp.post("/requests/<int:rid>/ranges/dismiss")
+@auth.login_required
+def ranges_dismiss(rid: int) -> WResponse:
+    req = _own_request(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    done = ranges_uc.dismiss(db_session(), req, auth.actor(), now())
+    flash("Dismissed the candidate's reply." if done else "Nothing to dismiss.")
+    return _back(rid)
 
 
 @bp.post("/requests/<int:rid>/resend")
