@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -146,6 +146,7 @@ class ICSFeedBackend(CalendarBackend):
         block_private_networks: bool = False,
         snapshots: FeedSnapshots | None = None,
         reader: Reader | None = None,
+        allowed_hosts: Collection[str] = (),
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -167,6 +168,8 @@ class ICSFeedBackend(CalendarBackend):
         # For URLs typed in by users: refuse loopback, private and link-local
         # addresses (on every redirect hop), so a feed cannot probe the host.
         self.block_private_networks = block_private_networks
+        # host:port pairs fetched although private (``sync.allowed_feed_hosts``)
+        self.allowed_hosts = frozenset(allowed_hosts)
         self.last_error: CalendarError | None = None
         self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
         # every parse runs under this budget (a child process); None: in this process
@@ -347,9 +350,13 @@ class ICSFeedBackend(CalendarBackend):
             raise CalendarError(self.source, f"request failed ({type(exc).__name__})") from None
 
     def _refuse_private(self, url: str) -> None:
-        reason = private_host_reason(url)
-        if reason is not None:
-            raise CalendarError(self.source, reason)
+        """Refuse ``url`` (the feed or a redirect hop) before connecting, naming the hop."""
+        reason = private_host_reason(url, allowed=self.allowed_hosts)
+        if reason is None:
+            return
+        if url != self.location:
+            reason = f"redirected to {redact_url(url)}, which is refused: {reason}"
+        raise CalendarError(self.source, reason)
 
     def _check_status(self, response: requests.Response) -> None:
         code = response.status_code
