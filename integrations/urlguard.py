@@ -19,6 +19,11 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
 Resolver = Callable[[str, None], Sequence[tuple[Any, ...]]]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -83,3 +88,78 @@ def refuse_private(url: str, allowed: Collection[str] = ()) -> None:
     reason = private_host_reason(url, allowed=allowed)
     if reason is not None:
         raise ValueError(reason)
+
+
+class PrivatePeer(OSError):
+    """A connection reached a non-public address (DNS rebinding): closed before any byte."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host, self.address = host, address
+        super().__init__(
+            f"{host} answered from {address}, a private or local address; "
+            "only public servers can be used"
+        )
+
+
+def peer_refusal(exc: BaseException) -> PrivatePeer | None:
+    """The :class:`PrivatePeer` somewhere in ``exc``'s chain (requests wraps it), or None."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        err = stack.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, PrivatePeer):
+            return err
+        stack.extend(e for e in (err.__cause__, err.__context__) if e is not None)
+        stack.extend(a for a in err.args if isinstance(a, BaseException))
+        reason = getattr(err, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return None
+
+
+def _named(host: str, port: int | None) -> str:
+    return f"[{host}]:{port}".lower() if ":" in host else f"{host}:{port}".lower()
+
+
+def _checked(base: Any, allowed: frozenset[str]) -> Any:
+    """``base`` (a urllib3 connection class) that refuses a socket to a private peer."""
+
+    class Checked(base):  # type: ignore[misc]
+        def _new_conn(self) -> socket.socket:
+            sock: socket.socket = super()._new_conn()
+            peer = str(sock.getpeername()[0]).split("%")[0]
+            if not ipaddress.ip_address(peer).is_global and _named(self.host, self.port) not in (
+                allowed
+            ):
+                sock.close()
+                raise PrivatePeer(self.host, peer)
+            return sock
+
+    return Checked
+
+
+def guarded_session(allowed: Collection[str] = ()) -> requests.Session:
+    """A ``requests.Session`` whose connections check the address they actually reached:
+    one that lands on a private address is closed before the request is sent, so a host
+    that resolves to a public address for the guard and to a private one for the
+    connection (DNS rebinding) is refused too. ``allowed`` as for :func:`private_host_reason`."""
+    names = frozenset(allowed)
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = _checked(HTTPConnection, names)
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = _checked(HTTPSConnection, names)
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+    session = requests.Session()
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session

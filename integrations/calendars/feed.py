@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -35,7 +36,7 @@ from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
 from integrations.ics import Expansion, ICSRead, parse_calendar_with_warnings
 from integrations.ics.window import expand_ics_bytes
-from integrations.urlguard import private_host_reason
+from integrations.urlguard import Resolver, guarded_session, peer_refusal, private_host_reason
 from integrations.urls import redact_url
 from scheduler.model import Interval
 
@@ -147,6 +148,7 @@ class ICSFeedBackend(CalendarBackend):
         snapshots: FeedSnapshots | None = None,
         reader: Reader | None = None,
         allowed_hosts: Collection[str] = (),
+        resolve: Resolver = socket.getaddrinfo,
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -160,7 +162,11 @@ class ICSFeedBackend(CalendarBackend):
         self.timeout = timeout
         self.total_timeout = total_timeout
         self.max_redirects = max_redirects
-        self.session = session or requests.Session()
+        # guarded: each connection's peer address is checked too (DNS rebinding)
+        self.session = session or (
+            guarded_session(allowed_hosts) if block_private_networks else requests.Session()
+        )
+        self.resolve = resolve  # how the guard resolves a host (tests give their own)
         self.snapshots = snapshots  # last good copies shared with other backends (or None)
         if last_good is None and snapshots is not None:
             last_good = snapshots.get(location)
@@ -341,7 +347,10 @@ class ICSFeedBackend(CalendarBackend):
             raise CalendarError(
                 self.source, f"no answer within {self.timeout:g} s; the server may be down"
             ) from None
-        except requests.ConnectionError:
+        except requests.ConnectionError as exc:
+            peer = peer_refusal(exc)
+            if peer is not None:
+                raise CalendarError(self.source, self._hop_reason(url, str(peer))) from None
             raise CalendarError(
                 self.source,
                 f"cannot connect to {urlsplit(url).hostname}; check the URL and your network",
@@ -351,12 +360,15 @@ class ICSFeedBackend(CalendarBackend):
 
     def _refuse_private(self, url: str) -> None:
         """Refuse ``url`` (the feed or a redirect hop) before connecting, naming the hop."""
-        reason = private_host_reason(url, allowed=self.allowed_hosts)
-        if reason is None:
-            return
-        if url != self.location:
-            reason = f"redirected to {redact_url(url)}, which is refused: {reason}"
-        raise CalendarError(self.source, reason)
+        reason = private_host_reason(url, self.resolve, self.allowed_hosts)
+        if reason is not None:
+            raise CalendarError(self.source, self._hop_reason(url, reason))
+
+    def _hop_reason(self, url: str, reason: str) -> str:
+        """``reason``, naming the redirect hop (redacted) when ``url`` is not the feed's."""
+        if url == self.location:
+            return reason
+        return f"redirected to {redact_url(url)}, which is refused: {reason}"
 
     def _check_status(self, response: requests.Response) -> None:
         code = response.status_code

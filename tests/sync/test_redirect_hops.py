@@ -136,6 +136,27 @@ def test_without_the_allow_list_the_first_hop_is_refused(feeds: FeedServer) -> N
     assert feeds.seen == []
 
 
+def _public_dns(host: str, _port: None) -> list[tuple[Any, ...]]:
+    """What a rebinding name tells the guard: a public address."""
+    return [(2, 1, 6, "", ("93.184.215.14", 0))]
+
+
+def test_a_connection_that_reaches_a_private_address_is_closed_unsent(feeds: FeedServer) -> None:
+    """DNS rebinding: the guard is told a public address, the connection lands on
+    127.0.0.1; the peer check of the guarded session closes it before the request."""
+    feeds.routes["/cal.ics"] = Static(GOOD)
+    backend = ICSFeedBackend(
+        feeds.url("/cal.ics"),
+        timezone="Europe/London",
+        block_private_networks=True,
+        resolve=_public_dns,
+    )
+    with pytest.raises(CalendarError) as err:
+        backend.read_busy(WEEK)
+    assert "answered from 127.0.0.1, a private or local address" in str(err.value)
+    assert feeds.seen == []  # connected, then closed: no request was sent
+
+
 def _guarded(app: Any, feeds: FeedServer) -> Any:
     return app.extensions["panelslot.settings"].updated(
         {"sync.allow_private_feeds": False, "sync.allowed_feed_hosts": f"127.0.0.1:{feeds.port}"}
