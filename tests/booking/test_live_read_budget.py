@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.fixtures.booking import option_row, policy, send_request
+from tests.fixtures.booking import book_option, option_row, policy, send_request
 from tests.fixtures.sync import add_source, run_sync
 from tests.fixtures.webapp import NOW
 from tests.integrations.feed_server import Drip, FeedServer, Static
-from web.domain import booking
 from web.domain.engine_values import stored_option
 from web.domain.sync.config import SyncConfig
 from web.store.db import Database
@@ -40,17 +39,7 @@ def test_a_dripping_feed_cannot_hold_a_booking(
     outcome: list[Any] = []
 
     def book() -> None:
-        outcome.append(
-            booking.book(
-                db,
-                sent.request_id,
-                sent.option_ids[0],
-                idempotency_key="d" * 20,
-                candidate_tz="Asia/Kolkata",
-                now=NOW,
-                policy=policy(sync=web),
-            )
-        )
+        outcome.append(book_option(db, sent, key="d" * 20, policy=policy(sync=web)))
 
     worker = threading.Thread(target=book, daemon=True)
     worker.start()

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from integrations.mail import MemoryMailer, SMTPMailer
-from tests.fixtures.booking import policy, send_request
+from tests.fixtures.booking import book_option, send_request
 from tests.fixtures.webapp import NOW, csrf_of, login
 from tests.integrations.smtp_server import SMTPTestServer
-from web.domain import booking
 from web.domain.failures import shown_error
 from web.domain.jobs import claim_next
 from web.domain.leases import Holdings
@@ -27,15 +26,7 @@ SENDER = "jobs@acme.example"
 
 def _booked(db: Database) -> int:
     sent = send_request(db, email=CANDIDATE)
-    booking.book(
-        db,
-        sent.request_id,
-        sent.option_ids[0],
-        idempotency_key="k" * 20,
-        candidate_tz="Asia/Kolkata",
-        now=NOW,
-        policy=policy(),
-    )
+    book_option(db, sent)
     return sent.request_id
 
 
