@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
 from integrations.ics import Expansion, ICSRead, parse_calendar_with_warnings
 from integrations.ics.window import expand_ics_bytes
-from integrations.urlguard import private_host_reason
+from integrations.urlguard import Resolver, guarded_session, peer_refusal, private_host_reason
 from integrations.urls import redact_url
 from scheduler.model import Interval
 
@@ -146,6 +147,8 @@ class ICSFeedBackend(CalendarBackend):
         block_private_networks: bool = False,
         snapshots: FeedSnapshots | None = None,
         reader: Reader | None = None,
+        allowed_hosts: Collection[str] = (),
+        resolve: Resolver = socket.getaddrinfo,
     ) -> None:
         location = os.fspath(location)
         if location.lower().startswith("webcal://"):
@@ -159,7 +162,11 @@ class ICSFeedBackend(CalendarBackend):
         self.timeout = timeout
         self.total_timeout = total_timeout
         self.max_redirects = max_redirects
-        self.session = session or requests.Session()
+        # guarded: each connection's peer address is checked too (DNS rebinding)
+        self.session = session or (
+            guarded_session(allowed_hosts) if block_private_networks else requests.Session()
+        )
+        self.resolve = resolve  # how the guard resolves a host (tests give their own)
         self.snapshots = snapshots  # last good copies shared with other backends (or None)
         if last_good is None and snapshots is not None:
             last_good = snapshots.get(location)
@@ -167,6 +174,8 @@ class ICSFeedBackend(CalendarBackend):
         # For URLs typed in by users: refuse loopback, private and link-local
         # addresses (on every redirect hop), so a feed cannot probe the host.
         self.block_private_networks = block_private_networks
+        # host:port pairs fetched although private (``sync.allowed_feed_hosts``)
+        self.allowed_hosts = frozenset(allowed_hosts)
         self.last_error: CalendarError | None = None
         self.fetches = 0  # downloads that returned a body (not 304 / unchanged file)
         # every parse runs under this budget (a child process); None: in this process
@@ -338,7 +347,10 @@ class ICSFeedBackend(CalendarBackend):
             raise CalendarError(
                 self.source, f"no answer within {self.timeout:g} s; the server may be down"
             ) from None
-        except requests.ConnectionError:
+        except requests.ConnectionError as exc:
+            peer = peer_refusal(exc)
+            if peer is not None:
+                raise CalendarError(self.source, self._hop_reason(url, str(peer))) from None
             raise CalendarError(
                 self.source,
                 f"cannot connect to {urlsplit(url).hostname}; check the URL and your network",
@@ -347,9 +359,16 @@ class ICSFeedBackend(CalendarBackend):
             raise CalendarError(self.source, f"request failed ({type(exc).__name__})") from None
 
     def _refuse_private(self, url: str) -> None:
-        reason = private_host_reason(url)
+        """Refuse ``url`` (the feed or a redirect hop) before connecting, naming the hop."""
+        reason = private_host_reason(url, self.resolve, self.allowed_hosts)
         if reason is not None:
-            raise CalendarError(self.source, reason)
+            raise CalendarError(self.source, self._hop_reason(url, reason))
+
+    def _hop_reason(self, url: str, reason: str) -> str:
+        """``reason``, naming the redirect hop (redacted) when ``url`` is not the feed's."""
+        if url == self.location:
+            return reason
+        return f"redirected to {redact_url(url)}, which is refused: {reason}"
 
     def _check_status(self, response: requests.Response) -> None:
         code = response.status_code

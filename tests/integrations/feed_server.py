@@ -101,6 +101,11 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 self._hung_up()  # as the client should on a huge or dripping body
 
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            """A POST (a webhook) is read and answered like a GET of its path."""
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
+
         def _hung_up(self) -> int:
             self.seen.status = -1
             server.hung_up.set()

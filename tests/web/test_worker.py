@@ -110,7 +110,13 @@ def test_unknown_job_kind_cannot_be_enqueued(db: Database) -> None:
 def test_healthz_reports_database_and_worker(app: Any, client: Any, db: Database) -> None:
     resp = client.get("/healthz")
     assert resp.status_code == 503
-    assert resp.get_json() == {"status": "degraded", "database": "ok", "worker": "never seen"}
+    assert resp.get_json() == {
+        "status": "degraded",
+        "database": "ok",
+        "worker": "never seen",
+        "failed_jobs": 0,
+        "failed_mails": 0,
+    }
     worker = Worker(
         app.extensions["panelslot.settings"],
         db,

@@ -29,12 +29,20 @@ def enqueue(
     *,
     now: datetime,
     requested_by: str = "",
+    request_id: int | None = None,
 ) -> JobRequest:
     """Add a pending job row in the caller's transaction (so it exists iff the caller commits);
-    ``now`` is the caller's clock."""
+    ``now`` is the caller's clock. ``request_id`` names the request the job concerns, whose
+    page shows the job if it fails for good."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}; expected one of {', '.join(JOB_KINDS)}")
-    row = JobRequest(kind=kind, payload=payload or {}, requested_by=requested_by, created_at=now)
+    row = JobRequest(
+        kind=kind,
+        payload=payload or {},
+        requested_by=requested_by,
+        created_at=now,
+        request_id=request_id,
+    )
     s.add(row)
     return row
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from web.store.models import JobRequest, OutboxMail
+from web.store.queue_notify import notify_queue
 
 Leased = type[JobRequest] | type[OutboxMail]
 
@@ -159,7 +160,10 @@ class Holdings:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            released += int(getattr(res, "rowcount", 0) or 0)
+            count = int(getattr(res, "rowcount", 0) or 0)
+            if count:
+                notify_queue(s, "jobs" if model is JobRequest else "mail")  # others take it
+            released += count
             for row_id in ids:
                 self.drop(model, row_id)
         return released

@@ -19,9 +19,14 @@ _QUERY = re.compile(r"\?[^\s\"]*")
 HIDDEN = "[hidden]"
 
 
+def redact_tokens(text: str) -> str:
+    """``text`` with the tokens of candidate, interviewer and feed links replaced."""
+    return _TOKEN.sub(r"\1" + HIDDEN, text)
+
+
 def redact(text: str) -> str:
     """``text`` with link tokens and every query string replaced by ``[hidden]``."""
-    return _QUERY.sub("?" + HIDDEN, _TOKEN.sub(r"\1" + HIDDEN, text))
+    return _QUERY.sub("?" + HIDDEN, redact_tokens(text))
 
 
 class RedactingFilter(logging.Filter):

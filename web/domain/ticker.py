@@ -67,17 +67,27 @@ class TickerLock:
 
 
 def run_loop(
-    stop: threading.Event, wake: threading.Event, every: float, step: Callable[[], int], name: str
+    stop: threading.Event,
+    wake: threading.Event,
+    every: float,
+    step: Callable[[], int],
+    name: str,
+    idle: threading.Event | None = None,
 ) -> None:
     """Call ``step`` until ``stop``; right away again while it finds work, else after
-    ``every`` seconds or a wake-up. A failing step is logged and tried again."""
+    ``every`` seconds or a wake-up. A failing step is logged and tried again. ``idle`` is
+    set while the loop waits (it found no work)."""
     while not stop.is_set():
+        if idle is not None:
+            idle.clear()
         try:
             busy = step()
         except Exception:  # noqa: BLE001 - logged; a worker loop must not die
             log.exception("worker loop %s failed", name)
             busy = 0
         if not busy and not stop.is_set():
+            if idle is not None:
+                idle.set()
             wake.wait(every)
             wake.clear()
 

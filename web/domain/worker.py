@@ -35,6 +35,7 @@ from web.domain.sync.config import SyncConfig
 from web.domain.sync.sync import sync_all, sync_interviewer
 from web.domain.ticker import TickerLock, run_loop, start_thread
 from web.domain.usecases.scheduling_requests import expire_drafts
+from web.domain.wakeup import QueueListener
 from web.store.db import Database, utcnow
 from web.store.models import Interviewer, JobRequest, WorkerHeartbeat
 from web.store.settings import AppSettings
@@ -137,6 +138,8 @@ class Worker:
     ticker: TickerLock = field(init=False)
     _stop: threading.Event = field(init=False, default_factory=threading.Event)
     _wake: dict[str, threading.Event] = field(init=False, default_factory=dict)
+    idle: dict[str, threading.Event] = field(init=False, default_factory=dict)  # loop waits
+    listener: QueueListener | None = field(init=False, default=None)  # PostgreSQL only
     _threads: list[threading.Thread] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -147,6 +150,9 @@ class Worker:
         self.holdings = Holdings(self.name, float(self.settings.server.worker_lease_seconds))
         self.ticker = TickerLock(self.db)
         self._wake = {"jobs": threading.Event(), "mail": threading.Event()}
+        self.idle = {"jobs": threading.Event(), "mail": threading.Event()}
+        if self.db.engine.dialect.name == "postgresql":
+            self.listener = QueueListener(self.db, self._wake, self._stop)
 
     @property
     def config(self) -> SyncConfig:
@@ -264,8 +270,11 @@ class Worker:
             ("housekeeping", every, self.housekeep, threading.Event()),
         ]
         for name, seconds, step, wake in loops:
-            loop = functools.partial(run_loop, self._stop, wake, seconds, step, name)
+            idle = self.idle.get(name)
+            loop = functools.partial(run_loop, self._stop, wake, seconds, step, name, idle)
             self._threads.append(start_thread(loop, f"{self.name}-{name}"))
+        if self.listener is not None:  # wake at once on NOTIFY; the poll is the fallback
+            self._threads.append(start_thread(self.listener.run, f"{self.name}-listen"))
         if blocking:
             while not self._stop.wait(0.5):
                 pass

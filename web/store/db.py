@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from web.store import queue_notify
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -87,6 +89,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "postgresql":
+            queue_notify.install(self.sessionmaker)  # NOTIFY idle workers when work is queued
 
     @contextmanager
     def session(self, *, immediate: bool = False) -> Iterator[Session]:

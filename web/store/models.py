@@ -385,6 +385,11 @@ class JobRequest(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # the request a job concerns (calendar write-back, fresh options): a job failed for good
+    # is shown on that request's page with a Retry button
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scheduling_requests.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class WorkerHeartbeat(Base):

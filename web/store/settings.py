@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrations.configfile import read_toml
+from integrations.urlguard import allowed_hosts_problem
 from scheduler.errors import ConfigError
 
 DEFAULT_SECRET = "change-me"  # the placeholder in config.example.toml's comments
@@ -51,6 +52,7 @@ class Opt:
     help: str
     secret: bool = False
     choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None  # why a value is refused, or None
 
     @property
     def key(self) -> str:
@@ -63,9 +65,17 @@ class Opt:
         return f"PANELSLOT_{self.section.upper()}_{self.name.upper()}"
 
 
-def opt(default: T, help: str, *, secret: bool = False, choices: tuple[str, ...] = ()) -> T:
-    """A schema field: its default, help line, and whether it is a secret or a choice."""
-    meta = {"help": help, "secret": secret, "choices": choices}
+def opt(
+    default: T,
+    help: str,
+    *,
+    secret: bool = False,
+    choices: tuple[str, ...] = (),
+    check: Callable[[Any], str | None] | None = None,
+) -> T:
+    """A schema field: its default, help line, whether it is a secret or a choice, and
+    ``check`` (why a value is refused, or None)."""
+    meta = {"help": help, "secret": secret, "choices": choices, "check": check}
     return field(default=default, metadata=meta)
 
 
@@ -145,6 +155,12 @@ class SyncSettings:
     timeout_seconds: float = opt(20.0, "network timeout when reading a calendar")
     parallel: int = opt(4, "calendars read from their providers at once")
     allow_private_feeds: bool = opt(False, "let interviewers add loopback/LAN URLs")
+    allowed_feed_hosts: str = opt(
+        "",
+        "host:port servers fetched although their address is private (an intranet "
+        "calendar server), comma-separated; redirects elsewhere are still checked",
+        check=allowed_hosts_problem,
+    )
     read_seconds: float = opt(
         60.0, "one calendar read (fetch and parse) that takes longer is stopped"
     )
@@ -204,6 +220,7 @@ def _section_opts(section: str, cls: type) -> list[Opt]:
             f.metadata["help"],
             f.metadata["secret"],
             f.metadata["choices"],
+            f.metadata["check"],
         )
         for f in fields(cls)
     ]
@@ -263,6 +280,9 @@ def _convert(opt: Opt, raw: object, origin: str) -> Any:
     value = _CONVERTERS[opt.type](opt, raw, origin)
     if opt.choices and value not in opt.choices:
         raise SettingsError(origin, opt.key, raw, f"expected one of {', '.join(opt.choices)}")
+    problem = opt.check(value) if opt.check else None
+    if problem is not None:
+        raise SettingsError(origin, opt.key, raw, problem)
     return value
 
 

@@ -93,10 +93,12 @@ def _offer_one(s: Session, req: SchedulingRequest, opt: Option, rank: int) -> Of
 def _refresh_jobs(s: Session, request_id: int, since: datetime) -> list[JobRequest]:
     rows = s.scalars(
         select(JobRequest).where(
-            JobRequest.kind == "refresh_options", JobRequest.created_at > since
+            JobRequest.kind == "refresh_options",
+            JobRequest.request_id == request_id,
+            JobRequest.created_at > since,
         )
     )
-    return [j for j in rows if (j.payload or {}).get("request_id") == request_id]
+    return list(rows)
 
 
 def refresh_pending(s: Session, request_id: int, now: datetime) -> bool:
@@ -120,6 +122,7 @@ def request_fresh_options(
             {"request_id": request_id, "holds": policy.holds, "limit": limit},
             now=now,
             requested_by="candidate",
+            request_id=request_id,
         )
         return True
 

@@ -127,7 +127,9 @@ def _book_in(s: Session, req: SchedulingRequest, c: _Change) -> Outcome:
     s.flush()
     outbox_booked(s, req, b, c.now, c.policy, previous=None, link=c.link)
     payload = writeback_payload(req, [b.id], c.policy, c.link)
-    jobs.enqueue(s, "calendar_writeback", payload, now=c.now, requested_by=c.actor)
+    jobs.enqueue(
+        s, "calendar_writeback", payload, now=c.now, requested_by=c.actor, request_id=req.id
+    )
     record_request(s, c.now, c.actor, "booking_created", req, booking=b.id, option=row.rank)
     s.flush()
     return Outcome(b.id, True, b.status)
@@ -207,7 +209,9 @@ def _reschedule_in(
     s.flush()
     outbox_booked(s, req, b, c.now, c.policy, previous=old, link=c.link)
     payload = writeback_payload(req, [b.id, old.id], c.policy, c.link)
-    jobs.enqueue(s, "calendar_writeback", payload, now=c.now, requested_by=c.actor)
+    jobs.enqueue(
+        s, "calendar_writeback", payload, now=c.now, requested_by=c.actor, request_id=req.id
+    )
     record_request(s, c.now, c.actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
     s.flush()
     return Outcome(b.id, True, b.status)
@@ -261,7 +265,14 @@ def cancel_in_session(
             bs.active = False
         s.flush()
         outbox_cancelled(s, req, b, now, policy, reason=reason)
-        jobs.enqueue(s, "calendar_writeback", {"booking_ids": [b.id]}, now=now, requested_by=actor)
+        jobs.enqueue(
+            s,
+            "calendar_writeback",
+            {"booking_ids": [b.id]},
+            now=now,
+            requested_by=actor,
+            request_id=req.id,
+        )
         record_request(s, now, actor, "booking_cancelled", req, booking=b.id, reason=reason[:500])
         done.append(b.id)
     cancel_reminders(s, req)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from integrations.budget import ReadBudget, Reader
 from integrations.calendars.feed import FeedSnapshots
 from integrations.errors import CalendarError, ReconnectRequired
+from integrations.urlguard import parse_allowed_hosts
 from scheduler.model import Interval
 from web.store.models import CalendarSource
 
@@ -49,6 +50,7 @@ class SyncConfig:
     reader: Reader | None = field(default=None, compare=False, repr=False)
     read_seconds: float = 60.0  # a whole read (fetch and parse) at most
     block_private: bool = False  # refuse private/loopback addresses on every fetch and hop
+    allowed_hosts: frozenset[str] = frozenset()  # host:port fetched although private
 
     @classmethod
     def from_settings(
@@ -71,6 +73,7 @@ class SyncConfig:
             reader=Reader(budget),
             read_seconds=seconds,
             block_private=not sync.allow_private_feeds,
+            allowed_hosts=parse_allowed_hosts(sync.allowed_feed_hosts),
             ahead=timedelta(days=int(settings.sync.days_ahead)),
             stale_after=timedelta(minutes=float(settings.sync.stale_after_minutes)),
             feed_max_bytes=int(float(settings.sync.feed_max_mb) * 1024 * 1024),

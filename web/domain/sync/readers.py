@@ -148,6 +148,7 @@ def ics_reader(src: CalendarSource, who: Interviewer, cfg: SyncConfig) -> FeedRe
         total_timeout=cfg.read_seconds,
         snapshots=cfg.snapshots,
         block_private_networks=cfg.block_private,
+        allowed_hosts=cfg.allowed_hosts,
         reader=cfg.reader,
     )
     if backend.is_url and (src.etag or src.last_modified):

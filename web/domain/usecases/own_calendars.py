@@ -3,6 +3,7 @@ upcoming interviews. Credentials are encrypted before they are stored."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,10 +28,11 @@ def _audit(s: Session, now: datetime, who: Interviewer, action: str, **detail: A
     record(s, now, actor(who), action, "interviewer", who.id, **detail)
 
 
-def public_host_problem(url: str) -> str | None:
-    """Why ``url`` may not be read (its host is private, loopback or unknown), or None:
-    the one address guard, as every fetch applies it."""
-    return private_host_reason(url)
+def public_host_problem(url: str, allowed: Collection[str] = ()) -> str | None:
+    """Why ``url`` may not be read (its host is private, loopback or unknown, and not one of
+    the ``allowed`` host:port pairs), or None: the one address guard, as every fetch applies
+    it."""
+    return private_host_reason(url, allowed=allowed)
 
 
 def own_source(s: Session, who: Interviewer, cid: int) -> CalendarSource | None:

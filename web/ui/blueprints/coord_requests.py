@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import SelectChoice
 
 from web.domain import booking as booking_service
-from web.domain import services
+from web.domain import failures, services
 from web.domain.usecases import candidate_ranges as ranges_uc
 from web.domain.usecases import draft_search, loops
 from web.domain.usecases import scheduling_requests as uc
@@ -342,6 +342,8 @@ def request_detail(rid: int) -> str:
     return render_template(
         "coord/request_detail.html",
         mails=uc.request_mails(db_session(), req),
+        failed_jobs=failures.failed_jobs(db_session(), req),
+        shown_error=failures.shown_error,
         booking=services.active_booking(req),
         action=ActionForm(),
         link=candidate_link(req) if req.status in AWAITING_CANDIDATE else None,
@@ -423,3 +425,35 @@ def request_cancel(rid: int) -> WResponse:
     )
     flash("Request cancelled.")
     return _back(rid)
+
+
+def _requeue(rid: int, what: str, run: Any) -> WResponse:
+    """Put a failed job or mail of the signed-in coordinator's request back in the queue."""
+    req = _own_request(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        run(db_session(), req, auth.actor(), now())
+    except failures.NotRetryable as exc:
+        if exc.status is None:
+            abort(404)
+        flash(f"That {what} is {exc.status}; it was already queued again.")
+        return _back(rid)
+    flash(f"The {what} is queued again; the worker takes it within seconds.")
+    return _back(rid)
+
+
+@bp.post("/requests/<int:rid>/jobs/<int:job_id>/retry")
+@auth.login_required
+def request_job_retry(rid: int, job_id: int) -> WResponse:
+    """Queue a job of this request that failed for good again, its attempts reset."""
+    return _requeue(rid, "job", lambda s, req, who, at: failures.retry_job(s, req, job_id, who, at))
+
+
+@bp.post("/requests/<int:rid>/mails/<int:mail_id>/resend")
+@auth.login_required
+def request_mail_resend(rid: int, mail_id: int) -> WResponse:
+    """Queue a mail of this request that failed for good again, its attempts reset."""
+    return _requeue(
+        rid, "mail", lambda s, req, who, at: failures.resend_mail(s, req, mail_id, who, at)
+    )

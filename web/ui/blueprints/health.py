@@ -2,7 +2,8 @@
 
 Besides the newest heartbeat, the body gives the age of the oldest due job and mail
 (``oldest_due_job_seconds``, ``oldest_due_mail_seconds``, present when something is due): a
-worker that beats but no longer takes work shows there."""
+worker that beats but no longer takes work shows there. ``failed_jobs`` and ``failed_mails``
+count the work that failed for good (each shown, with Retry / Resend, on its request page)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from web.domain.failures import failed_counts
 from web.domain.leases import due_job, due_mail
 from web.store.db import UTCDateTime
 from web.store.models import JobRequest, OutboxMail, WorkerHeartbeat
@@ -54,6 +56,7 @@ def healthz() -> ResponseReturnValue:
         else:
             body["worker"] = "ok"
     body.update(_oldest_due(s, at))
+    body.update(failed_counts(s))  # shown, not a reason for 503: each is on its request page
     return jsonify(status="ok" if ok else "degraded", **body), 200 if ok else 503
 
 

@@ -21,6 +21,7 @@ from flask import Response, abort, flash, render_template, request, url_for
 from werkzeug.wrappers import Response as WResponse
 
 from integrations.crypto import TokenKeyError
+from integrations.urlguard import parse_allowed_hosts
 from web.domain import sync as calsync
 from web.domain.usecases import interview_feed
 from web.domain.usecases import own_calendars as uc
@@ -48,9 +49,10 @@ __all__ = ["bp"]
 
 def _check_public_host(url: str) -> str | None:
     """Why ``url`` may not be read (a private/loopback address), or None."""
-    if get_settings().sync.allow_private_feeds:
+    sync = get_settings().sync
+    if sync.allow_private_feeds:
         return None
-    return uc.public_host_problem(url)
+    return uc.public_host_problem(url, parse_allowed_hosts(sync.allowed_feed_hosts))
 
 
 def _source(who: Interviewer, cid: int) -> CalendarSource:
