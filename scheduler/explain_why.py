@@ -22,15 +22,16 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import compress
+from zoneinfo import ZoneInfo
 
 from scheduler.availability import Person, allowed_starts, prepare_person
 from scheduler.explain import Hold, Search, Why, hours_text
 from scheduler.grid import DAY, grid_points
 from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
 from scheduler.localtime import local_instant, zone
-from scheduler.model import Interval, SessionSpec
+from scheduler.model import Interval, Loop, SessionSpec
 
 CONSTRAINTS = {
     "candidate_hours": "the candidate's hours",
@@ -123,20 +124,33 @@ class Table:
     spec: SessionSpec
     need: int
     points: list[int]
+    days: list[tuple[date, int, int]]  # each date with its first and last possible start
     loop_fails: dict[str, int]
     person_fails: list[dict[str, int]]
-    blockers: set[str]  # requests whose holds block someone in the pool at some start
+    holds: list[tuple[str, int]]  # each request holding someone in the pool: what it blocks
 
     @property
     def full(self) -> int:
         return (1 << len(self.points)) - 1
 
-    def passing(self, lifted: frozenset[str]) -> int:
-        """The starts allowed by every constraint but those ``lifted`` (gaps aside)."""
+    def on(self, first: date, last: date) -> int:
+        """The starts on the dates ``first`` to ``last``."""
+        return mask_of(self.points, [(a, b) for d, a, b in self.days if first <= d <= last])
+
+    def blockers(self, within: int) -> set[str]:
+        """The requests whose holds block someone in the pool at a start ``within``."""
+        return {request for request, mask in self.holds if mask & within}
+
+    def passing(
+        self, lifted: frozenset[str], needed: int | None = None, hours: int | None = None
+    ) -> int:
+        """The starts allowed by every constraint but those ``lifted`` (gaps aside), with
+        ``needed`` of the pool instead of ``required`` and ``hours`` as the mask the
+        candidate's hours rule out, when given."""
         full = self.full
-        allowed = full
+        allowed = full if hours is None else full & ~hours
         for key, mask in self.loop_fails.items():
-            if key not in lifted:
+            if key not in lifted and (hours is None or not key.startswith("candidate")):
                 allowed &= ~mask
         free = []
         for fails in self.person_fails:
@@ -145,8 +159,18 @@ class Table:
                 if key not in lifted:
                     ruled |= mask
             free.append(full & ~ruled)
-        needed = 1 if "pool_size" in lifted else self.spec.required
+        if needed is None:
+            needed = 1 if "pool_size" in lifted else self.spec.required
         return allowed & at_least(free, needed, full)
+
+    def hours_fails(self, hours: tuple[int, int], tz: ZoneInfo) -> int:
+        """The mask of the starts that the candidate's ``hours`` rule out."""
+        ranges = []
+        for day, midnight, last in self.days:
+            low = to_seconds(local_instant(day, hours[0], tz))
+            high = to_seconds(local_instant(day, hours[1], tz))
+            ranges.append((max(midnight, low), min(last, high - self.need)))
+        return self.full & ~mask_of(self.points, ranges)
 
 
 def _spans(intervals: Sequence[Interval], low: int, high: int) -> list[Span]:
@@ -155,6 +179,9 @@ def _spans(intervals: Sequence[Interval], low: int, high: int) -> list[Span]:
     start, end = from_seconds(low), from_seconds(high)
     near = [i for i in intervals if i.start < end and i.end > start]
     return merge_spans((to_seconds(i.start), to_seconds(i.end)) for i in near)
+
+
+PersonFails = tuple[dict[str, int], list[tuple[str, int]]]
 
 
 class _Pool:
@@ -175,7 +202,7 @@ class _Pool:
         }
         self.busy = {m: _spans(search.busy.get(m, ()), low, high) for m in members}
         self.holds = {m: self._holds(search.holds.get(m, ()), low, high) for m in members}
-        self._cache: dict[tuple[str, int], tuple[dict[str, int], set[str]]] = {}
+        self._cache: dict[tuple[str, int], tuple[dict[str, int], list[tuple[str, int]]]] = {}
 
     @staticmethod
     def _holds(holds: Sequence[Hold], low: int, high: int) -> list[tuple[int, int, str]]:
@@ -183,14 +210,15 @@ class _Pool:
         near = [h for h in holds if h.interval.start < end and h.interval.end > start]
         return [(to_seconds(h.interval.start), to_seconds(h.interval.end), h.request) for h in near]
 
-    def fails(self, member: str, points: list[int], need: int) -> tuple[dict[str, int], set[str]]:
-        """Per person constraint, the mask of ``points`` it rules out; the blocking requests."""
+    def fails(self, member: str, points: list[int], need: int) -> PersonFails:
+        """Per person constraint, the mask of ``points`` it rules out; per request holding
+        the person, the mask of what it blocks."""
         key = (member, need)  # a session's grid starts depend on its duration only
         if key not in self._cache:
             self._cache[key] = self._fails(member, points, need)
         return self._cache[key]
 
-    def _fails(self, member: str, points: list[int], need: int) -> tuple[dict[str, int], set[str]]:
+    def _fails(self, member: str, points: list[int], need: int) -> PersonFails:
         person = self.people[member]
         full = (1 << len(points)) - 1
         before, after = self.pad
@@ -204,13 +232,13 @@ class _Pool:
                 points, ((s - need - after + 1, e + before - 1) for s, e in self.busy[member])
             ),
         }
-        blockers = set()
+        blockers = []
         holds = 0
         for s, e, request in self.holds[member]:
             mask = mask_of(points, [(s - need - after + 1, e + before - 1)])
             if mask:
                 holds |= mask
-                blockers.add(request)
+                blockers.append((request, mask))
         fails["holds"] = holds
         if person.capped:
             fails["daily_cap"] = mask_of(
@@ -219,7 +247,8 @@ class _Pool:
         return fails, blockers
 
 
-def _table(search: Search, pool: _Pool, spec: SessionSpec) -> Table:
+def _table(search: Search, pool: _Pool, spec: SessionSpec, last_day: date) -> Table:
+    """The table of ``spec`` over the searched dates and on to ``last_day``."""
     tz = zone(search.candidate_tz)
     need = spec.duration_minutes * 60
     step = search.loop.settings.granularity_minutes * 60
@@ -227,84 +256,106 @@ def _table(search: Search, pool: _Pool, spec: SessionSpec) -> Table:
     earliest = math.ceil((search.now + notice).timestamp())
     present = math.ceil(search.now.timestamp())  # the past stays out when notice is lifted
     points: list[int] = []
-    hours: list[Span] = []
-    far: list[Span] = []
+    days = []
     day = search.date_from
-    while day <= search.date_to:
+    while day <= last_day:
         midnight = to_seconds(local_instant(day, 0, tz))
         last = to_seconds(local_instant(day, 1440, tz)) - need
-        low = to_seconds(local_instant(day, search.candidate_hours[0], tz))
-        high = to_seconds(local_instant(day, search.candidate_hours[1], tz))
         if DAY % step == 0:  # the grid is a plain range
             points.extend(range(-(-midnight // step) * step, last + 1, step))
         else:
             points.extend(grid_points(midnight, last, step))
-        hours.append((max(midnight, low), min(last, high - need)))
-        far.append((max(midnight, low - REACH), min(last, high + REACH - need)))
+        days.append((day, midnight, last))
         day += timedelta(days=1)
-    full = (1 << len(points)) - 1
     loop_fails = {
-        "candidate_hours": full & ~mask_of(points, hours),
-        "candidate_far": full & ~mask_of(points, far),
         "min_notice": mask_of(points, [(present, earliest - 1)]),
         "past": mask_of(points, [(-(2**62), present - 1)]),
     }
     person_fails = []
-    blockers: set[str] = set()
+    holds = []
     for member in spec.pool:
-        fails, names = pool.fails(member, points, need)
+        fails, blocks = pool.fails(member, points, need)
         person_fails.append(fails)
-        blockers |= names
-    return Table(spec, need, points, loop_fails, person_fails, blockers)
+        holds.extend(blocks)
+    table = Table(spec, need, points, days, loop_fails, person_fails, holds)
+    low, high = search.candidate_hours
+    loop_fails["candidate_hours"] = table.hours_fails((low, high), tz)
+    far = table.full & ~mask_of(
+        points,
+        [
+            (
+                max(midnight, to_seconds(local_instant(d, low, tz)) - REACH),
+                min(last, to_seconds(local_instant(d, high, tz)) + REACH - need),
+            )
+            for d, midnight, last in days
+        ],
+    )
+    loop_fails["candidate_far"] = far
+    return table
 
 
-def _linked(search: Search, tables: list[Table], sets: list[list[int]], index: int) -> int:
-    """The starts of session ``index`` from which a neighbouring session can start within
-    the gaps (for a fixed order: the one before and the one after, where they exist)."""
-    loop = search.loop
+def linked(loop: Loop, tables: Sequence[Table], masks: Sequence[int]) -> list[int]:
+    """Each session's starts in ``masks`` from which a neighbouring session's start in
+    ``masks`` lies within the gaps (for a fixed order: the one before and the one after)."""
+    if len(tables) < 2:
+        return list(masks)
     low, high = loop.min_gap_minutes * 60, loop.max_gap_minutes * 60
-    own = tables[index]
-
-    def before(j: int) -> int:  # session j can end a gap before the start
-        shift = tables[j].need
-        return mask_of(own.points, reach(sets[j], shift + low, shift + high))
-
-    def after(j: int) -> int:  # session j can start a gap after the start's session ends
-        return mask_of(own.points, reach(sets[j], -own.need - high, -own.need - low))
-
-    count = len(tables)
-    if loop.order == "any":
-        found = 0
-        for j in range(count):
-            if j != index:
-                found |= before(j) | after(j)
-        return found
-    found = own.full
-    if index > 0:
-        found &= before(index - 1)
-    if index < count - 1 and found:
-        found &= after(index + 1)
-    return found
-
-
-def _counts(search: Search, tables: list[Table], lifted: frozenset[str]) -> list[int]:
-    masks = [table.passing(lifted) for table in tables]
-    if len(tables) < 2 or "gaps" in lifted:
-        return [mask.bit_count() for mask in masks]
     sets = [chosen(t.points, m) for t, m in zip(tables, masks, strict=True)]
-    return [
-        (mask & _linked(search, tables, sets, i)).bit_count() if mask else 0
-        for i, mask in enumerate(masks)
-    ]
+    result = []
+    for index, own in enumerate(tables):
+        found = masks[index]
+        befores = [j for j in range(len(tables)) if j != index]
+        if loop.order != "any":
+            befores = [index - 1] if index > 0 else []
+        # session j can end a gap before the start / start a gap after its session ends
+        near = [
+            mask_of(own.points, reach(sets[j], tables[j].need + low, tables[j].need + high))
+            for j in befores
+        ]
+        afters = [j for j in range(len(tables)) if j != index]
+        if loop.order != "any":
+            afters = [index + 1] if index < len(tables) - 1 else []
+        near += [
+            mask_of(own.points, reach(sets[j], -own.need - high, -own.need - low)) for j in afters
+        ]
+        if loop.order == "any":
+            either = 0
+            for mask in near:
+                either |= mask
+            found &= either
+        else:
+            for mask in near:
+                found &= mask
+        result.append(found)
+    return result
 
 
-def _detail(search: Search, key: str, gain: int, left: int, own: Table, tables: list[Table]) -> str:
+def _counts(
+    loop: Loop, tables: list[Table], lifted: frozenset[str], within: Sequence[int]
+) -> list[int]:
+    masks = [table.passing(lifted) & inside for table, inside in zip(tables, within, strict=True)]
+    if "gaps" not in lifted:
+        masks = linked(loop, tables, masks)
+    return [mask.bit_count() for mask in masks]
+
+
+def _detail(
+    search: Search,
+    key: str,
+    gain: int,
+    left: int,
+    index: int,
+    tables: list[Table],
+    within: Sequence[int],
+) -> str:
     label = CONSTRAINTS[key]
     if key == "candidate_hours":
         label = f"{label} ({hours_text(search.candidate_hours)})"
     if key == "holds":
         # this session's blockers first; a neighbour's when only the link to it is blocked
-        names = sorted(own.blockers) or sorted({r for t in tables for r in t.blockers})
+        names = sorted(tables[index].blockers(within[index])) or sorted(
+            {r for t, inside in zip(tables, within, strict=True) for r in t.blockers(inside)}
+        )
         label = f"{label} ({', '.join(names)})"
     return f"{label} rule out {gain} start time(s) the other constraints allow ({left} left)"
 
@@ -317,27 +368,33 @@ def _reason(base: int, counts: dict[tuple[str, frozenset[str]], int]) -> tuple[s
     return None
 
 
-def tables(search: Search) -> list[Table]:
-    """Per session of ``search``: its grid starts and the masks of what rules them out."""
+def tables(search: Search, last_day: date | None = None) -> list[Table]:
+    """Per session of ``search``: its grid starts and the masks of what rules them out, on
+    the searched dates and on to ``last_day`` (when later)."""
+    last_day = max(last_day or search.date_to, search.date_to)
     tz = zone(search.candidate_tz)
     first = to_seconds(local_instant(search.date_from, 0, tz)) - 86400
-    last = to_seconds(local_instant(search.date_to + timedelta(days=2), 0, tz))
+    last = to_seconds(local_instant(last_day + timedelta(days=2), 0, tz))
     pool = _Pool(search, (first, last))
-    return [_table(search, pool, spec) for spec in search.loop.sessions]
+    return [_table(search, pool, spec, last_day) for spec in search.loop.sessions]
 
 
-def why(search: Search) -> list[Why]:
-    """One ``Why`` per session for which lifting some constraint alone adds starts."""
-    table = tables(search)
-    base = _counts(search, table, frozenset())
-    lifted = {item: _counts(search, table, item[1]) for tier in TIERS for item in tier}
+def why(search: Search, table: list[Table] | None = None) -> list[Why]:
+    """One ``Why`` per session for which lifting some constraint alone adds starts;
+    ``table`` is :func:`tables` of ``search`` when the caller has it."""
+    table = table or tables(search)
+    within = [t.on(search.date_from, search.date_to) for t in table]
+    loop = search.loop
+    base = _counts(loop, table, frozenset(), within)
+    lifted = {item: _counts(loop, table, item[1], within) for tier in TIERS for item in tier}
     result = []
-    for index, spec in enumerate(search.loop.sessions):
+    for index, spec in enumerate(loop.sessions):
         found = _reason(base[index], {item: counts[index] for item, counts in lifted.items()})
         if found is not None:
-            detail = _detail(search, found[0], found[1], base[index], table[index], table)
-            result.append(Why(spec.name, found[0], detail))
+            key, gain = found
+            detail = _detail(search, key, gain, base[index], index, table, within)
+            result.append(Why(spec.name, key, detail))
     return result
 
 
-__all__ = ["CONSTRAINTS", "Table", "tables", "why"]
+__all__ = ["CONSTRAINTS", "Table", "linked", "tables", "why"]
