@@ -128,6 +128,7 @@ class Table:
     loop_fails: dict[str, int]
     person_fails: list[dict[str, int]]
     holds: list[tuple[str, int]]  # each request holding someone in the pool: what it blocks
+    instants: dict[tuple[date, int], int]  # local (date, minute) -> POSIX seconds, shared
 
     @property
     def full(self) -> int:
@@ -167,10 +168,16 @@ class Table:
         """The mask of the starts that the candidate's ``hours`` rule out."""
         ranges = []
         for day, midnight, last in self.days:
-            low = to_seconds(local_instant(day, hours[0], tz))
-            high = to_seconds(local_instant(day, hours[1], tz))
+            low, high = self.instant(day, hours[0], tz), self.instant(day, hours[1], tz)
             ranges.append((max(midnight, low), min(last, high - self.need)))
         return self.full & ~mask_of(self.points, ranges)
+
+    def instant(self, day: date, minute: int, tz: ZoneInfo) -> int:
+        """The local ``minute`` of ``day`` in POSIX seconds (memoised)."""
+        found = self.instants.get((day, minute))
+        if found is None:
+            found = self.instants[(day, minute)] = to_seconds(local_instant(day, minute, tz))
+        return found
 
 
 def _spans(intervals: Sequence[Interval], low: int, high: int) -> list[Span]:
@@ -247,7 +254,13 @@ class _Pool:
         return fails, blockers
 
 
-def _table(search: Search, pool: _Pool, spec: SessionSpec, last_day: date) -> Table:
+def _table(
+    search: Search,
+    pool: _Pool,
+    spec: SessionSpec,
+    last_day: date,
+    instants: dict[tuple[date, int], int],
+) -> Table:
     """The table of ``spec`` over the searched dates and on to ``last_day``."""
     tz = zone(search.candidate_tz)
     need = spec.duration_minutes * 60
@@ -277,15 +290,15 @@ def _table(search: Search, pool: _Pool, spec: SessionSpec, last_day: date) -> Ta
         fails, blocks = pool.fails(member, points, need)
         person_fails.append(fails)
         holds.extend(blocks)
-    table = Table(spec, need, points, days, loop_fails, person_fails, holds)
+    table = Table(spec, need, points, days, loop_fails, person_fails, holds, instants)
     low, high = search.candidate_hours
     loop_fails["candidate_hours"] = table.hours_fails((low, high), tz)
     far = table.full & ~mask_of(
         points,
         [
             (
-                max(midnight, to_seconds(local_instant(d, low, tz)) - REACH),
-                min(last, to_seconds(local_instant(d, high, tz)) + REACH - need),
+                max(midnight, table.instant(d, low, tz) - REACH),
+                min(last, table.instant(d, high, tz) + REACH - need),
             )
             for d, midnight, last in days
         ],
@@ -376,7 +389,8 @@ def tables(search: Search, last_day: date | None = None) -> list[Table]:
     first = to_seconds(local_instant(search.date_from, 0, tz)) - 86400
     last = to_seconds(local_instant(last_day + timedelta(days=2), 0, tz))
     pool = _Pool(search, (first, last))
-    return [_table(search, pool, spec, last_day) for spec in search.loop.sessions]
+    instants: dict[tuple[date, int], int] = {}
+    return [_table(search, pool, spec, last_day, instants) for spec in search.loop.sessions]
 
 
 def why(search: Search, table: list[Table] | None = None) -> list[Why]:
