@@ -40,7 +40,9 @@ class Reach:
         within = within or self.within
         masks = []
         for table, spec, inside in zip(self.tables, loop.sessions, within, strict=True):
-            ruled = None if hours is None else table.hours_fails(hours, self.zone)
+            ruled = None
+            if hours is not None:
+                ruled = table.hours_fails(hours, self.zone, self.search.date_to)
             mask = table.passing(frozenset(), spec.required, ruled) & inside
             if not mask:
                 return False

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import compress
+from math import floor
 from zoneinfo import ZoneInfo
 
 from scheduler.availability import Person, allowed_starts, prepare_person
@@ -164,10 +165,13 @@ class Table:
             needed = 1 if "pool_size" in lifted else self.spec.required
         return allowed & at_least(free, needed, full)
 
-    def hours_fails(self, hours: tuple[int, int], tz: ZoneInfo) -> int:
-        """The mask of the starts that the candidate's ``hours`` rule out."""
+    def hours_fails(self, hours: tuple[int, int], tz: ZoneInfo, until: date | None = None) -> int:
+        """The mask of the starts that the candidate's ``hours`` rule out (all of those
+        after ``until``, when given)."""
         ranges = []
         for day, midnight, last in self.days:
+            if until is not None and day > until:
+                break
             low, high = self.instant(day, hours[0], tz), self.instant(day, hours[1], tz)
             ranges.append((max(midnight, low), min(last, high - self.need)))
         return self.full & ~mask_of(self.points, ranges)
@@ -185,7 +189,7 @@ def _spans(intervals: Sequence[Interval], low: int, high: int) -> list[Span]:
     those near it are converted."""
     start, end = from_seconds(low), from_seconds(high)
     near = [i for i in intervals if i.start < end and i.end > start]
-    return merge_spans((to_seconds(i.start), to_seconds(i.end)) for i in near)
+    return merge_spans([(floor(i.start.timestamp()), floor(i.end.timestamp())) for i in near])
 
 
 PersonFails = tuple[dict[str, int], list[tuple[str, int]]]
