@@ -28,6 +28,7 @@ from math import floor
 from zoneinfo import ZoneInfo
 
 from scheduler.availability import Person, allowed_starts, prepare_person
+from scheduler.clock import LocalClock
 from scheduler.explain import Hold, Search, Why, hours_text
 from scheduler.grid import DAY, grid_points
 from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
@@ -205,12 +206,13 @@ class _Pool:
         self.horizon = horizon
         low, high = horizon[0] - 2 * 86400, horizon[1] + 2 * 86400  # past any buffer
         members = {m for spec in search.loop.sessions for m in spec.pool}
-        self.people: dict[str, Person] = {
-            m: prepare_person(
-                search.interviewers[m], (), search.booked.get(m, ()), horizon, self.pad
-            )
-            for m in members
-        }
+        clocks: dict[str, LocalClock] = {}  # one per zone, as the engine shares them
+        self.people: dict[str, Person] = {}
+        for m in sorted(members):
+            who = search.interviewers[m]
+            clock = clocks.setdefault(who.timezone, LocalClock(zone(who.timezone)))
+            booked = search.booked.get(m, ())
+            self.people[m] = prepare_person(who, (), booked, horizon, self.pad, clock)
         self.busy = {m: _spans(search.busy.get(m, ()), low, high) for m in members}
         self.holds = {m: self._holds(search.holds.get(m, ()), low, high) for m in members}
         self._cache: dict[tuple[str, int], tuple[dict[str, int], list[tuple[str, int]]]] = {}
