@@ -34,6 +34,7 @@ from scheduler.grid import DAY, grid_points
 from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
 from scheduler.localtime import local_instant, zone
 from scheduler.model import Interval, Loop, SessionSpec
+from scheduler.problem import earliest_start
 
 CONSTRAINTS = {
     "candidate_hours": "the candidate's hours",
@@ -272,7 +273,7 @@ def _table(
     need = spec.duration_minutes * 60
     step = search.loop.settings.granularity_minutes * 60
     notice = timedelta(hours=search.loop.settings.min_notice_hours)
-    earliest = math.ceil((search.now + notice).timestamp())
+    earliest = earliest_start(search.now + notice)  # as the engine reads the notice
     present = math.ceil(search.now.timestamp())  # the past stays out when notice is lifted
     points: list[int] = []
     days = []
