@@ -22,7 +22,13 @@ from scheduler.checks import check_option
 from scheduler.clock import DAY, LocalClock
 from scheduler.intervals import from_seconds, to_seconds
 from scheduler.localtime import zone
-from scheduler.matching import Candidates, Matching, all_assignments, best_assignment
+from scheduler.matching import (
+    Candidates,
+    Matching,
+    all_assignments,
+    best_assignment,
+    count_assignments,
+)
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot
 from scheduler.problem import Day, Problem, Request, make_problem, validate
 from scheduler.ranking import (
@@ -277,7 +283,15 @@ def count_options(
     request = Request(candidate_tz, date_from, date_to, now, candidate_hours, 0)
     validate(loop, interviewers, request)
     problem = make_problem(loop, interviewers, busy, booked or {}, request)
-    return len(select([ranked for ranked, _ in _generate(problem, Mode.EVERY)], 0))
+    routes = _routes(problem)
+    heads = _heads(problem, routes)
+    total = 0
+    for day in problem.days:
+        for group in _timings(problem, routes, heads, day, first_only=False):
+            for timing in group:
+                required = [problem.sessions[k].required for k in timing.order]
+                total += count_assignments(timing.avail, required)
+    return total
 
 
 class Mode:

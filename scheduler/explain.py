@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from scheduler.engine import count_options, find_options
 from scheduler.localtime import format_minutes
@@ -128,13 +129,24 @@ def hours_text(hours: tuple[int, int]) -> str:
 # --- the relaxations -------------------------------------------------------------------
 
 
-def suggest_to(search: Search, found: int) -> list[Suggestion]:
+class Prefilter(Protocol):
+    """What :class:`scheduler.explain_reach.Reach` answers: whether a relaxation can give
+    an option at all (a necessary condition; a search still counts every suggestion)."""
+
+    def possible(self, loop: Loop | None = None, hours: tuple[int, int] | None = None) -> bool:
+        """Whether ``loop`` (the search's by default) with the candidate's ``hours`` can."""
+
+    def day_possible(self, day: date) -> bool:
+        """Whether the search's loop can have an option on ``day``."""
+
+
+def suggest_to(search: Search, found: int, reach: Prefilter) -> list[Suggestion]:
     """The earliest later ``to`` date that adds options, one cheap day at a time."""
     furthest = search.date_from + timedelta(days=MAX_DAYS - 1)
     last = min(search.date_to + timedelta(days=LATER_DAYS), furthest)
     day = search.date_to + timedelta(days=1)
     while day <= last:
-        if replace(search, date_from=day, date_to=day).options(limit=1):
+        if reach.day_possible(day) and replace(search, date_from=day, date_to=day).options(1):
             count = replace(search, date_to=day).count()
             if count > found:
                 return [Suggestion("to", None, day.isoformat(), count)]
@@ -151,22 +163,37 @@ def _widened(search: Search, hours: tuple[int, int], found: int) -> Suggestion |
     return Suggestion("candidate_hours", None, hours_text(hours), count)
 
 
-def _least_widening(search: Search, side: int, found: int) -> Suggestion | None:
-    """The least widening at one end (0: earlier start, 1: later end) that adds options,
-    by bisection over whole grid steps up to WIDEN_MINUTES (more hours never lose one)."""
+def _least_widening(search: Search, side: int, found: int, reach: Prefilter) -> Suggestion | None:
+    """The least widening at one end (0: earlier start, 1: later end) that adds options:
+    the least that can give one at all, then by bisection over whole grid steps up to
+    WIDEN_MINUTES (more hours never lose one)."""
     low, high = search.candidate_hours
     step = search.loop.settings.granularity_minutes
 
-    def hours(minutes: int) -> tuple[int, int]:
+    def hours(steps: int) -> tuple[int, int]:
+        minutes = min(WIDEN_MINUTES, steps * step)
         return (max(0, low - minutes), high) if side == 0 else (low, min(1440, high + minutes))
 
-    best = _widened(search, hours(WIDEN_MINUTES), found)
+    top = -(-WIDEN_MINUTES // step)  # in steps
+    lo = 0  # in steps; lo does not work, hi does
+    while (
+        lo < top
+        and hours(lo + 1) != search.candidate_hours
+        and not reach.possible(hours=hours(lo + 1))
+    ):
+        lo += 1
+    if lo == top or hours(lo + 1) == search.candidate_hours:
+        return None
+    best = _widened(search, hours(lo + 1), found)
+    if best is not None:
+        return best
+    lo, hi = lo + 1, top
+    best = _widened(search, hours(top), found)
     if best is None:
         return None
-    lo, hi = 0, -(-WIDEN_MINUTES // step)  # in steps; hi works, lo does not
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        tried = _widened(search, hours(min(WIDEN_MINUTES, mid * step)), found)
+        tried = _widened(search, hours(mid), found)
         if tried is None:
             lo = mid
         else:
@@ -174,39 +201,49 @@ def _least_widening(search: Search, side: int, found: int) -> Suggestion | None:
     return best
 
 
-def suggest_hours(search: Search, found: int) -> list[Suggestion]:
+def suggest_hours(search: Search, found: int, reach: Prefilter) -> list[Suggestion]:
     """Candidate hours starting earlier, or ending later, by the least that adds options."""
     low, high = search.candidate_hours
-    sides = (_least_widening(search, 0, found), _least_widening(search, 1, found))
+    sides = (_least_widening(search, 0, found, reach), _least_widening(search, 1, found, reach))
     result = [s for s in sides if s is not None]
     if not result:
         wide = (max(0, low - WIDEN_MINUTES), min(1440, high + WIDEN_MINUTES))
-        both = _widened(search, wide, found)
+        both = _widened(search, wide, found) if reach.possible(hours=wide) else None
         result.extend([both] if both else [])
     return result
 
 
-def _widest_gap(option: Option) -> int:
-    pairs = zip(option.sessions, option.sessions[1:], strict=False)
-    return max(int((b.start - a.end).total_seconds()) // 60 for a, b in pairs)
+def _gap_values(loop: Loop) -> list[int]:
+    """The larger ``max_gap_minutes`` worth trying: the widest gap of an option is a start
+    less an end, so with a grid that divides the day only the residues of the durations."""
+    step = loop.settings.granularity_minutes
+    reach = min(1440, loop.max_gap_minutes + GAP_REACH_MINUTES)
+    values = range(loop.max_gap_minutes + 1, reach + 1)
+    if 1440 % step:
+        return list(values)
+    residues = {-s.duration_minutes % step for s in loop.sessions}
+    return [v for v in values if v % step in residues]
 
 
-def suggest_gap(search: Search, found: int) -> list[Suggestion]:
-    """The smallest larger ``max_gap_minutes`` that adds options."""
+def suggest_gap(search: Search, found: int, reach: Prefilter) -> list[Suggestion]:
+    """The smallest larger ``max_gap_minutes`` that adds options (a larger gap never
+    loses one, so the first that adds some is the least)."""
     loop = search.loop
     if len(loop.sessions) < 2 or loop.max_gap_minutes >= 1440:
         return []
-    reach = min(1440, loop.max_gap_minutes + GAP_REACH_MINUTES)
-    wide = replace(search, loop=replace(loop, max_gap_minutes=reach)).options(0)
-    gaps = sorted({_widest_gap(o) for o in wide if _widest_gap(o) > loop.max_gap_minutes})
-    for gap in gaps[:2]:  # the least; the next one if DST made the least one miss
-        count = replace(search, loop=replace(loop, max_gap_minutes=gap)).count()
-        if count > found:
-            return [Suggestion("max_gap_minutes", None, gap, count)]
+    values = _gap_values(loop)
+    if not values or not reach.possible(replace(loop, max_gap_minutes=values[-1])):
+        return []
+    for gap in values:
+        wider = replace(loop, max_gap_minutes=gap)
+        if reach.possible(wider):
+            count = replace(search, loop=wider).count()
+            if count > found:
+                return [Suggestion("max_gap_minutes", None, gap, count)]
     return []
 
 
-def suggest_required(search: Search, found: int) -> list[Suggestion]:
+def suggest_required(search: Search, found: int, reach: Prefilter) -> list[Suggestion]:
     """One fewer interviewer in a session, for each session that needs more than one."""
     loop = search.loop
     result = []
@@ -215,25 +252,32 @@ def suggest_required(search: Search, found: int) -> list[Suggestion]:
             continue
         sessions = list(loop.sessions)
         sessions[index] = replace(spec, required=spec.required - 1)
-        count = replace(search, loop=replace(loop, sessions=tuple(sessions))).count()
+        fewer = replace(loop, sessions=tuple(sessions))
+        if not reach.possible(fewer):
+            continue
+        count = replace(search, loop=fewer).count()
         if count > found:
             result.append(Suggestion("required", spec.name, spec.required - 1, count))
     return result
 
 
-def suggest_order(search: Search, found: int) -> list[Suggestion]:
+def suggest_order(search: Search, found: int, reach: Prefilter) -> list[Suggestion]:
     loop = search.loop
     if loop.order != "fixed" or len(loop.sessions) < 2:
         return []
-    count = replace(search, loop=replace(loop, order="any")).count()
+    anyway = replace(loop, order="any")
+    if not reach.possible(anyway):
+        return []
+    count = replace(search, loop=anyway).count()
     return [Suggestion("order", None, "any", count)] if count > found else []
 
 
-def suggestions(search: Search, found: int) -> list[Suggestion]:
-    """Every single relaxation that gives more than ``found`` options, with its count."""
+def suggestions(search: Search, found: int, reach: Prefilter) -> list[Suggestion]:
+    """Every single relaxation that gives more than ``found`` options, with its count;
+    ``reach`` spares the searches of those that cannot give any."""
     result: list[Suggestion] = []
     for finder in (suggest_to, suggest_hours, suggest_gap, suggest_required, suggest_order):
-        result.extend(finder(search, found))
+        result.extend(finder(search, found, reach))
     return result
 
 
@@ -241,12 +285,21 @@ def explain(search: Search, limit: int, found: int | None = None) -> Explanation
     """Why ``search`` gives fewer options than ``limit`` asks (0 = all) and what would
     give more; an empty explanation when it gives enough. ``found`` is the count
     ``limit=0`` gives, when the caller already has it."""
-    from scheduler.explain_why import why  # the per-session half, kept in its own module
+    # the per-session half, and the prefilter built on it, are kept in their own modules
+    from scheduler.explain_reach import Reach
+    from scheduler.explain_why import tables, why
 
     count = search.count() if found is None else found
     if not needs_explaining(count, limit):
         return Explanation(count)
-    return Explanation(count, tuple(why(search)), tuple(suggestions(search, count)))
+    later = min(
+        search.date_to + timedelta(days=LATER_DAYS), search.date_from + timedelta(days=MAX_DAYS - 1)
+    )
+    table = tables(search, later)
+    reasons = why(search, table)
+    return Explanation(
+        count, tuple(reasons), tuple(suggestions(search, count, Reach(search, table)))
+    )
 
 
 __all__ = ["Explanation", "Hold", "Search", "Suggestion", "Why", "explain", "needs_explaining"]

@@ -6,22 +6,35 @@ neighbouring sessions allow it, and at least ``required`` of its pool can sit
 it (working hours, busy time, other requests' holds, daily caps). Lifting one
 constraint alone and counting again tells how many starts that constraint
 removes; the one that removes the most is the session's "why".
+
+Everything is interval algebra on the engine's own per-person availability, once
+per search: per session, the grid starts are bit positions of a Python integer,
+and each constraint (per person, or for the loop) is the mask of the starts it
+rules out, built from closed ranges of allowed starts by bisection. Lifting a
+constraint is leaving its mask out; "at least ``required`` of the pool" is a
+bit-parallel count; the gaps to the neighbouring sessions are ranges derived from
+their start sets. No search is run and no start is checked one by one.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from itertools import compress
+from math import floor
+from zoneinfo import ZoneInfo
 
-from scheduler.availability import allowed_starts, contains, prepare_person
-from scheduler.explain import Search, Why, hours_text
-from scheduler.grid import grid_points
-from scheduler.intervals import Span, merge_spans, to_seconds
+from scheduler.availability import Person, allowed_starts, prepare_person
+from scheduler.clock import LocalClock
+from scheduler.explain import Hold, Search, Why, hours_text
+from scheduler.grid import DAY, grid_points
+from scheduler.intervals import Span, from_seconds, merge_spans, to_seconds
 from scheduler.localtime import local_instant, zone
-from scheduler.model import Interval, SessionSpec
+from scheduler.model import Interval, Loop, SessionSpec
+from scheduler.problem import earliest_start
 
 CONSTRAINTS = {
     "candidate_hours": "the candidate's hours",
@@ -53,160 +66,315 @@ TIERS: tuple[tuple[tuple[str, frozenset[str]], ...], ...] = (
     ),
 )
 REACH = 2 * 3600
+LOOP_KEYS = ("candidate_hours", "candidate_far", "min_notice", "past")  # "past" never lifts
+PERSON_KEYS = ("working_hours", "working_far", "busy", "holds", "daily_cap")
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
-@dataclass(frozen=True)
-class Point:
-    """One grid start of one session: what rules it out, for the loop and per person."""
+def mask_of(points: Sequence[int], ranges: Iterable[Span]) -> int:
+    """The bits of the sorted ``points`` inside the closed ``ranges``."""
+    mask = 0
+    for low, high in ranges:
+        first, last = bisect_left(points, low), bisect_right(points, high)
+        if last > first:
+            mask |= ((1 << (last - first)) - 1) << first
+    return mask
 
-    start: int
-    loop_fails: frozenset[str]
-    person_fails: tuple[frozenset[str], ...]
-    blockers: frozenset[str]  # requests whose holds block someone in the pool here
+
+def chosen(points: Sequence[int], mask: int) -> list[int]:
+    """The points whose bits are set in ``mask``, in order."""
+    if not mask:
+        return []
+    return list(compress(points, format(mask, "b").encode().translate(_BITS)[::-1]))
 
 
-def _spans(intervals: Sequence[Interval]) -> list[Span]:
-    return merge_spans((to_seconds(i.start), to_seconds(i.end)) for i in intervals)
+def at_least(masks: Sequence[int], needed: int, full: int) -> int:
+    """The bits set in at least ``needed`` of ``masks`` (a bit-parallel count)."""
+    if needed <= 0:
+        return full
+    if needed > len(masks):
+        return 0
+    if needed == len(masks):
+        common = full
+        for mask in masks:
+            common &= mask
+        return common
+    counts = [full] + [0] * needed  # counts[j]: bits set in at least j masks so far
+    for mask in masks:
+        for j in range(needed, 0, -1):
+            counts[j] |= counts[j - 1] & mask
+    return counts[needed]
+
+
+def reach(starts: Sequence[int], low: int, high: int) -> list[Span]:
+    """The merged closed ranges ``[s + low, s + high]`` over the sorted ``starts``."""
+    if high < low:
+        return []
+    result: list[Span] = []
+    for start in starts:
+        a, b = start + low, start + high
+        if result and a <= result[-1][1] + 1:
+            result[-1] = (result[-1][0], b)
+        else:
+            result.append((a, b))
+    return result
+
+
+@dataclass
+class Table:
+    """One session's grid starts and, per constraint, the mask of the starts it rules out."""
+
+    spec: SessionSpec
+    need: int
+    points: list[int]
+    days: list[tuple[date, int, int]]  # each date with its first and last possible start
+    loop_fails: dict[str, int]
+    person_fails: list[dict[str, int]]
+    holds: list[tuple[str, int]]  # each request holding someone in the pool: what it blocks
+    instants: dict[tuple[date, int], int]  # local (date, minute) -> POSIX seconds, shared
+
+    @property
+    def full(self) -> int:
+        return (1 << len(self.points)) - 1
+
+    def on(self, first: date, last: date) -> int:
+        """The starts on the dates ``first`` to ``last``."""
+        return mask_of(self.points, [(a, b) for d, a, b in self.days if first <= d <= last])
+
+    def blockers(self, within: int) -> set[str]:
+        """The requests whose holds block someone in the pool at a start ``within``."""
+        return {request for request, mask in self.holds if mask & within}
+
+    def passing(
+        self, lifted: frozenset[str], needed: int | None = None, hours: int | None = None
+    ) -> int:
+        """The starts allowed by every constraint but those ``lifted`` (gaps aside), with
+        ``needed`` of the pool instead of ``required`` and ``hours`` as the mask the
+        candidate's hours rule out, when given."""
+        full = self.full
+        allowed = full if hours is None else full & ~hours
+        for key, mask in self.loop_fails.items():
+            if key not in lifted and (hours is None or not key.startswith("candidate")):
+                allowed &= ~mask
+        free = []
+        for fails in self.person_fails:
+            ruled = 0
+            for key, mask in fails.items():
+                if key not in lifted:
+                    ruled |= mask
+            free.append(full & ~ruled)
+        if needed is None:
+            needed = 1 if "pool_size" in lifted else self.spec.required
+        return allowed & at_least(free, needed, full)
+
+    def hours_fails(self, hours: tuple[int, int], tz: ZoneInfo, until: date | None = None) -> int:
+        """The mask of the starts that the candidate's ``hours`` rule out (all of those
+        after ``until``, when given)."""
+        ranges = []
+        for day, midnight, last in self.days:
+            if until is not None and day > until:
+                break
+            low, high = self.instant(day, hours[0], tz), self.instant(day, hours[1], tz)
+            ranges.append((max(midnight, low), min(last, high - self.need)))
+        return self.full & ~mask_of(self.points, ranges)
+
+    def instant(self, day: date, minute: int, tz: ZoneInfo) -> int:
+        """The local ``minute`` of ``day`` in POSIX seconds (memoised)."""
+        found = self.instants.get((day, minute))
+        if found is None:
+            found = self.instants[(day, minute)] = to_seconds(local_instant(day, minute, tz))
+        return found
+
+
+def _spans(intervals: Sequence[Interval], low: int, high: int) -> list[Span]:
+    """Merged spans of ``intervals`` (floored seconds) that overlap ``[low, high)``; only
+    those near it are converted."""
+    start, end = from_seconds(low), from_seconds(high)
+    near = [i for i in intervals if i.start < end and i.end > start]
+    return merge_spans([(floor(i.start.timestamp()), floor(i.end.timestamp())) for i in near])
+
+
+PersonFails = tuple[dict[str, int], list[tuple[str, int]]]
 
 
 class _Pool:
-    """Per-person start rules of one search, one duration at a time."""
+    """Per-person masks of one search, one duration at a time."""
 
     def __init__(self, search: Search, horizon: Span) -> None:
         settings = search.loop.settings
         self.search = search
         self.pad = (settings.buffer_before_minutes * 60, settings.buffer_after_minutes * 60)
         self.horizon = horizon
+        low, high = horizon[0] - 2 * 86400, horizon[1] + 2 * 86400  # past any buffer
         members = {m for spec in search.loop.sessions for m in spec.pool}
-        self.people = {
-            m: prepare_person(
-                search.interviewers[m], (), search.booked.get(m, ()), horizon, self.pad
-            )
-            for m in members
-        }
-        self.busy = {m: _spans(search.busy.get(m, ())) for m in members}
-        self.holds = {m: list(search.holds.get(m, ())) for m in members}
-        self._cache: dict[tuple[str, int], tuple[list[Span], list[Span], list[Span]]] = {}
+        clocks: dict[str, LocalClock] = {}  # one per zone, as the engine shares them
+        self.people: dict[str, Person] = {}
+        for m in sorted(members):
+            who = search.interviewers[m]
+            clock = clocks.setdefault(who.timezone, LocalClock(zone(who.timezone)))
+            booked = search.booked.get(m, ())
+            self.people[m] = prepare_person(who, (), booked, horizon, self.pad, clock)
+        self.busy = {m: _spans(search.busy.get(m, ()), low, high) for m in members}
+        self.holds = {m: self._holds(search.holds.get(m, ()), low, high) for m in members}
+        self._cache: dict[tuple[str, int], tuple[dict[str, int], list[tuple[str, int]]]] = {}
 
-    def _ranges(self, member: str, need: int) -> tuple[list[Span], list[Span], list[Span]]:
-        """Starts inside working hours, inside them widened by REACH, and clear of busy."""
-        key = (member, need)
+    @staticmethod
+    def _holds(holds: Sequence[Hold], low: int, high: int) -> list[tuple[int, int, str]]:
+        start, end = from_seconds(low), from_seconds(high)
+        near = [h for h in holds if h.interval.start < end and h.interval.end > start]
+        return [(to_seconds(h.interval.start), to_seconds(h.interval.end), h.request) for h in near]
+
+    def fails(self, member: str, points: list[int], need: int) -> PersonFails:
+        """Per person constraint, the mask of ``points`` it rules out; per request holding
+        the person, the mask of what it blocks."""
+        key = (member, need)  # a session's grid starts depend on its duration only
         if key not in self._cache:
-            work = self.people[member].work
-            wide = merge_spans((lo - REACH, hi + REACH) for lo, hi in work)
-            everywhere = [(self.horizon[0] - 86400, self.horizon[1] + 86400)]
-            self._cache[key] = (
-                allowed_starts(work, [], need, (0, 0)),
-                allowed_starts(wide, [], need, (0, 0)),
-                allowed_starts(everywhere, self.busy[member], need, self.pad),
-            )
+            self._cache[key] = self._fails(member, points, need)
         return self._cache[key]
 
-    def fails(self, member: str, start: int, need: int) -> tuple[frozenset[str], set[str]]:
+    def _fails(self, member: str, points: list[int], need: int) -> PersonFails:
         person = self.people[member]
-        work, wide, clear = self._ranges(member, need)
-        found = set()
-        if not contains(work, start):
-            found.add("working_hours")
-            if not contains(wide, start):
-                found.add("working_far")
-        if not contains(clear, start):
-            found.add("busy")
-        lo, hi = start - self.pad[0], start + need + self.pad[1]
-        blockers = {
-            h.request
-            for h in self.holds[member]
-            if to_seconds(h.interval.start) < hi and lo < to_seconds(h.interval.end)
+        full = (1 << len(points)) - 1
+        before, after = self.pad
+        wide = merge_spans((lo - REACH, hi + REACH) for lo, hi in person.work)
+        fails = {
+            "working_hours": full & ~mask_of(points, allowed_starts(person.work, [], need, (0, 0))),
+            "working_far": full & ~mask_of(points, allowed_starts(wide, [], need, (0, 0))),
+            # a busy span or hold rules out the open range of starts whose padded session
+            # overlaps it
+            "busy": mask_of(
+                points, ((s - need - after + 1, e + before - 1) for s, e in self.busy[member])
+            ),
         }
-        if blockers:
-            found.add("holds")
-        if not person.under_cap(start):
-            found.add("daily_cap")
-        return frozenset(found), blockers
+        blockers = []
+        holds = 0
+        for s, e, request in self.holds[member]:
+            mask = mask_of(points, [(s - need - after + 1, e + before - 1)])
+            if mask:
+                holds |= mask
+                blockers.append((request, mask))
+        fails["holds"] = holds
+        if person.capped:
+            fails["daily_cap"] = mask_of(
+                points, ((p, p) for p in points if not person.under_cap(p))
+            )
+        return fails, blockers
 
 
-def _points(search: Search, pool: _Pool, spec: SessionSpec) -> list[Point]:
+def _table(
+    search: Search,
+    pool: _Pool,
+    spec: SessionSpec,
+    last_day: date,
+    instants: dict[tuple[date, int], int],
+) -> Table:
+    """The table of ``spec`` over the searched dates and on to ``last_day``."""
     tz = zone(search.candidate_tz)
     need = spec.duration_minutes * 60
     step = search.loop.settings.granularity_minutes * 60
     notice = timedelta(hours=search.loop.settings.min_notice_hours)
-    earliest = math.ceil((search.now + notice).timestamp())
+    earliest = earliest_start(search.now + notice)  # as the engine reads the notice
     present = math.ceil(search.now.timestamp())  # the past stays out when notice is lifted
-    points = []
+    points: list[int] = []
+    days = []
     day = search.date_from
-    while day <= search.date_to:
+    while day <= last_day:
         midnight = to_seconds(local_instant(day, 0, tz))
-        low = to_seconds(local_instant(day, search.candidate_hours[0], tz))
-        high = to_seconds(local_instant(day, search.candidate_hours[1], tz))
-        for start in grid_points(midnight, to_seconds(local_instant(day, 1440, tz)) - need, step):
-            loop_fails = set()
-            if start < low or start + need > high:
-                loop_fails.add("candidate_hours")
-            if start < low - REACH or start + need > high + REACH:
-                loop_fails.add("candidate_far")
-            if start < earliest:
-                loop_fails.add("min_notice" if start >= present else "past")
-            checks = [pool.fails(m, start, need) for m in spec.pool]
-            blockers = frozenset(r for _, names in checks for r in names)
-            fails = tuple(f for f, _ in checks)
-            points.append(Point(start, frozenset(loop_fails), fails, blockers))
+        last = to_seconds(local_instant(day, 1440, tz)) - need
+        if DAY % step == 0:  # the grid is a plain range
+            points.extend(range(-(-midnight // step) * step, last + 1, step))
+        else:
+            points.extend(grid_points(midnight, last, step))
+        days.append((day, midnight, last))
         day += timedelta(days=1)
-    return points
+    loop_fails = {
+        "min_notice": mask_of(points, [(present, earliest - 1)]),
+        "past": mask_of(points, [(-(2**62), present - 1)]),
+    }
+    person_fails = []
+    holds = []
+    for member in spec.pool:
+        fails, blocks = pool.fails(member, points, need)
+        person_fails.append(fails)
+        holds.extend(blocks)
+    table = Table(spec, need, points, days, loop_fails, person_fails, holds, instants)
+    low, high = search.candidate_hours
+    loop_fails["candidate_hours"] = table.hours_fails((low, high), tz)
+    far = table.full & ~mask_of(
+        points,
+        [
+            (
+                max(midnight, table.instant(d, low, tz) - REACH),
+                min(last, table.instant(d, high, tz) + REACH - need),
+            )
+            for d, midnight, last in days
+        ],
+    )
+    loop_fails["candidate_far"] = far
+    return table
 
 
-def _passes(point: Point, spec: SessionSpec, lifted: frozenset[str]) -> bool:
-    if point.loop_fails - lifted:
-        return False
-    needed = 1 if "pool_size" in lifted else spec.required
-    free = sum(1 for f in point.person_fails if not f - lifted)
-    return free >= needed
-
-
-def _has_in(starts: list[int], low: int, high: int) -> bool:
-    index = bisect_left(starts, low)
-    return index < len(starts) and starts[index] <= high
-
-
-def _linked(search: Search, sets: list[list[int]], index: int, start: int) -> bool:
-    """Whether a neighbouring session can start within the gaps of ``start``."""
-    loop = search.loop
+def linked(loop: Loop, tables: Sequence[Table], masks: Sequence[int]) -> list[int]:
+    """Each session's starts in ``masks`` from which a neighbouring session's start in
+    ``masks`` lies within the gaps (for a fixed order: the one before and the one after)."""
+    if len(tables) < 2:
+        return list(masks)
     low, high = loop.min_gap_minutes * 60, loop.max_gap_minutes * 60
-    durations = [s.duration_minutes * 60 for s in loop.sessions]
+    sets = [chosen(t.points, m) for t, m in zip(tables, masks, strict=True)]
+    result = []
+    for index, own in enumerate(tables):
+        found = masks[index]
+        befores = [j for j in range(len(tables)) if j != index]
+        if loop.order != "any":
+            befores = [index - 1] if index > 0 else []
+        # session j can end a gap before the start / start a gap after its session ends
+        near = [
+            mask_of(own.points, reach(sets[j], tables[j].need + low, tables[j].need + high))
+            for j in befores
+        ]
+        afters = [j for j in range(len(tables)) if j != index]
+        if loop.order != "any":
+            afters = [index + 1] if index < len(tables) - 1 else []
+        near += [
+            mask_of(own.points, reach(sets[j], -own.need - high, -own.need - low)) for j in afters
+        ]
+        if loop.order == "any":
+            either = 0
+            for mask in near:
+                either |= mask
+            found &= either
+        else:
+            for mask in near:
+                found &= mask
+        result.append(found)
+    return result
 
-    def before(j: int) -> bool:  # session j can end a gap before ``start``
-        return _has_in(sets[j], start - durations[j] - high, start - durations[j] - low)
 
-    def after(j: int) -> bool:  # session j can start a gap after ``start`` ends
-        end = start + durations[index]
-        return _has_in(sets[j], end + low, end + high)
-
-    count = len(loop.sessions)
-    if loop.order == "any":
-        return any(before(j) or after(j) for j in range(count) if j != index)
-    return (index == 0 or before(index - 1)) and (index == count - 1 or after(index + 1))
-
-
-def _counts(search: Search, table: list[list[Point]], lifted: frozenset[str]) -> list[int]:
-    specs = search.loop.sessions
-    sets = [
-        [p.start for p in pts if _passes(p, spec, lifted)]
-        for pts, spec in zip(table, specs, strict=True)
-    ]
-    if len(specs) < 2 or "gaps" in lifted:
-        return [len(s) for s in sets]
-    return [sum(1 for t in s if _linked(search, sets, i, t)) for i, s in enumerate(sets)]
+def _counts(
+    loop: Loop, tables: list[Table], lifted: frozenset[str], within: Sequence[int]
+) -> list[int]:
+    masks = [table.passing(lifted) & inside for table, inside in zip(tables, within, strict=True)]
+    if "gaps" not in lifted:
+        masks = linked(loop, tables, masks)
+    return [mask.bit_count() for mask in masks]
 
 
 def _detail(
-    search: Search, key: str, gain: int, left: int, own: list[Point], tables: list[list[Point]]
+    search: Search,
+    key: str,
+    gain: int,
+    left: int,
+    index: int,
+    tables: list[Table],
+    within: Sequence[int],
 ) -> str:
     label = CONSTRAINTS[key]
     if key == "candidate_hours":
         label = f"{label} ({hours_text(search.candidate_hours)})"
     if key == "holds":
         # this session's blockers first; a neighbour's when only the link to it is blocked
-        names = sorted({r for p in own for r in p.blockers}) or sorted(
-            {r for table in tables for p in table for r in p.blockers}
+        names = sorted(tables[index].blockers(within[index])) or sorted(
+            {r for t, inside in zip(tables, within, strict=True) for r in t.blockers(inside)}
         )
         label = f"{label} ({', '.join(names)})"
     return f"{label} rule out {gain} start time(s) the other constraints allow ({left} left)"
@@ -220,22 +388,34 @@ def _reason(base: int, counts: dict[tuple[str, frozenset[str]], int]) -> tuple[s
     return None
 
 
-def why(search: Search) -> list[Why]:
-    """One ``Why`` per session for which lifting some constraint alone adds starts."""
+def tables(search: Search, last_day: date | None = None) -> list[Table]:
+    """Per session of ``search``: its grid starts and the masks of what rules them out, on
+    the searched dates and on to ``last_day`` (when later)."""
+    last_day = max(last_day or search.date_to, search.date_to)
     tz = zone(search.candidate_tz)
     first = to_seconds(local_instant(search.date_from, 0, tz)) - 86400
-    last = to_seconds(local_instant(search.date_to + timedelta(days=2), 0, tz))
+    last = to_seconds(local_instant(last_day + timedelta(days=2), 0, tz))
     pool = _Pool(search, (first, last))
-    table = [_points(search, pool, spec) for spec in search.loop.sessions]
-    base = _counts(search, table, frozenset())
-    lifted = {item: _counts(search, table, item[1]) for tier in TIERS for item in tier}
+    instants: dict[tuple[date, int], int] = {}
+    return [_table(search, pool, spec, last_day, instants) for spec in search.loop.sessions]
+
+
+def why(search: Search, table: list[Table] | None = None) -> list[Why]:
+    """One ``Why`` per session for which lifting some constraint alone adds starts;
+    ``table`` is :func:`tables` of ``search`` when the caller has it."""
+    table = table or tables(search)
+    within = [t.on(search.date_from, search.date_to) for t in table]
+    loop = search.loop
+    base = _counts(loop, table, frozenset(), within)
+    lifted = {item: _counts(loop, table, item[1], within) for tier in TIERS for item in tier}
     result = []
-    for index, spec in enumerate(search.loop.sessions):
+    for index, spec in enumerate(loop.sessions):
         found = _reason(base[index], {item: counts[index] for item, counts in lifted.items()})
         if found is not None:
-            detail = _detail(search, found[0], found[1], base[index], table[index], table)
-            result.append(Why(spec.name, found[0], detail))
+            key, gain = found
+            detail = _detail(search, key, gain, base[index], index, table, within)
+            result.append(Why(spec.name, key, detail))
     return result
 
 
-__all__ = ["CONSTRAINTS", "why"]
+__all__ = ["CONSTRAINTS", "Table", "linked", "tables", "why"]

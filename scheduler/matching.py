@@ -168,6 +168,40 @@ def all_assignments(
     yield from _assign_from(0, available, required, frozenset())
 
 
+def count_assignments(available: Sequence[Candidates], required: Sequence[int]) -> int:
+    """How many staffings :func:`all_assignments` yields, without building them."""
+    if not feasible(available, required):
+        return 0
+    if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
+        return 1
+    return _count_from(0, available, required, frozenset(), {})
+
+
+def _count_from(
+    index: int,
+    available: Sequence[Candidates],
+    required: Sequence[int],
+    used: frozenset[str],
+    memo: dict[tuple[int, frozenset[str]], int],
+) -> int:
+    if index == len(available):
+        return 1
+    key = (index, used & _later(available, index))
+    if key in memo:
+        return memo[key]
+    free = sorted(p for p in available[index] if p not in used)
+    total = 0
+    for group in itertools.combinations(free, required[index]):
+        total += _count_from(index + 1, available, required, used | set(group), memo)
+    memo[key] = total
+    return total
+
+
+def _later(available: Sequence[Candidates], index: int) -> frozenset[str]:
+    """Everyone who can sit a session from ``index`` on: the only ``used`` that matters."""
+    return frozenset(p for avail in available[index:] for p in avail)
+
+
 def _assign_from(
     index: int, available: Sequence[Candidates], required: Sequence[int], used: frozenset[str]
 ) -> Iterator[tuple[Candidates, ...]]:

@@ -211,6 +211,12 @@ def _days(request: Request, clock: LocalClock) -> list[Day]:
     ]
 
 
+def earliest_start(moment: datetime) -> int:
+    """The first whole POSIX second a session may start at, ``moment`` being the notice's
+    end (read to the microsecond, then rounded up)."""
+    return -(-int(moment.timestamp() * 1_000_000) // 1_000_000)
+
+
 def make_problem(
     loop: Loop,
     interviewers: Mapping[str, Interviewer],
@@ -221,7 +227,7 @@ def make_problem(
     clocks = {request.candidate_tz: LocalClock(zone(request.candidate_tz))}
     days = _days(request, clocks[request.candidate_tz])
     notice = timedelta(hours=loop.settings.min_notice_hours)
-    earliest = -(-int((request.now + notice).timestamp() * 1_000_000) // 1_000_000)
+    earliest = earliest_start(request.now + notice)
     # A session lies inside the candidate's hours of one day, and starts after ``earliest``:
     # only working spans that overlap these hours matter.
     horizon = (max(days[0].start, earliest), max(days[-1].end, earliest))
@@ -238,4 +244,4 @@ def make_problem(
     return Problem(loop, people, days, earliest, clocks[request.candidate_tz], durations)
 
 
-__all__ = ["Day", "Problem", "Request", "make_problem", "validate"]
+__all__ = ["Day", "Problem", "Request", "earliest_start", "make_problem", "validate"]

@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from scheduler.model import Interval
-from tests.fixtures.booking import NOW, interviewer_id, policy, request_row, send_request
+from tests.fixtures.booking import NOW, book_first, interviewer_id, request_row, send_request
 from tests.fixtures.sync import add_source, utc
-from web.domain import booking
 from web.domain.busy import load_busy
 from web.store.db import Database
 from web.store.models import BusyBlock, Hold
@@ -63,15 +62,7 @@ def test_an_expired_hold_is_not_busy(db: Database, company: Any) -> None:
 
 def test_bookings_are_busy_and_booked(db: Database, company: Any) -> None:
     sent = send_request(db, hold=False)
-    booking.book(
-        db,
-        sent.request_id,
-        sent.option_ids[0],
-        idempotency_key="busy-loader-0001",
-        candidate_tz="Asia/Kolkata",
-        now=NOW,
-        policy=policy(),
-    )
+    book_first(db, sent, "busy-loader-0001")
     [b] = request_row(db, sent.request_id).bookings
     first = b.sessions[0]
     who, span = first.interviewer_id, Interval(first.start, first.end)

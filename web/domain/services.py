@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from integrations.mail import html_paragraphs
 from scheduler import engine
+from scheduler.busy import Busy
 from scheduler.errors import SchedulerError
 from scheduler.model import Interval, Option
 from web.domain.busy import load_busy as load_busy  # re-exported for the views
+from web.domain.busy_cache import PreparedBusy
 from web.domain.engine_values import loop_picture
 from web.domain.engine_values import option_json as option_json  # re-exported
 from web.domain.engine_values import stored_option as stored_option  # re-exported
@@ -87,32 +89,49 @@ def search(
     now: datetime,
     limit: int = 20,
     exclude_request_id: int | None = None,
+    prepared: PreparedBusy | None = None,
 ) -> SearchResult:
+    """The loop's options; with ``prepared`` (the app's cache) the busy time of those
+    whose busy version did not change is not read again."""
     picture = loop_picture(s, loop_row.id)
     if picture.loop is None:
         raise SearchProblem("loop", picture.problem)
     people = loop_interviewers(loop_row)
-    pic = load_busy(
-        s,
-        people.values(),
-        search_window(date_from, date_to),
-        now=now,
-        include_holds=True,
-        exclude_request_id=exclude_request_id,
-        week_zones={p.id: p.timezone for p in people.values()},
-    )
+    window = search_window(date_from, date_to)
+    weeks = {p.id: p.timezone for p in people.values()}
+    busy: Mapping[str, Busy]
+    if prepared is None:
+        pic = load_busy(
+            s,
+            people.values(),
+            window,
+            now=now,
+            include_holds=True,
+            exclude_request_id=exclude_request_id,
+            week_zones=weeks,
+        )
+        busy, booked = pic.busy, pic.booked
+    else:
+        busy, booked = prepared.load(
+            s,
+            people.values(),
+            window,
+            now=now,
+            exclude_request_id=exclude_request_id,
+            week_zones=weeks,
+        )
     try:
         options = engine.find_options(
             picture.loop,
             picture.interviewers,
-            pic.busy,
+            busy,
             candidate_tz=candidate_tz,
             date_from=date_from,
             date_to=date_to,
             now=now,
             candidate_hours=hours,
             limit=limit,
-            booked=pic.booked,
+            booked=booked,
         )
     except NotImplementedError:
         raise SearchProblem("engine", "the slot engine is not available in this build") from None

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from scheduler.engine import pick_diverse
 from scheduler.model import Option
 from web.domain import services
+from web.domain.busy_cache import PreparedBusy
 from web.store.models import BookingSession, BusyBlock, Hold, OfferedOption, SchedulingRequest
 
 LIVE_TTL = 60.0  # seconds; the busy version invalidates sooner
@@ -147,6 +148,8 @@ class LiveCache:
     _kept: OrderedDict[Key, tuple[float, tuple[Option, ...]]] = field(
         default_factory=OrderedDict, repr=False
     )
+    # the interviewers' prepared busy time, reused by every live search (busy-versioned)
+    prepared: PreparedBusy = field(default_factory=PreparedBusy, repr=False)
 
     def get(self, key: Key, compute: Callable[[], Sequence[Option]]) -> tuple[Option, ...]:
         hit = self._kept.get(key)
@@ -201,6 +204,7 @@ def live_options(
                 now=now,
                 limit=max(20, 4 * limit),
                 exclude_request_id=req.id,
+                prepared=cache.prepared,
             )
         except services.SearchProblem:
             return []
