@@ -15,7 +15,7 @@ from scheduler.model import Interval, Option
 from web.domain.booking.errors import OptionUnknown
 from web.domain.booking.picture import LoopPicture, loop_picture, stored_option
 from web.domain.booking.policy import BookingPolicy
-from web.domain.busy import load_busy
+from web.domain.busy import load_busy, subtract
 from web.domain.sync.livecheck import live_busy as sync_live_busy
 from web.store.db import Database
 from web.store.models import (
@@ -47,13 +47,15 @@ def valid_options(
     window = Interval(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
-    stored = load_busy(s, _option_people(rows, pic.keys), window, now=now, include_holds=False)
+    stored = load_busy(
+        s,
+        _option_people(rows, pic.keys),
+        window,
+        now=now,
+        include_holds=False,
+        exclude_booking_id=ignore_booking.id if ignore_booking is not None else None,
+    )
     busy, booked = stored.busy, stored.booked
-    if ignore_booking is not None:
-        busy, booked = (
-            _without(ignore_booking, pic.keys, busy),
-            _without(ignore_booking, pic.keys, booked),
-        )
     out = []
     for row in rows:
         if ignore_booking is not None and row.id == ignore_booking.option_id:
@@ -62,17 +64,6 @@ def valid_options(
         if not engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked):
             out.append(row)
     return out
-
-
-def _without(
-    booking: Booking, keys: dict[int, str], table: dict[str, list[Interval]]
-) -> dict[str, list[Interval]]:
-    mine = {
-        (keys[bs.interviewer_id], bs.start, bs.end)
-        for bs in booking.sessions
-        if bs.interviewer_id in keys
-    }
-    return {k: [iv for iv in v if (k, iv.start, iv.end) not in mine] for k, v in table.items()}
 
 
 def live_busy(
@@ -122,7 +113,12 @@ def recheck(
     opt: Option,
     now: datetime,
     live: dict[str, list[Interval]] | None = None,
+    *,
+    exclude_booking: Booking | None = None,
 ) -> list[str]:
+    """The engine's problems with ``opt`` now; ``exclude_booking`` (the booking being moved)
+    does not count against it: neither its sessions nor its own written-back events, in the
+    stored blocks and in the live read."""
     pic = loop_picture(s, req.loop_id)
     if pic.loop is None:
         return [pic.problem]
@@ -130,11 +126,22 @@ def recheck(
     if missing:
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
-    stored = load_busy(s, pic.keys, window, now=now, include_holds=False)
+    excl = exclude_booking.id if exclude_booking is not None else None
+    stored = load_busy(s, pic.keys, window, now=now, include_holds=False, exclude_booking_id=excl)
     busy, booked = stored.busy, stored.booked
+    own = _own_spans(exclude_booking, pic.keys)
     for key, spans in (live or {}).items():
-        busy.setdefault(key, []).extend(spans)
+        busy.setdefault(key, []).extend(subtract(spans, own.get(key, [])))
     return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
+
+
+def _own_spans(b: Booking | None, keys: dict[int, str]) -> dict[str, list[Interval]]:
+    """Interviewer key -> the spans of ``b``'s sessions (its own events in a live read)."""
+    out: dict[str, list[Interval]] = {}
+    for bs in b.sessions if b is not None else ():
+        if bs.interviewer_id in keys:
+            out.setdefault(keys[bs.interviewer_id], []).append(Interval(bs.start, bs.end))
+    return out
 
 
 def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:

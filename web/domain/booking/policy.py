@@ -33,6 +33,7 @@ class BookingPolicy:
     live_check: bool = True  # read booked interviewers' calendars before booking
     domain: str = "panelslot.local"
     sync: SyncConfig | None = None  # how the live check reads calendars (None: defaults)
+    public_url: str = ""  # the app's base URL for links in mails to coordinators ("" : paths)
 
     @classmethod
     def from_settings(
@@ -49,6 +50,7 @@ class BookingPolicy:
             holds=bool(settings.booking.holds),
             domain=host or "panelslot.local",
             sync=sync or SyncConfig.from_settings(settings),
+            public_url=public.rstrip("/"),
         )
 
 

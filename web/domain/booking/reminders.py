@@ -31,8 +31,10 @@ def add_reminders(
     policy: BookingPolicy,
     *,
     link: str = "",
+    candidate: bool = True,
 ) -> None:
-    """Reminder mails parked in the outbox until their time (the worker sends due mail)."""
+    """Reminder mails parked in the outbox until their time (the worker sends due mail);
+    ``candidate=False``: the interviewers' only (one who joined a booked session)."""
     if not groups:
         return
     tz = candidate_zone(req, b)
@@ -43,18 +45,20 @@ def add_reminders(
         at = start - before
         if at <= now:
             continue
-        s.add(
-            outbox_mail(
-                req,
-                "reminder",
-                req.candidate_email,
-                f"Reminder: your interview ({req.loop.name}) {in_words(before)}",
-                f"Hello {req.candidate_name},\n\nA reminder: your interview ({req.loop.name}) is "
-                f"{when_text(start, end, tz)}.{join}" + (f"\n\nYour page: {link}" if link else ""),
-                now,
-                at=at,
+        if candidate:
+            s.add(
+                outbox_mail(
+                    req,
+                    "reminder",
+                    req.candidate_email,
+                    f"Reminder: your interview ({req.loop.name}) {in_words(before)}",
+                    f"Hello {req.candidate_name},\n\nA reminder: your interview "
+                    f"({req.loop.name}) is {when_text(start, end, tz)}.{join}"
+                    + (f"\n\nYour page: {link}" if link else ""),
+                    now,
+                    at=at,
+                )
             )
-        )
         for g in groups:
             for who in g.people:
                 at_i = g.start - before

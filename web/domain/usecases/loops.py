@@ -29,6 +29,9 @@ LOOP_FIELDS = (
     "video",
     "show_interviewer_names",
     "live_fallback",
+    "auto_repair",
+    "repair_min_hours_before",
+    "max_auto_repairs",
 )
 
 
