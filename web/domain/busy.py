@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
+from scheduler.intervals import subtract
 from scheduler.model import Interval
 from web.store.models import BookingSession, BusyBlock, Hold, Interviewer
 
@@ -114,23 +115,6 @@ def event_sources(ids: str | None) -> list[int]:
     if not isinstance(data, dict):
         return []
     return [int(k) for k in data if str(k).isdigit()]
-
-
-def subtract(spans: Iterable[Interval], cuts: Iterable[Interval]) -> list[Interval]:
-    """``spans`` with every part inside one of ``cuts`` removed."""
-    out = list(spans)
-    for cut in cuts:
-        kept: list[Interval] = []
-        for iv in out:
-            if iv.end <= cut.start or iv.start >= cut.end:
-                kept.append(iv)
-                continue
-            if iv.start < cut.start:
-                kept.append(Interval(iv.start, cut.start))
-            if iv.end > cut.end:
-                kept.append(Interval(cut.end, iv.end))
-        out = kept
-    return out
 
 
 def _keys(people: Mapping[int, str] | Iterable[Interviewer]) -> dict[int, str]:

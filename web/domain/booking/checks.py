@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from scheduler import engine
+from scheduler.intervals import subtract
 from scheduler.model import Interval, Option
 from web.domain.booking.errors import OptionUnknown
 from web.domain.booking.picture import LoopPicture, loop_picture, stored_option
 from web.domain.booking.policy import BookingPolicy
-from web.domain.busy import load_busy, subtract
+from web.domain.busy import load_busy
 from web.domain.sync.livecheck import live_busy as sync_live_busy
 from web.store.db import Database
 from web.store.models import (
