@@ -108,14 +108,16 @@ def _seen(
     )
 
 
-def swap_choices(db: Database, booking_session_id: int, now: datetime) -> list[tuple[int, str]]:
-    """(interviewer id, name) of everyone the engine lets take the session's seat now."""
-    with db.session() as s:
-        bs = s.get(BookingSession, booking_session_id)
-        if bs is None or not bs.active or bs.booking.status != "confirmed":
-            return []
-        b = bs.booking
-        return [(p.id, p.name) for p in replacements(s, b.request, b, bs, now)]
+def swap_choices(s: Session, b: Booking, now: datetime) -> dict[int, list[tuple[int, str]]]:
+    """Seat id -> (interviewer id, name) of everyone the engine lets take that seat now
+    (seats of a confirmed booking that have not started)."""
+    if b.status != "confirmed":
+        return {}
+    return {
+        bs.id: [(p.id, p.name) for p in replacements(s, b.request, b, bs, now)]
+        for bs in b.sessions
+        if bs.active and bs.start > now
+    }
 
 
 def manual_swap(

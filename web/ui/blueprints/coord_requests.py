@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import SelectChoice
 
 from web.domain import booking as booking_service
-from web.domain import services
+from web.domain import repair, services
 from web.domain.usecases import loops
 from web.domain.usecases import scheduling_requests as uc
 from web.domain.zones import all_zones, canonical_zone, parse_week, zone_ok
@@ -229,10 +229,13 @@ def requests_list() -> str:
 @auth.login_required
 def request_detail(rid: int) -> str:
     req = _own_request(rid)
+    b = services.active_booking(req)
     return render_template(
         "coord/request_detail.html",
         mails=uc.request_mails(db_session(), req),
-        booking=services.active_booking(req),
+        booking=b,
+        repair_notices=repair.open_notices(db_session(), req),
+        swaps=repair.swap_choices(db_session(), b, now()) if b else {},
         action=ActionForm(),
         link=candidate_link(req) if req.status in AWAITING_CANDIDATE else None,
         **_with_people(req),
