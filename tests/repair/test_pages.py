@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.fixtures.booking import interviewer_id, policy
-from tests.fixtures.webapp import get_csrf
+from tests.fixtures.webapp import NOW, csrf_of, get_csrf
 from tests.repair.test_handle import _book, _seat, design_option
 from web.domain import repair
 from web.store.db import Database
@@ -45,3 +45,34 @@ def test_swap_post_needs_csrf_and_rechecks(db: Database, signed_in: Any) -> None
         assert row is not None and row.interviewer.key == "alice"
     bad = signed_in.post(f"/requests/{rid}/swap", data={"seat": "x", "csrf_token": token})
     assert bad.status_code == 302
+
+
+def _alice_page(app: Any, db: Database) -> str:
+    from web.domain import services
+    from web.store.models import Interviewer
+
+    with db.session() as s:
+        alice = s.scalar(select(Interviewer).where(Interviewer.key == "alice"))
+        assert alice is not None
+        return f"/i/{services.interviewer_token(app.config['SECRET_KEY'], alice, now=NOW)}"
+
+
+def test_cant_make_it_on_the_personal_page(
+    app: Any, client: Any, db: Database, company: Any
+) -> None:
+    rid, bid = _book(db, options=[design_option()])
+    seat, alice, _ = _seat(db, bid, "System design")
+    page = _alice_page(app, db)
+    html = client.get(page).get_data(as_text=True)
+    action = f"{page}/cant-make-it/{seat}"
+    assert f'action="{action}"' in html and "Can&#39;t make it" in html
+    assert client.post(action).status_code == 400  # CSRF
+    token = csrf_of(html)
+    assert client.post(f"{page}/cant-make-it/999999", data={"csrf_token": token}).status_code == 404
+    resp = client.post(action, data={"csrf_token": token})
+    assert resp.status_code == 302
+    assert "someone else from the pool takes your place" in client.get(page).get_data(as_text=True)
+    with db.session() as s:
+        row = s.get(BookingSession, seat)
+        assert row is not None and row.interviewer.key == "bob"
+    assert f'action="{action}"' not in client.get(page).get_data(as_text=True)
