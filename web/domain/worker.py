@@ -257,6 +257,21 @@ class Worker:
         with self.db.session() as s:
             sync_all(s, self.clock(), self.config, commit=True)
         self.repair(None)
+        self.read_replies()
+
+    def read_replies(self, environ: Mapping[str, str] | None = None) -> None:
+        """Interviewers' REPLY mails in the organiser's mailbox (when one is configured)."""
+        from web.domain.repair.replies import imap_settings, repair_from_replies
+
+        try:
+            mailbox = imap_settings(self.settings.mail, os.environ if environ is None else environ)
+            if mailbox is None:
+                return
+            policy = _booking().BookingPolicy.from_settings(self.settings, sync=self.config)
+            for result in repair_from_replies(self.db, mailbox, self.clock(), policy):
+                log.info("repair (iMIP): %s %s", result.action, result.reason or result.replacement)
+        except (ValueError, IntegrationError, SQLAlchemyError, _booking().BookingError) as exc:
+            log.warning("reading REPLY mails failed: %s: %s", type(exc).__name__, exc)
 
     def housekeep(self) -> int:
         """Heartbeat, renew this worker's leases, and keep (or take, or give up) the ticker."""
