@@ -51,7 +51,7 @@ def smtp() -> Iterator[SMTPTestServer]:
 def test_radicale_decline_is_replaced(
     app: Any, db: Database, company: Any, radicale: RadicaleServer, smtp: SMTPTestServer
 ) -> None:
-    client = caldav.DAVClient(url=radicale.url, username="alice", password=PASSWORD)
+    client = caldav.DAVClient(url=radicale.url, username="alice", password=PASSWORD)  # type: ignore[operator]
     name = f"work-{uuid.uuid4().hex[:6]}"
     cal = client.principal().make_calendar(name=name, cal_id=name)
     cfg = SyncConfig(timeout=5.0)
@@ -89,7 +89,7 @@ def test_radicale_decline_is_replaced(
 
 def decline_in_own_client(radicale: RadicaleServer, url: str, who: str) -> None:
     """What alice's calendar client does: store her DECLINED on the event (one attendee)."""
-    client = caldav.DAVClient(url=radicale.url, username="alice", password="any")
+    client = caldav.DAVClient(url=radicale.url, username="alice", password="any")  # type: ignore[operator]
     cal = icalendar.Calendar.from_ical(client.request(url, "GET").raw)
     for vevent in cal.walk("VEVENT"):
         for prop in attendee_props(vevent):
