@@ -23,7 +23,7 @@ from tests.integrations.feed_server import FeedServer, Static
 from tests.integrations.google_emulator import GoogleEmulator
 from tests.integrations.smtp_server import SMTPTestServer
 from tests.repair.test_handle import design_option
-from tests.sync.test_sync_providers import REFRESH, google_source
+from tests.sync.test_sync_providers import REFRESH, google_source, timed
 from web.domain import booking, repair
 from web.domain.sync.config import SyncConfig
 from web.domain.worker import Worker
@@ -113,6 +113,8 @@ def test_google_decline_is_replaced_from_the_pool(
     worker.run_jobs()  # the write-back
     worker.deliver()
     assert google_event_id(uid) in emulator.calendars["primary"].events
+    # a meeting that ends as the interview starts (free/busy may merge the two): no conflict
+    emulator.add_event("primary", timed(utc(2027, 3, 3, 9), utc(2027, 3, 3, 10)))
     worker.sync()
     assert booking_seat(db, seat) == "alice"  # no answer yet: nothing happens
     emulator.respond("primary", google_event_id(uid), "alice@example.com", "declined")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from integrations.calendars.base import AttendeeResponse, CalendarBackend, latest_responses
 from integrations.errors import IntegrationError
+from scheduler.intervals import subtract
 from scheduler.model import Interval
 from web.domain.booking.calendar_events import Writers
 from web.domain.booking.policy import BookingPolicy
@@ -93,20 +94,44 @@ def conflicts(s: Session, who: Interviewer, seats: Sequence[BookingSession]) -> 
     lo, hi = min(bs.start for bs in seats), max(bs.end for bs in seats)
     blocks = s.execute(
         select(BusyBlock.start, BusyBlock.end, BusyBlock.source_id).where(
-            BusyBlock.interviewer_id == who.id, BusyBlock.start < hi, BusyBlock.end > lo
+            BusyBlock.interviewer_id == who.id,
+            BusyBlock.start < hi,
+            BusyBlock.end > lo,
         )
     ).all()
     labels = {c.id: c.label or c.kind for c in who.calendars}
     tz = who.timezone if zone_ok(who.timezone) else "UTC"
     found = []
     for bs in seats:
-        for start, end, src in blocks:
-            if (start, end) == (bs.start, bs.end) or end <= bs.start or start >= bs.end:
-                continue
-            detail = _busy_text(Interval(start, end), tz, labels.get(src, "a calendar"))
+        clash = next((b for b in blocks if _clashes(bs, Interval(b[0], b[1]), b[2])), None)
+        if clash is not None:
+            detail = _busy_text(
+                Interval(clash[0], clash[1]), tz, labels.get(clash[2], "a calendar")
+            )
             found.append(Dropout(bs.id, who.id, "conflict", detail))
-            break
     return found
+
+
+def _clashes(bs: BookingSession, block: Interval, source_id: int) -> bool:
+    """Does ``block`` overlap the seat? A block that is exactly the session is the interview
+    itself. A block of a calendar the interview was written to that holds the whole session
+    (a provider's merged free/busy: the interview and what touches it) counts only for its
+    part outside the session, against the loop's buffers around it."""
+    span = Interval(bs.start, bs.end)
+    if block == span or not block.overlaps(span):
+        return False
+    holds_all = block.start <= span.start and block.end >= span.end
+    if holds_all and source_id in event_sources(bs.calendar_event_id):
+        return _in_buffers(bs, subtract([block], [span]))
+    return True
+
+
+def _in_buffers(bs: BookingSession, spans: Sequence[Interval]) -> bool:
+    loop = bs.booking.request.loop
+    before = timedelta(minutes=loop.buffer_before_minutes)
+    after = timedelta(minutes=loop.buffer_after_minutes)
+    padded = Interval(bs.start - before, bs.end + after)
+    return any(iv.overlaps(padded) for iv in spans)
 
 
 def _busy_text(iv: Interval, tz: str, label: str) -> str:
