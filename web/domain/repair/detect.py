@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from integrations.calendars.base import AttendeeResponse, CalendarBackend, latest_responses
 from integrations.errors import IntegrationError
+from integrations.invites import InviteError
 from scheduler.intervals import subtract
 from scheduler.model import Interval
 from web.domain.booking.calendar_events import Writers
+from web.domain.booking.errors import BookingError
 from web.domain.booking.policy import BookingPolicy
 from web.domain.busy import event_sources
 from web.domain.repair.handle import handle_dropout
@@ -172,10 +174,18 @@ def check_after_sync(
     writers: Writers,
     interviewer_ids: Sequence[int] | None = None,
 ) -> list[RepairResult]:
-    """Find the dropouts of these interviewers (None: everyone) and handle each."""
+    """Find the dropouts of these interviewers (None: everyone) and handle each; one that
+    cannot be handled (its invitation cannot be built, its request is gone) is logged and
+    the others still are."""
     with db.session() as s:
         found = find_dropouts(s, now, writers, interviewer_ids)
-    return [handle_dropout(db, d, now, policy) for d in found]
+    results = []
+    for d in found:
+        try:
+            results.append(handle_dropout(db, d, now, policy))
+        except (InviteError, BookingError) as exc:
+            log.warning("dropout of seat %s not handled: %s", d.booking_session_id, exc)
+    return results
 
 
 def expected_sequences(s: Session, now: datetime) -> Mapping[str, int]:
