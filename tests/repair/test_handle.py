@@ -20,6 +20,9 @@ from web.store.models import (
     AuditLog,
     Booking,
     BookingSession,
+    BusyBlock,
+    CalendarSource,
+    Hold,
     Interviewer,
     JobRequest,
     Loop,
@@ -212,3 +215,45 @@ def test_manual_swap_rechecks(db: Database, company: Any) -> None:
     assert r.replacement == "bob"
     with db.session() as s:
         assert s.get(Booking, bid).auto_repairs == 0  # type: ignore[union-attr]
+
+
+def test_other_requests_holds_and_busy_time_count(db: Database, company: Any) -> None:
+    rid, bid = _pick_design_option(db)
+    bs_id, alice_id, _ = _seat(db, bid, "System design")
+    other = send_request(db, options=[design_option(4)], candidate="Other", email="o@example.org")
+    bob = interviewer_id(db, "bob")
+    with db.session() as s:
+        start = s.get(BookingSession, bs_id).start  # type: ignore[union-attr]
+        s.add(
+            Hold(
+                request_id=other.request_id,
+                interviewer_id=bob,
+                start=start,
+                end=start + timedelta(hours=1),
+            )
+        )
+    r = repair.handle_dropout(db, repair.Dropout(bs_id, alice_id, "declined"), NOW, policy())
+    assert r.action == "escalated" and "nobody in the pool" in r.reason
+    with db.session() as s:
+        for h in s.scalars(select(Hold).where(Hold.interviewer_id == bob)):
+            s.delete(h)
+        s.flush()
+        assert [p.key for p in repair.replacements(s, *_parts(s, bs_id), NOW)] == ["bob"]
+        feed = CalendarSource(interviewer_id=bob, kind="ics", label="bob-feed")
+        s.add(feed)
+        s.flush()
+        s.add(
+            BusyBlock(
+                interviewer_id=bob,
+                source_id=feed.id,
+                start=start,
+                end=start + timedelta(minutes=15),
+            )
+        )
+        s.flush()
+        assert repair.replacements(s, *_parts(s, bs_id), NOW) == []
+
+
+def _parts(s: Any, bs_id: int) -> tuple[Any, Any, Any]:
+    bs = s.get(BookingSession, bs_id)
+    return bs.booking.request, bs.booking, bs
