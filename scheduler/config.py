@@ -20,6 +20,7 @@ from scheduler.model import (
     Interviewer,
     LocalRange,
     Loop,
+    RepairRules,
     SessionSpec,
     Settings,
     WorkingHours,
@@ -53,7 +54,9 @@ LOOP_FIELDS = (
     "offer_from_ranges",
     "sessions",
     "scheduling",
+    "repair",
 )
+REPAIR_FIELDS = ("auto_repair", "min_hours_before", "max_auto_repairs")
 SESSION_FIELDS = ("name", "duration_minutes", "interviewers", "required")
 TOP_FIELDS = ("scheduling", "interviewers", "loops")
 # loop settings of the web app (its importer reads them); the engine passes over them
@@ -267,8 +270,32 @@ def parse_loop(source: str, index: int, table: Any, base: Settings, known: set[s
             field = f"{reader.field('sessions')}[{index}].name"
             raise reader.error(field, name, "two sessions of this loop have this name")
     offer = reader.boolean("offer_from_ranges", True)
+    repair = parse_repair(_Reader(source, reader.field("repair"), reader.table.get("repair", {})))
     name = reader.text("name", ident)
-    return Loop(ident, name, sessions, order, min_gap, max_gap, settings, offer)
+    return Loop(
+        ident,
+        name,
+        sessions,
+        order,
+        min_gap,
+        max_gap,
+        settings,
+        offer_from_ranges=offer,
+        repair=repair,
+    )
+
+
+def parse_repair(reader: _Reader) -> RepairRules:
+    """A loop's ``[loops.repair]`` table (every field optional)."""
+    reader.only(REPAIR_FIELDS)
+    auto = reader.table.get("auto_repair", True)
+    if not isinstance(auto, bool):
+        raise reader.error(reader.field("auto_repair"), auto, "expected true or false")
+    return RepairRules(
+        auto_repair=auto,
+        min_hours_before=reader.number("min_hours_before", 48, 0, 24 * 60),
+        max_auto_repairs=reader.integer("max_auto_repairs", 3, 0, 50),
+    )
 
 
 def _unique(source: str, what: str, ids: list[str]) -> None:

@@ -75,6 +75,18 @@ class SessionSpec:
 
 
 @dataclass(frozen=True)
+class RepairRules:
+    """A loop's rules for an interviewer who drops out of a booked interview: replaced from
+    the pool automatically when the session is more than ``min_hours_before`` away and the
+    booking was auto-repaired fewer than ``max_auto_repairs`` times (the web app acts on
+    them; the search ignores them)."""
+
+    auto_repair: bool = True
+    min_hours_before: float = 48
+    max_auto_repairs: int = 3
+
+
+@dataclass(frozen=True)
 class Loop:
     id: str
     name: str
@@ -85,6 +97,7 @@ class Loop:
     settings: Settings = field(default_factory=Settings)
     # read by the web app (offer what fits a candidate's own ranges at once); not the engine
     offer_from_ranges: bool = True
+    repair: RepairRules = field(default_factory=RepairRules)
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,9 @@ def _loop_values(loop: ELoop) -> dict[str, Any]:
         "buffer_before_minutes": st.buffer_before_minutes,
         "buffer_after_minutes": st.buffer_after_minutes,
         "offer_from_ranges": loop.offer_from_ranges,
+        "auto_repair": loop.repair.auto_repair,
+        "repair_min_hours_before": float(loop.repair.min_hours_before),
+        "max_auto_repairs": loop.repair.max_auto_repairs,
     }
 
 
@@ -297,9 +300,20 @@ def export_toml(s: Session, *, include_inactive: bool = False) -> str:
             lines += [f"buffer_after_minutes = {lp.buffer_after_minutes}"]
             lines += [f"live_fallback = {_v(bool(lp.live_fallback))}"]
             lines += [f"offer_from_ranges = {_v(bool(lp.offer_from_ranges))}"]
+            lines += _repair_lines(lp)
             for ls, pool in sessions:
                 lines += ["[[loops.sessions]]", f"name = {_q(ls.name)}"]
                 lines += [f"duration_minutes = {ls.duration_minutes}"]
                 lines += [f"interviewers = {_v(pool)}", f"required = {ls.required}"]
             lines.append("")
     return "\n".join(lines)
+
+
+def _repair_lines(lp: Loop) -> list[str]:
+    hours = lp.repair_min_hours_before
+    return [
+        "[loops.repair]",
+        f"auto_repair = {'true' if lp.auto_repair else 'false'}",
+        f"min_hours_before = {int(hours) if hours == int(hours) else hours}",
+        f"max_auto_repairs = {lp.max_auto_repairs}",
+    ]

@@ -16,16 +16,18 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from integrations.calendars.feed import FeedSnapshots
+from integrations.errors import IntegrationError
 from integrations.mail import PASSWORD_VARIABLE, USERNAME_VARIABLE, Mailer, make_mailer
 from web.domain import services
 from web.domain.jobs import claim_next, job_failed
@@ -99,6 +101,12 @@ def _booking() -> Any:
 
     return booking
 
+
+# the sync job kinds, and whose calendars each synced (None: everyone's)
+SYNC_KINDS: dict[str, Callable[[dict[str, Any]], Sequence[int] | None]] = {
+    "sync_interviewer": lambda p: [int(p.get("interviewer_id") or 0)],
+    "sync_all": lambda p: None,
+}
 
 HANDLERS: dict[str, JobHandler] = {
     "sync_interviewer": _job_sync_interviewer,
@@ -187,6 +195,8 @@ class Worker:
         return done
 
     def _run_claimed(self, job_id: int) -> None:
+        synced: Callable[[dict[str, Any]], Sequence[int] | None] | None = None
+        who: Sequence[int] | None = ()
         with self.db.session() as s:
             job = s.get(JobRequest, job_id)
             assert job is not None
@@ -212,6 +222,23 @@ class Worker:
                 job.last_error = note[:2000] if note else None
                 job.finished_at = self.clock()
                 job.locked_until = job.locked_by = None
+                synced = SYNC_KINDS.get(job.kind)
+                who = synced(job.payload or {}) if synced else ()
+        if synced is not None:
+            self.repair(who)
+
+    def repair(self, interviewer_ids: Sequence[int] | None) -> None:
+        """After a sync: declines and new conflicts on booked sessions, repaired or brought
+        to the coordinator (issue 13). A failure is logged; the next sync tries again."""
+        from web.domain.repair.detect import check_after_sync
+
+        policy = _booking().BookingPolicy.from_settings(self.settings, sync=self.config)
+        writers = _booking().calendar_writers(self.config)
+        try:
+            for result in check_after_sync(self.db, self.clock(), policy, writers, interviewer_ids):
+                log.info("repair: %s %s", result.action, result.reason or result.replacement)
+        except (IntegrationError, SQLAlchemyError, _booking().BookingError) as exc:
+            log.warning("repair after sync failed: %s: %s", type(exc).__name__, exc)
 
     def deliver(self, batch: int = 50) -> tuple[int, int]:
         return deliver_due(
@@ -239,6 +266,22 @@ class Worker:
     def sync(self) -> None:
         with self.db.session() as s:
             sync_all(s, self.clock(), self.config, commit=True)
+        self.repair(None)
+        self.read_replies()
+
+    def read_replies(self, environ: Mapping[str, str] | None = None) -> None:
+        """Interviewers' REPLY mails in the organiser's mailbox (when one is configured)."""
+        from web.domain.repair.replies import imap_settings, repair_from_replies
+
+        try:
+            mailbox = imap_settings(self.settings.mail, os.environ if environ is None else environ)
+            if mailbox is None:
+                return
+            policy = _booking().BookingPolicy.from_settings(self.settings, sync=self.config)
+            for result in repair_from_replies(self.db, mailbox, self.clock(), policy):
+                log.info("repair (iMIP): %s %s", result.action, result.reason or result.replacement)
+        except (ValueError, IntegrationError, SQLAlchemyError, _booking().BookingError) as exc:
+            log.warning("reading REPLY mails failed: %s: %s", type(exc).__name__, exc)
 
     def housekeep(self) -> int:
         """Heartbeat, renew this worker's leases, and keep (or take, or give up) the ticker."""

@@ -150,6 +150,12 @@ class Loop(Base):
     )
     # offer the times found inside a candidate's own ranges at once (else the coordinator sends)
     offer_from_ranges: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Issue 13: an interviewer who drops out of a booked session is replaced from the pool
+    # when the session is more than repair_min_hours_before away and the booking has been
+    # auto-repaired fewer than max_auto_repairs times; otherwise the coordinator is told.
+    auto_repair: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    repair_min_hours_before: Mapped[float] = mapped_column(Float, default=48, server_default="48")
+    max_auto_repairs: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -276,6 +282,8 @@ class Booking(Base):
     # the video link decided for this booking (a Google Meet URL, or the template's URL when
     # Meet could not be had); None: not decided yet (the template applies, or Meet is pending)
     video_link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # how many times an interviewer of this booking was replaced automatically (issue 13)
+    auto_repairs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     request: Mapped[SchedulingRequest] = relationship(back_populates="bookings")
     sessions: Mapped[list[BookingSession]] = relationship(

@@ -115,6 +115,13 @@ class MailSettings:
     smtp_username: str = opt("", "SMTP user (empty: no login)")
     smtp_password: str = opt("", "SMTP password", secret=True)
     max_attempts: int = opt(8, "delivery attempts before a mail is marked failed")
+    # interviewers' iTIP REPLYs (issue 13); the password only from PANELSLOT_MAIL_IMAP_PASSWORD
+    imap_host: str = opt("", "IMAP server of the organiser's mailbox for REPLYs (empty: off)")
+    imap_port: int = opt(993, "IMAP port")
+    imap_security: str = opt("ssl", "ssl, starttls or none", choices=("ssl", "starttls", "none"))
+    imap_username: str = opt("", "IMAP user (password: PANELSLOT_MAIL_IMAP_PASSWORD)")
+    imap_mailbox: str = opt("INBOX", "folder the REPLYs arrive in")
+    imap_processed_mailbox: str = opt("", "folder understood REPLYs are moved to (empty: stay)")
 
 
 @dataclass(frozen=True)

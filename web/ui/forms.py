@@ -274,6 +274,18 @@ class LoopForm(PanelForm):
         "(else you send them in one click)",
         default=True,
     )
+    auto_repair = BooleanField(
+        "When an interviewer drops out of a booked session, replace them from the pool",
+        default=True,
+    )
+    repair_min_hours_before = FloatField(
+        "Replace automatically only more than (h) before",
+        default=48,
+        validators=[NumberRange(0, 24 * 60)],
+    )
+    max_auto_repairs = IntegerField(
+        "Automatic replacements per booking at most", default=3, validators=[NumberRange(0, 50)]
+    )
     sessions = FieldList(FormField(SessionSubForm), min_entries=1, max_entries=MAX_SESSIONS)
 
     def validate_max_gap_minutes(self, field: Any) -> None:

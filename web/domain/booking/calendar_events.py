@@ -237,7 +237,32 @@ def job_writeback(s: Session, job: Any, now: datetime, writers: Writers) -> str:
     payload = job.payload or {}
     ids = [int(i) for i in payload.get("booking_ids", [])]
     policy, link = policy_from_payload(payload.get("policy"))
-    return writeback(s, ids, now, writers=writers, policy=policy, link=link)
+    notes = [drop_events(s, entry, writers) for entry in payload.get("drop_events", [])]
+    notes.append(writeback(s, ids, now, writers=writers, policy=policy, link=link))
+    return "; ".join(n for n in notes if n)
+
+
+def drop_events(s: Session, entry: Mapping[str, Any], writers: Writers) -> str:
+    """Delete the events written for an interviewer who left a session (``entry``:
+    ``{"interviewer_id": ..., "events": {calendar source id: event id}}``)."""
+    who = s.get(Interviewer, int(entry.get("interviewer_id", 0)))
+    events = entry.get("events") or {}
+    if who is None or not isinstance(events, dict):
+        return ""
+    notes: list[str] = []
+    for src in who.calendars:
+        event_id, factory = events.get(str(src.id)), writers.get(src.kind)
+        if event_id is None or factory is None:
+            continue
+        try:
+            backend = factory(src, who)
+            if backend is not None:
+                backend.cancel_event(str(event_id))
+                notes.append(f"deleted {who.key}'s event from {src.label or src.kind}")
+        except CalendarError as exc:
+            log.warning("calendar write-back to %s failed: %s", src.label, exc)
+            notes.append(f"{src.label or src.kind}: {exc}")
+    return "; ".join(notes)
 
 
 def utc(dt: datetime) -> datetime:

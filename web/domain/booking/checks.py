@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from scheduler import engine
+from scheduler.intervals import subtract
 from scheduler.model import Interval, Option
 from web.domain.booking.errors import OptionUnknown
 from web.domain.booking.picture import LoopPicture, loop_picture, stored_option
@@ -48,14 +49,17 @@ def valid_options(
         min(o.start for o in rows) - timedelta(days=1), max(o.end for o in rows) + timedelta(days=1)
     )
     people = _option_people(rows, pic.keys)
-    zones = _zones(pic, people)
-    stored = load_busy(s, people, window, now=now, include_holds=False, week_zones=zones)
+    excl = ignore_booking.id if ignore_booking is not None else None
+    stored = load_busy(
+        s,
+        people,
+        window,
+        now=now,
+        include_holds=False,
+        week_zones=_zones(pic, people),
+        exclude_booking_id=excl,
+    )
     busy, booked = stored.busy, stored.booked
-    if ignore_booking is not None:
-        busy, booked = (
-            _without(ignore_booking, pic.keys, busy),
-            _without(ignore_booking, pic.keys, booked),
-        )
     out = []
     for row in rows:
         if ignore_booking is not None and row.id == ignore_booking.option_id:
@@ -64,17 +68,6 @@ def valid_options(
         if not engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked):
             out.append(row)
     return out
-
-
-def _without(
-    booking: Booking, keys: dict[int, str], table: dict[str, list[Interval]]
-) -> dict[str, list[Interval]]:
-    mine = {
-        (keys[bs.interviewer_id], bs.start, bs.end)
-        for bs in booking.sessions
-        if bs.interviewer_id in keys
-    }
-    return {k: [iv for iv in v if (k, iv.start, iv.end) not in mine] for k, v in table.items()}
 
 
 def live_busy(
@@ -124,7 +117,12 @@ def recheck(
     opt: Option,
     now: datetime,
     live: dict[str, list[Interval]] | None = None,
+    *,
+    exclude_booking: Booking | None = None,
 ) -> list[str]:
+    """The engine's problems with ``opt`` now; ``exclude_booking`` (the booking being moved)
+    does not count against it: neither its sessions nor its own written-back events, in the
+    stored blocks and in the live read."""
     pic = loop_picture(s, req.loop_id)
     if pic.loop is None:
         return [pic.problem]
@@ -133,17 +131,35 @@ def recheck(
         return [f"interviewer {k!r} is no longer in the loop" for k in missing]
     window = Interval(opt.start - timedelta(days=1), opt.end + timedelta(days=1))
     # the whole local ISO weeks of the window's days: weekly caps count the week
-    zones = _zones(pic, pic.keys)
-    stored = load_busy(s, pic.keys, window, now=now, include_holds=False, week_zones=zones)
+    excl = exclude_booking.id if exclude_booking is not None else None
+    stored = load_busy(
+        s,
+        pic.keys,
+        window,
+        now=now,
+        include_holds=False,
+        week_zones=_zones(pic, pic.keys),
+        exclude_booking_id=excl,
+    )
     busy, booked = stored.busy, stored.booked
+    own = _own_spans(exclude_booking, pic.keys)
     for key, spans in (live or {}).items():
-        busy.setdefault(key, []).extend(spans)
+        busy.setdefault(key, []).extend(subtract(spans, own.get(key, [])))
     return engine.check_option(opt, pic.loop, pic.interviewers, busy, now=now, booked=booked)
 
 
 def _zones(pic: LoopPicture, people: dict[int, str]) -> dict[int, str]:
     """Interviewer id -> zone, from the loop picture (the weekly caps' local weeks)."""
     return {iid: pic.interviewers[key].timezone for iid, key in people.items()}
+
+
+def _own_spans(b: Booking | None, keys: dict[int, str]) -> dict[str, list[Interval]]:
+    """Interviewer key -> the spans of ``b``'s sessions (its own events in a live read)."""
+    out: dict[str, list[Interval]] = {}
+    for bs in b.sessions if b is not None else ():
+        if bs.interviewer_id in keys:
+            out.setdefault(keys[bs.interviewer_id], []).append(Interval(bs.start, bs.end))
+    return out
 
 
 def _option_people(rows: list[OfferedOption], keys: dict[int, str]) -> dict[int, str]:

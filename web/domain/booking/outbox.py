@@ -32,7 +32,7 @@ from web.domain.personal_links import invite_page_line
 from web.domain.zones import zone_ok
 from web.store.models import (
     Booking,
-    BookingSession,
+    Interviewer,
     OutboxMail,
     SchedulingRequest,
 )
@@ -234,46 +234,50 @@ def outbox_dropped_people(
 ) -> None:
     """Interviewers of the old booking who are not in the same session any more get CANCEL."""
     new_people = {(bs.uid, bs.interviewer_id) for bs in new.sessions}
-    dropped = [bs for bs in old.sessions if (bs.uid, bs.interviewer_id) not in new_people]
-    by_uid: dict[str, list[BookingSession]] = {}
-    for bs in dropped:
-        by_uid.setdefault(bs.uid, []).append(bs)
-    for uid, rows in by_uid.items():
-        group = SessionGroup(uid, rows[0].session_name, rows[0].start, rows[0].end, ())
-        for bs in rows:
-            who = bs.interviewer
-            summary = f"Interview: {req.loop.name} ({req.candidate_name}): {group.name}"
-            cal = build_invites(
-                [
-                    SessionTime(
-                        uid,
-                        group.name,
-                        group.start,
-                        group.end,
-                        (Participant(who.email, who.name),),
-                    )
-                ],
-                grouping="session",
-                organizer=organizer_of(req),
-                attendees=[],
-                sequence=new.sequence,
-                now=now,
-                summary=f"Interview: {req.loop.name} ({req.candidate_name})",
-                method="CANCEL",
-            )[0]
-            s.add(
-                outbox_mail(
-                    req,
-                    "invite_cancel",
-                    who.email,
-                    f"Cancelled: {summary}",
-                    f"Hello {who.name},\n\nYou are no longer needed for this interview "
-                    f"({group.name} with {req.candidate_name}); it was rescheduled.",
-                    now,
-                    ics=cal.ics,
-                    method="CANCEL",
-                )
+    for bs in old.sessions:
+        if (bs.uid, bs.interviewer_id) not in new_people:
+            group = SessionGroup(bs.uid, bs.session_name, bs.start, bs.end, ())
+            leaver_cancel(s, req, bs.interviewer, group, new.sequence, now, "it was rescheduled")
+
+
+def leaver_cancel(
+    s: Session,
+    req: SchedulingRequest,
+    who: Interviewer,
+    group: SessionGroup,
+    sequence: int,
+    now: datetime,
+    why: str,
+) -> None:
+    """A CANCEL of one session (its UID, ``sequence``) to an interviewer who leaves it."""
+    summary = f"Interview: {req.loop.name} ({req.candidate_name}): {group.name}"
+    cal = build_invites(
+        [
+            SessionTime(
+                group.uid, group.name, group.start, group.end, (Participant(who.email, who.name),)
             )
+        ],
+        grouping="session",
+        organizer=organizer_of(req),
+        attendees=[],
+        sequence=sequence,
+        now=now,
+        summary=f"Interview: {req.loop.name} ({req.candidate_name})",
+        method="CANCEL",
+    )[0]
+    s.add(
+        outbox_mail(
+            req,
+            "invite_cancel",
+            who.email,
+            f"Cancelled: {summary}",
+            f"Hello {who.name},\n\nYou are no longer needed for this interview "
+            f"({group.name} with {req.candidate_name}); {why}.",
+            now,
+            ics=cal.ics,
+            method="CANCEL",
+        )
+    )
 
 
 def outbox_cancelled(

@@ -36,6 +36,7 @@ class BookingPolicy:
     sync: SyncConfig | None = None  # how the live check reads calendars (None: defaults)
     # interviewers' personal page links in their invites (None: no public URL to point at)
     personal_links: PersonalLinks | None = None
+    public_url: str = ""  # the app's base URL for links in mails to coordinators ("" : paths)
 
     @classmethod
     def from_settings(
@@ -53,6 +54,7 @@ class BookingPolicy:
             domain=host or "panelslot.local",
             sync=sync or SyncConfig.from_settings(settings),
             personal_links=_personal_links(settings, public),
+            public_url=public.rstrip("/"),
         )
 
 

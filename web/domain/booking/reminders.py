@@ -32,8 +32,10 @@ def add_reminders(
     policy: BookingPolicy,
     *,
     link: str = "",
+    candidate: bool = True,
 ) -> None:
-    """Reminder mails parked in the outbox until their time (the worker sends due mail)."""
+    """Reminder mails parked in the outbox until their time (the worker sends due mail);
+    ``candidate=False``: the interviewers' only (one who joined a booked session)."""
     if not groups:
         return
     clock = candidate_clock(req, b)
@@ -44,19 +46,20 @@ def add_reminders(
         at = start - before
         if at <= now:
             continue
-        s.add(
-            outbox_mail(
-                req,
-                "reminder",
-                req.candidate_email,
-                f"Reminder: your interview ({req.loop.name}) {in_words(before)}",
-                f"Hello {req.candidate_name},\n\nA reminder: your interview ({req.loop.name}) is "
-                f"{clock.span(start, end)}.\n{clock.zone_line(start)}{join}"
-                + (f"\n\nYour page: {link}" if link else ""),
-                now,
-                at=at,
+        if candidate:
+            s.add(
+                outbox_mail(
+                    req,
+                    "reminder",
+                    req.candidate_email,
+                    f"Reminder: your interview ({req.loop.name}) {in_words(before)}",
+                    f"Hello {req.candidate_name},\n\nA reminder: your interview "
+                    f"({req.loop.name}) is {clock.span(start, end)}.\n"
+                    f"{clock.zone_line(start)}{join}" + (f"\n\nYour page: {link}" if link else ""),
+                    now,
+                    at=at,
+                )
             )
-        )
         for g in groups:
             for who in g.people:
                 at_i = g.start - before

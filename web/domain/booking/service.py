@@ -187,7 +187,7 @@ def _reschedule_in(
         bs.active = False
     old.status = "replaced"
     s.flush()
-    problems = recheck(s, req, opt, c.now, c.live)
+    problems = recheck(s, req, opt, c.now, c.live, exclude_booking=old)
     if problems:
         raise OptionTaken("Sorry, that time was just taken.", problems=problems)
     b = new_booking(

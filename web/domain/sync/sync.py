@@ -24,7 +24,7 @@ from scheduler.intervals import merge
 from scheduler.model import Interval
 from web.domain.sync.config import SyncConfig
 from web.domain.sync.readers import Reader, reader_for
-from web.store.models import BusyBlock, CalendarSource, Interviewer
+from web.store.models import BookingSession, BusyBlock, CalendarSource, Interviewer
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,8 @@ def _stored(s: Session, job: Job, found: BusyRead, now: datetime) -> int:
     if job.live is None:  # unchanged and already stored
         count = src.busy_count or 0
     else:
-        busy = merge(found.busy)
+        own = own_events(s, job.who.id)
+        busy = merge(iv for iv in found.busy if (iv.start, iv.end) not in own)
         _store_blocks(s, job.who.id, src.id, busy)
         count = len(busy)
     src.last_good_sync_at = now
@@ -201,6 +202,19 @@ def _stored(s: Session, job: Job, found: BusyRead, now: datetime) -> int:
     src.events_read = found.events_read
     src.busy_count = count
     return count
+
+
+def own_events(s: Session, interviewer_id: int) -> set[tuple[datetime, datetime]]:
+    """The spans of the interviewer's active booked sessions: an event read at exactly such a
+    span is the interview itself (written back, or added from its invitation), which the
+    booking already counts; stored as busy time it would block the booking's own reschedule
+    and look like a conflict with it."""
+    rows = s.execute(
+        select(BookingSession.start, BookingSession.end).where(
+            BookingSession.interviewer_id == interviewer_id, BookingSession.active.is_(True)
+        )
+    )
+    return {(start, end) for start, end in rows}
 
 
 def finish(s: Session, job: Job, now: datetime) -> SourceResult:

@@ -31,6 +31,9 @@ LOOP_FIELDS = (
     "live_fallback",
     "hide_candidate_names",
     "offer_from_ranges",
+    "auto_repair",
+    "repair_min_hours_before",
+    "max_auto_repairs",
 )
 
 

@@ -12,9 +12,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from web.domain import booking as service
+from web.domain import repair
 from web.domain.usecases.scheduling_requests import move_choices, own_request
 from web.store.models import SchedulingRequest
 from web.ui import auth
+from web.ui.forms import ActionForm
 from web.ui.helpers import db_session, get_db, get_settings, get_sync_config, now, parse_id
 from web.ui.links import candidate_link
 from web.ui.option_views import by_day, option_view, people_of
@@ -55,6 +57,37 @@ def _page(
         ),
         code,
     )
+
+
+@bp.post("/requests/<int:rid>/swap")
+@auth.login_required
+def swap(rid: int) -> ResponseReturnValue:
+    """Put another pool member in one seat of the booking (re-checked by the engine)."""
+    req = _own(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    seat, leaver, joiner = (parse_id(request.form.get(k)) for k in ("seat", "leaver", "joiner"))
+    if seat is None or leaver is None or joiner is None:
+        flash("Choose who takes the seat.")
+        return redirect(url_for("coord_requests.request_detail", rid=rid))
+    row = db_session().get(service.BookingSession, seat)
+    if row is None or row.booking.request_id != req.id:
+        abort(404)
+    try:
+        result = repair.manual_swap(
+            get_db(),
+            seat,
+            leaver,
+            joiner,
+            now(),
+            service.BookingPolicy.from_settings(get_settings(), sync=get_sync_config()),
+            actor=auth.actor().name,
+        )
+    except repair.SwapRefused as exc:
+        flash(f"Not swapped: {exc.reason}.")
+    else:
+        flash(f"Swapped: {result.replacement} takes the seat; invitations are on their way.")
+    return redirect(url_for("coord_requests.request_detail", rid=rid))
 
 
 @bp.route("/requests/<int:rid>/reschedule", methods=["GET", "POST"])

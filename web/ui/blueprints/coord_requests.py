@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WResponse
 from wtforms import SelectChoice
 
 from web.domain import booking as booking_service
-from web.domain import failures, services
+from web.domain import failures, repair, services
 from web.domain.usecases import candidate_ranges as ranges_uc
 from web.domain.usecases import draft_search, loops
 from web.domain.usecases import scheduling_requests as uc
@@ -339,12 +339,15 @@ def _needs(req: SchedulingRequest) -> list[Reason]:
 @auth.login_required
 def request_detail(rid: int) -> str:
     req = _own_request(rid)
+    b = services.active_booking(req)
     return render_template(
         "coord/request_detail.html",
         mails=uc.request_mails(db_session(), req),
         failed_jobs=failures.failed_jobs(db_session(), req),
         shown_error=failures.shown_error,
-        booking=services.active_booking(req),
+        booking=b,
+        repair_notices=repair.open_notices(db_session(), req),
+        swaps=repair.swap_choices(db_session(), b, now()) if b else {},
         action=ActionForm(),
         link=candidate_link(req) if req.status in AWAITING_CANDIDATE else None,
         reply=(reply := ranges_uc.current_reply(db_session(), req.id)),

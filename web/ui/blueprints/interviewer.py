@@ -22,7 +22,9 @@ from werkzeug.wrappers import Response as WResponse
 
 from integrations.crypto import TokenKeyError
 from integrations.urlguard import parse_allowed_hosts
+from web.domain import repair
 from web.domain import sync as calsync
+from web.domain.booking import BookingPolicy
 from web.domain.usecases import interview_feed
 from web.domain.usecases import own_calendars as uc
 from web.domain.usecases.interviewer_upcoming import upcoming_interviews
@@ -31,7 +33,7 @@ from web.store.models import CalendarSource, Interviewer
 from web.ui import auth
 from web.ui.blueprints import interviewer_google, interviewer_microsoft  # noqa: F401 - routes
 from web.ui.forms import ActionForm
-from web.ui.helpers import db_session, get_settings, now, public_url
+from web.ui.helpers import db_session, get_db, get_settings, now, public_url
 from web.ui.interviewer_common import (
     back,
     bp,
@@ -282,6 +284,30 @@ def sync_now(token: str) -> WResponse:
         return back(token)
     uc.queue_sync(db_session(), who, now())
     flash("Sync queued; it runs within a few seconds. Reload the page to see the result.")
+    return back(token)
+
+
+@bp.post("/<token>/cant-make-it/<int:seat>")
+def cant_make_it(token: str, seat: int) -> WResponse:
+    """The interviewer cannot sit in one of their booked sessions: the same repair as a
+    calendar decline (replaced from the pool, or the coordinator is told)."""
+    who = who_or_404(token)
+    csrf_ok()
+    mine = {u.booked_session_id for u in upcoming_interviews(db_session(), who, now())}
+    if seat not in mine:
+        abort(404)
+    result = repair.handle_dropout(
+        get_db(),
+        repair.Dropout(seat, who.id, "cant_make_it", "said so on their personal page"),
+        now(),
+        BookingPolicy.from_settings(get_settings(), sync=sync_config()),
+    )
+    if result.action == "replaced":
+        flash("Thank you: someone else from the pool takes your place; a cancellation follows.")
+    elif result.action == "escalated":
+        flash("Thank you: the coordinator was told and will find a solution.")
+    else:
+        flash(f"Nothing to change: {result.reason}.")
     return back(token)
 
 
