@@ -89,7 +89,8 @@ def assert_replaced(smtp: SMTPTestServer, mark: int, uid: str) -> None:
     got = itip(smtp, mark)
     assert ("bob@example.com", "REQUEST", uid, 1) in got
     assert ("alice@example.com", "CANCEL", uid, 1) in got
-    assert ("priya@example.org", "REQUEST", uid, 1) in got  # the loop shows names
+    # the loop shows names: the candidate's itinerary (PUBLISH, every session) is updated
+    assert ("priya@example.org", "PUBLISH", uid, 1) in got
     assert not any(r == "alice@example.com" and m == "REQUEST" for r, m, _, _ in got)
 
 
