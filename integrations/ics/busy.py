@@ -18,7 +18,15 @@ from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError
 from integrations.ics import fast
 from integrations.ics.blocks import CleanEvent, uid_key
-from integrations.ics.limits import PAD, Recurring, check_found, check_rules, naive, rule_shape
+from integrations.ics.limits import (
+    PAD,
+    Load,
+    Recurring,
+    check_found,
+    check_rules,
+    naive,
+    rule_shape,
+)
 from integrations.ics.lines import short
 from integrations.ics.model import Occurrence, Reading, address, in_span
 from integrations.ics.zones import attach_zones, resolve_tzid, to_utc
@@ -118,9 +126,10 @@ def expand_calendar(
 
 @dataclass(frozen=True)
 class Carried:
-    """What the groups of a calendar that are not read again add to the read of the rest."""
+    """What the groups of a calendar that are not read again add to the read of the rest:
+    the load of their rules and their occurrences in the span."""
 
-    recurring: tuple[Recurring, ...] = ()
+    load: Load = Load()
     occurrences: int = 0
 
 
@@ -147,7 +156,7 @@ def _expand(
     standard, floating = apply_x_wr_timezone(cal, notes)
     unknown = attach_zones(standard)
     rules = [*recurring_events(standard), *fast.recurring(clean)]
-    check_rules([*rules, *(carried.recurring if carried else ())], span, source)
+    check_rules(rules, span, source, carried=carried.load if carried else None)
     found: list[tuple[str | None, Occurrence]] = list(
         fast.occurrences(clean, span, Reading(zone, floating or zone, email))
     )

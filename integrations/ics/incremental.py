@@ -9,7 +9,7 @@ Each group is fingerprinted by the hash of its text; the context by the hash
 of its text with everything else a read depends on (the reader, the zone and
 address it is read for, the span, the file's TZIDs and X-WR-TIMEZONE). A
 ``GroupState`` keeps, for one read, each group's occurrences in the span and
-its rules (as the expansion limits see them). The next read of a changed
+its rules' load on the expansion limits. The next read of a changed
 copy, with the same context, reads the context and the changed or new groups
 only (the windowed/fast path, with their line numbers); the unchanged
 groups' occurrences are taken from the state, their rules and occurrences
@@ -32,30 +32,57 @@ whole every time), and their occurrences are bounded by the instance limit.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Required, TypedDict, Unpack
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, Required, TypedDict, Unpack
 
 from integrations.errors import CalendarError
 from integrations.ics.blocks import Segment, split, uid_key
 from integrations.ics.busy import Carried, Expansion, Parts
-from integrations.ics.limits import Recurring
+from integrations.ics.limits import Load, Recurring, rule_load
 from integrations.ics.lines import Line, decode, logical_lines
 from integrations.ics.model import Occurrence
 from integrations.ics.window import expand_ics_bytes, read_lines, reader_mode
 from scheduler.model import Interval
 
 MAX_GROUPS = 20_000
-_GROUP_BYTES = 160  # what one group costs in a state, about (digest, tuples, dict slot)
-_OCCURRENCE_BYTES = 150  # one occurrence (two datetimes and the object)
+_GROUP_BYTES = 200  # what one group costs in a state besides its occurrences, about
 
 
-@dataclass(frozen=True)
-class Group:
-    """One UID group's part of a read."""
+class Group(NamedTuple):
+    """One UID group's part of a read: its occurrences (``pack``) and its rules' load."""
 
-    occurrences: tuple[Occurrence, ...]
-    recurring: tuple[Recurring, ...]
+    occurrences: bytes
+    steps: int
+    instances: int
+
+    @property
+    def load(self) -> Load:
+        return Load(self.steps, self.instances)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def pack(occurrences: list[Occurrence]) -> bytes:
+    """Occurrences as (start, end, busy) integers (microseconds since the epoch): cheap to
+    hand between processes, exact to unpack."""
+    found = array("q")
+    for occ in occurrences:
+        found += array("q", ((occ.start - _EPOCH) // _US, (occ.end - _EPOCH) // _US, occ.busy))
+    return found.tobytes()
+
+
+def unpack(data: bytes) -> list[Occurrence]:
+    values = array("q")
+    values.frombytes(data)
+    return [
+        Occurrence(_EPOCH + values[i] * _US, _EPOCH + values[i + 1] * _US, bool(values[i + 2]))
+        for i in range(0, len(values), 3)
+    ]
 
 
 @dataclass(frozen=True)
@@ -69,8 +96,7 @@ class GroupState:
 
     def weight(self) -> int:
         """About how many bytes the state takes in memory."""
-        occurrences = sum(len(g.occurrences) for g in self.groups.values())
-        return len(self.groups) * _GROUP_BYTES + occurrences * _OCCURRENCE_BYTES
+        return sum(len(g.occurrences) + _GROUP_BYTES for g in self.groups.values())
 
 
 @dataclass(frozen=True)
@@ -179,15 +205,15 @@ def _incremental(
             skip[seg.first : seg.last + 1] = b"\x01" * (seg.last - seg.first + 1)
     part = [line for i, line in enumerate(lines) if not skip[i]]
     reused = [known[grouped.digests[key]] for key in kept]
-    carried = Carried(
-        tuple(r for g in reused for r in g.recurring), sum(len(g.occurrences) for g in reused)
-    )
+    occurrences = [o for g in reused for o in unpack(g.occurrences)]
+    load = sum((g.load for g in reused), Load())
+    carried = Carried(load, len(occurrences))
     found = read_lines(
         part, notes, source, timezone, span, email, fast=mode == "fast", carried=carried
     )
     if found is None or found.parts is None:
         return None
-    occurrences = [*found.occurrences, *(o for g in reused for o in g.occurrences)]
+    occurrences += found.occurrences
     occurrences.sort(key=lambda o: (o.start, o.end))
     merged = Expansion(span, tuple(occurrences), found.unknown_tzids, found.warnings)
     quiet = not (notes or found.warnings or found.unknown_tzids)
@@ -223,5 +249,6 @@ def _state(
         if key in kept:
             groups[digest] = known[digest]
         else:
-            groups[digest] = Group(tuple(occurrences[key]), tuple(rules[key]))
+            load = rule_load(rules[key], span)
+            groups[digest] = Group(pack(occurrences[key]), load.steps, load.instances)
     return GroupState(span, grouped.context, groups)

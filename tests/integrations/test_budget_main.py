@@ -3,12 +3,10 @@ forks then re-run the script as ``__mp_main__`` without importing its modules ag
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.subproc import run_python
+
 SCRIPT = """
 import sys
 ALREADY = "email.mime.text" in sys.modules  # in a reader: imported by the fork server
@@ -29,14 +27,7 @@ if __name__ == "__main__":
 def test_main_script_imports_are_preloaded(tmp_path: Path) -> None:
     script = tmp_path / "main_script.py"
     script.write_text(SCRIPT)
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
+    done = run_python(str(script), timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     names, answer = done.stdout.splitlines()
     assert "email.mime.text" in names and "integrations.budget" in names
