@@ -15,6 +15,7 @@ function in-process, without limits, where processes cannot be started.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import resource
 import sys
@@ -180,7 +181,11 @@ def _child(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> None:
-    """In the child: limit the address space, run, send ("ok"|"error"|"memory", value)."""
+    """In the child: limit the address space, run, send ("ok"|"error"|"memory", value).
+
+    What the child inherited from the fork server is frozen first (``gc.freeze``): the
+    collector then never walks it, so its pages stay shared instead of being copied."""
+    gc.freeze()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         message: tuple[str, Any] = ("ok", fn(*args, **kwargs))
