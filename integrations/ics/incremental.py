@@ -93,10 +93,16 @@ class GroupState:
     span: Interval
     context: bytes
     groups: Mapping[bytes, Group]
+    size: int = 0  # ``weight``, counted once (caches of many feeds add it up often)
+
+    @classmethod
+    def of(cls, span: Interval, context: bytes, groups: Mapping[bytes, Group]) -> GroupState:
+        size = sum(len(g.occurrences) + _GROUP_BYTES for g in groups.values())
+        return cls(span, context, groups, size)
 
     def weight(self) -> int:
         """About how many bytes the state takes in memory."""
-        return sum(len(g.occurrences) + _GROUP_BYTES for g in self.groups.values())
+        return self.size
 
 
 @dataclass(frozen=True)
@@ -251,4 +257,4 @@ def _state(
         else:
             load = rule_load(rules[key], span)
             groups[digest] = Group(pack(occurrences[key]), load.steps, load.instances)
-    return GroupState(span, grouped.context, groups)
+    return GroupState.of(span, grouped.context, groups)
