@@ -94,9 +94,11 @@ class FeedSnapshots:
     send ETag / Last-Modified and answer an unchanged feed from the cached expansion.
 
     Owned by whoever builds the backends (the app, the worker, a CLI run) and passed
-    in; bounded by bytes (least recently used copies go first)."""
+    in; bounded by bytes, the copies with their incremental states (least recently used
+    go first). The default holds about 300 feeds of 2,000 events (a 330 KB copy and a
+    480 KB state each): a feed pushed out is read whole the next time it changes."""
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, FeedSnapshot] = OrderedDict()
         self._lock = threading.Lock()

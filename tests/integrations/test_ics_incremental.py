@@ -287,3 +287,18 @@ def test_corpus_files_with_an_edited_event(name: str) -> None:
             edited = data + b"\r\n"
         got, _, _ = incremental(edited, span, span, zone, None, state)
         assert got == full(edited, span, span, zone, None)
+
+
+def test_the_snapshot_cache_counts_the_states(tmp_path: Path) -> None:
+    """A copy's incremental state counts toward the cache's bound: it stays bounded."""
+    paths = [tmp_path / f"c{n}.ics" for n in range(2)]
+    for n, path in enumerate(paths):
+        path.write_bytes(bench_feed(10 + n, 100))
+    sizes = sum(p.stat().st_size for p in paths)
+    window = Interval(NOW, NOW + timedelta(days=30))
+    roomy, tight = FeedSnapshots(max_bytes=sizes * 10), FeedSnapshots(max_bytes=sizes + 100)
+    for cache in (roomy, tight):
+        for path in paths:
+            ICSFeedBackend(path, timezone="UTC", snapshots=cache).read_busy(window)
+    assert len(roomy) == 2
+    assert len(tight) == 1  # the copies alone would fit; with their states they do not
