@@ -1,33 +1,42 @@
-"""Calendar sync benchmark: 50 interviewers' ICS feeds from loopback into the database.
+"""Calendar sync benchmark: interviewers' ICS feeds from loopback into the database.
 
     python benchmarks/bench_sync.py                  # 50 feeds x 2,000 events, SQLite
-    python benchmarks/bench_sync.py --feeds 10 --events 500 --quick
+    python benchmarks/bench_sync.py --feeds 200      # 200 interviewers
+    python benchmarks/bench_sync.py --quick          # a smoke test: 4 small feeds
     python benchmarks/bench_sync.py --database-url postgresql://postgres@127.0.0.1:5432/test
 
 Each feed has 2,000 VEVENTs spread over the past year and the next four months
 (a third of them weekly or daily series with COUNT/UNTIL, some endless), served
 with an ETag by a threaded HTTP server on 127.0.0.1. Measured with
-``web.domain.sync_all`` (commit per calendar), wall time with ``perf_counter``
-CPU time with ``process_time`` (the loopback server runs in the same process),
-and peak Python memory with ``tracemalloc`` (a separate pass, because
-tracemalloc slows Python down):
+``web.domain.sync_all`` (commit per calendar) as the worker runs it: every
+parse in a child process under the read budget (``integrations.budget``),
+``sync.parallel`` (4) reads at once. Wall time by ``perf_counter``; CPU time
+of this process (the loopback server included) and of its children (the
+fork server and the readers it forks); peak memory as the largest sum of the
+proportional set sizes (PSS: resident memory, pages shared by forked readers
+split between them) of this process and all its descendants, sampled every
+200 ms (the sampling thread's own CPU is left out):
 
 1. full sync into an empty database (download, parse, expand, store blocks),
 2. no-change resync in the same process (ETag -> 304, cached expansion),
-3. no-change resync in a fresh process (only the database remembers the feed:
-   the stored copy is parsed once, the server still answers 304),
-4. resync after one feed changed.
+3. no-change resync in a fresh process (only the database remembers the feed),
+4. one event changed in every feed: the incremental re-read (``ics.incremental``,
+   only the changed UID group of each feed is parsed),
+5. the reference for 4, in the same run: another event changed in every feed,
+   read by a fresh process, which has no incremental state and reads each feed
+   whole (the path before the incremental re-read).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import sys
 import tempfile
 import threading
 import time
-import tracemalloc
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -41,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from integrations.budget import ReadBudget, Reader  # noqa: E402
 from integrations.calendars.feed import FeedSnapshots  # noqa: E402
 from web.domain.sync.config import SyncConfig  # noqa: E402
 from web.domain.sync.sync import SourceResult, sync_all  # noqa: E402
@@ -153,16 +163,94 @@ def run(db: Database, now: datetime, cfg: SyncConfig) -> list[SourceResult]:
         return sync_all(s, now, cfg, commit=True)
 
 
-def measure(label: str, step: Callable[[], list[SourceResult]], *, memory: bool) -> dict[str, Any]:
-    if memory:
-        tracemalloc.start()
-    started, cpu = time.perf_counter(), time.process_time()
-    results = step()
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak = 0
-    if memory:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds of the process and of its waited-for children, resident bytes)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / _TICKS, int(fields[21]) * resource.getpagesize()
+
+
+def tree_cpu() -> float:
+    """CPU seconds of this process and of everything it started (the fork server and the
+    readers it forked and reaped count through the fork server's children's time)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    gone = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + gone.ru_utime + gone.ru_stime
+    return total + sum(_stat(pid)[0] for pid in _children(os.getpid()))
+
+
+def _pss(pid: int) -> int:
+    """The process's proportional set size (shared pages split between their sharers)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return _stat(pid)[1]  # no smaps_rollup: the resident size
+
+
+def tree_rss() -> int:
+    """Memory of this process and all its descendants (the sum of their PSS)."""
+    total, todo = 0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        total += _pss(pid)
+        todo += _children(pid)
+    return total
+
+
+class PeakMemory:
+    """The largest ``tree_rss`` seen while it runs (a sampling thread); ``cpu`` is what the
+    sampling itself cost (reading smaps_rollup walks page tables), to leave out."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.peak = 0
+        self.cpu = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss())
+            self._stop.wait(self.every)
+        self.cpu = time.thread_time()
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss())
+
+
+def measure(label: str, step: Callable[[], list[SourceResult]]) -> dict[str, Any]:
+    started, cpu = time.perf_counter(), tree_cpu()
+    with PeakMemory() as memory:
+        results = step()
+    seconds, cpu = time.perf_counter() - started, tree_cpu() - cpu - memory.cpu
     failed = [r for r in results if not r.ok]
     if failed:
         raise SystemExit(f"{label}: {len(failed)} calendars failed, e.g. {failed[0].error}")
@@ -170,7 +258,7 @@ def measure(label: str, step: Callable[[], list[SourceResult]], *, memory: bool)
         "step": label,
         "seconds": seconds,
         "cpu": cpu,
-        "peak_mb": peak / 1024 / 1024,
+        "peak_mb": memory.peak / 1024 / 1024,
         "events": sum(r.events_read for r in results),
         "busy": sum(r.busy for r in results),
         "unchanged": sum(r.unchanged for r in results),
@@ -178,29 +266,32 @@ def measure(label: str, step: Callable[[], list[SourceResult]], *, memory: bool)
     }
 
 
-def scenario(db: Database, host: FeedHost, *, memory: bool) -> list[dict[str, Any]]:
-    cfg = SyncConfig(snapshots=FeedSnapshots())
-    rows = [measure("full sync (empty database)", lambda: run(db, NOW, cfg), memory=memory)]
-    later = NOW + timedelta(minutes=10)
-    rows.append(
-        measure("no-change resync (ETag -> 304)", lambda: run(db, later, cfg), memory=memory)
-    )
+def config() -> SyncConfig:
+    """As the worker builds it: reads in child processes under the default read budget;
+    a new one is a fresh process (no last good copies in memory)."""
+    return SyncConfig(snapshots=FeedSnapshots(), reader=Reader(ReadBudget()))
 
-    def fresh() -> list[SourceResult]:
-        nonlocal cfg
-        cfg = SyncConfig(snapshots=FeedSnapshots())  # as in a new `panelslot sync` process
-        return run(db, later + timedelta(minutes=10), cfg)
 
-    rows.append(measure("no-change resync, fresh process", fresh, memory=memory))
-    body, _ = host.feeds["/i000.ics"]
-    host.feeds["/i000.ics"] = (body.replace(b"SUMMARY:Meeting 1\r\n", b"SUMMARY:Moved\r\n"), '"v2"')
-    rows.append(
-        measure(
-            "resync, one feed changed",
-            lambda: run(db, later + timedelta(minutes=20), cfg),
-            memory=memory,
-        )
-    )
+def change_every_feed(host: FeedHost, event: int, version: str) -> None:
+    """Make one event of every feed transparent (a real change of its busy time)."""
+    for path, (body, _) in host.feeds.items():
+        uid = f"UID:bench-{int(path[2:5])}-{event}@panelslot\r\n".encode()
+        host.feeds[path] = (body.replace(uid, uid + b"TRANSP:TRANSPARENT\r\n"), f'"{version}"')
+
+
+def scenario(db: Database, host: FeedHost) -> list[dict[str, Any]]:
+    cfg = config()
+    rows = [measure("full sync (empty database)", lambda: run(db, NOW, cfg))]
+    at = NOW + timedelta(minutes=10)
+    rows.append(measure("no-change resync (ETag -> 304)", lambda: run(db, at, cfg)))
+    at += timedelta(minutes=10)
+    rows.append(measure("no-change resync, fresh process", lambda: run(db, at, config())))
+    change_every_feed(host, 4, "v2")
+    at += timedelta(minutes=10)
+    rows.append(measure("one event changed in every feed", lambda: run(db, at, cfg)))
+    change_every_feed(host, 5, "v3")
+    at += timedelta(minutes=10)
+    rows.append(measure("same, read whole (reference)", lambda: run(db, at, config())))
     return rows
 
 
@@ -232,8 +323,10 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=50)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--quick", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument("--quick", action="store_true", help="4 feeds x 200 events (a smoke test)")
     args = parser.parse_args()
+    if args.quick:
+        args.feeds, args.events = 4, 200
 
     host = FeedHost()
     for n in range(args.feeds):
@@ -242,43 +335,42 @@ def main() -> None:
     print(
         f"{args.feeds} feeds x {args.events} events ({args.events // 3} recurring), "
         f"{size / 1024 / 1024:.1f} MB in all; database: "
-        f"{'SQLite file' if args.database_url is None else 'PostgreSQL'}"
+        f"{'SQLite file' if args.database_url is None else 'PostgreSQL'}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        passes = [("time", False)] + ([] if args.quick else [("memory", True)])
-        results: dict[str, list[dict[str, Any]]] = {}
-        for tag, memory in passes:
-            for n in range(args.feeds):  # every pass starts from version 1 of every feed
-                host.feeds[f"/i{n:03d}.ics"] = (make_feed(n, args.events), f'"i{n}-v1"')
-            db, drop = fresh_database(args.database_url, Path(tmp), tag)
-            try:
-                seed_db(db, host, args.feeds)
-                results[tag] = scenario(db, host, memory=memory)
-                with db.session() as s:
-                    stored = s.scalar(select(func.count()).select_from(BusyBlock))
-            finally:
-                drop()
+        db, drop = fresh_database(args.database_url, Path(tmp), "sync")
+        try:
+            seed_db(db, host, args.feeds)
+            rows = scenario(db, host)
+            with db.session() as s:
+                stored = s.scalar(select(func.count()).select_from(BusyBlock))
+        finally:
+            drop()
     host.stop()
+    print_table(rows)
+    incremental, whole = rows[3], rows[4]
+    print(
+        f"busy blocks stored: {stored}; HTTP 200s: {host.counts[200]}, 304s: {host.counts[304]}; "
+        f"one changed event per feed: {incremental['seconds'] / whole['seconds']:.2f}x the wall "
+        f"time and {incremental['cpu'] / whole['cpu']:.2f}x the CPU of reading each feed whole; "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
 
+
+def print_table(rows: list[dict[str, Any]]) -> None:
     head = (
-        f"| {'step':<34} | {'time':>8} | {'CPU':>8} | {'peak memory':>11} | {'events':>7} "
-        f"| {'busy':>6} "
-        f"| {'304/unchanged':>13} |"
+        f"| {'step':<34} | {'wall':>8} | {'CPU':>8} | {'peak PSS':>9} | {'events':>7} "
+        f"| {'busy':>6} | {'304/unchanged':>13} |"
     )
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
-    for i, row in enumerate(results["time"]):
-        mem = results.get("memory")
-        peak = f"{mem[i]['peak_mb']:.1f} MB" if mem else "-"
+    for row in rows:
         print(
-            f"| {row['step']:<34} | {row['seconds']:>7.2f}s | {row['cpu']:>7.2f}s | {peak:>11} "
-            f"| {row['events']:>7} "
+            f"| {row['step']:<34} | {row['seconds']:>7.2f}s | {row['cpu']:>7.2f}s "
+            f"| {row['peak_mb']:>6.0f} MB | {row['events']:>7} "
             f"| {row['busy']:>6} | {row['unchanged']:>6} of {row['calendars']:<3} |"
         )
-    print(
-        f"busy blocks stored: {stored}; HTTP 200s: {host.counts[200]}, 304s: {host.counts[304]} "
-        "(all passes)"
-    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from integrations.budget import Reader, run_read
 from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError
 from integrations.ics import Expansion, ICSRead, parse_calendar_with_warnings
-from integrations.ics.window import expand_ics_bytes
+from integrations.ics.incremental import GroupState, expand_changes
 from integrations.urlguard import Resolver, guarded_session, peer_refusal, private_host_reason
 from integrations.urls import redact_url
 from scheduler.model import Interval
@@ -58,6 +58,10 @@ class FeedSnapshot:
     little wider than the window last asked for; while the copy is unchanged,
     reads inside that span only filter it. A later window that leaves the span
     reads ``data`` again (windowed, under the backend's read budget).
+
+    ``groups`` is the incremental state of the last read (``ics.incremental``),
+    for one (timezone, email): when the next copy differs, only its changed UID
+    groups are read.
     """
 
     data: bytes
@@ -66,6 +70,11 @@ class FeedSnapshot:
     file_stamp: tuple[int, int] | None = None  # (mtime_ns, size) for files
     warnings: tuple[str, ...] = ()
     expansions: dict[tuple[str, str | None], Expansion] = field(default_factory=dict)
+    groups: dict[tuple[str, str | None], GroupState] = field(default_factory=dict)
+
+    def weight(self) -> int:
+        """About how many bytes the copy and its incremental state take."""
+        return len(self.data) + sum(state.weight() for state in self.groups.values())
 
     @classmethod
     def from_bytes(
@@ -86,9 +95,11 @@ class FeedSnapshots:
     send ETag / Last-Modified and answer an unchanged feed from the cached expansion.
 
     Owned by whoever builds the backends (the app, the worker, a CLI run) and passed
-    in; bounded by bytes (least recently used copies go first)."""
+    in; bounded by bytes, the copies with their incremental states (least recently used
+    go first). The default holds about 300 feeds of 2,000 events (a 330 KB copy and a
+    480 KB state each): a feed pushed out is read whole the next time it changes."""
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, FeedSnapshot] = OrderedDict()
         self._lock = threading.Lock()
@@ -104,10 +115,10 @@ class FeedSnapshots:
         with self._lock:
             self._items[location] = snapshot
             self._items.move_to_end(location)
-            total = sum(len(s.data) for s in self._items.values())
+            total = sum(s.weight() for s in self._items.values())
             while total > self.max_bytes and len(self._items) > 1:
                 _, dropped = self._items.popitem(last=False)
-                total -= len(dropped.data)
+                total -= dropped.weight()
 
     def __len__(self) -> int:
         with self._lock:
@@ -116,6 +127,11 @@ class FeedSnapshots:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+def _inside(window: Interval, span: Interval) -> bool:
+    """Whether ``window`` lies in ``span`` with all of ``SPAN_AFTER`` but a day to spare."""
+    return span.start <= window.start and window.end + SPAN_AFTER - timedelta(days=1) <= span.end
 
 
 def _human(size: int) -> str:
@@ -235,15 +251,24 @@ class ICSFeedBackend(CalendarBackend):
         return replace(read, unchanged=unchanged, warnings=snapshot.warnings + read.warnings)
 
     def _expand(self, snapshot: FeedSnapshot, window: Interval) -> Expansion:
-        """Read ``snapshot`` over ``window`` (padded) under the budget. A fresh download
-        becomes ``last_good`` only once it reads; if it does not, the old copy stays."""
+        """Read ``snapshot`` over ``window`` (padded) under the budget, reading again only
+        the UID groups that changed since the last good copy was read for the same span
+        (see ``ics.incremental``). A fresh download becomes ``last_good`` only once it
+        reads; if it does not, the old copy stays."""
+        key = (self.timezone, self.email)
+        previous = snapshot.groups.get(key)
+        if previous is None and self.last_good is not None:
+            previous = self.last_good.groups.get(key)
         span = Interval(window.start - SPAN_BEFORE, window.end + SPAN_AFTER)
+        if previous is not None and _inside(window, previous.span):
+            span = previous.span  # the unchanged groups' occurrences stand for this span
         try:
-            expansion, notes = run_read(
+            changes = run_read(
                 self.reader,
                 self.source,
-                expand_ics_bytes,
+                expand_changes,
                 snapshot.data,
+                previous,
                 source=self.source,
                 timezone=self.timezone,
                 span=span,
@@ -254,6 +279,10 @@ class ICSFeedBackend(CalendarBackend):
             if snapshot is self._fresh:
                 self._fresh = None
             raise
+        expansion, notes = changes.expansion, changes.notes
+        snapshot.groups.clear()
+        if changes.state is not None:
+            snapshot.groups[key] = changes.state
         snapshot.warnings = notes
         if snapshot is self._fresh:
             self.last_good, self._fresh = snapshot, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings as pywarnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,8 +17,16 @@ import x_wr_timezone
 from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError
 from integrations.ics import fast
-from integrations.ics.blocks import CleanEvent
-from integrations.ics.limits import PAD, Recurring, check_found, check_rules, naive, rule_shape
+from integrations.ics.blocks import CleanEvent, uid_key
+from integrations.ics.limits import (
+    PAD,
+    Load,
+    Recurring,
+    check_found,
+    check_rules,
+    naive,
+    rule_shape,
+)
 from integrations.ics.lines import short
 from integrations.ics.model import Occurrence, Reading, address, in_span
 from integrations.ics.zones import attach_zones, resolve_tzid, to_utc
@@ -45,6 +53,7 @@ class Expansion:
     occurrences: tuple[Occurrence, ...]
     unknown_tzids: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    parts: Parts | None = field(default=None, compare=False, repr=False)  # incremental reads
 
     def covers(self, window: Interval) -> bool:
         return self.span.start <= window.start and window.end <= self.span.end
@@ -96,19 +105,41 @@ def expand_calendar(
     span: Interval,
     email: str | None = None,
     clean: Sequence[CleanEvent] = (),
+    carried: Carried | None = None,
 ) -> Expansion:
     """Every occurrence overlapping ``span`` with its busy flag (see ``busy_from_calendar``).
 
     ``clean`` are events of the same file that the fast path read instead of
     icalendar (``cal`` holds the rest); they are expanded with the calendar.
+    With ``carried`` (groups of the file read earlier: an incremental re-read),
+    their rules and occurrences count toward the limits as if they were in
+    ``cal``, and the expansion's ``parts`` say which event made what.
     """
     zone = reading_zone(timezone, source)
     try:
-        return _expand(cal, source, timezone, zone, span, email, list(clean))
+        return _expand(cal, source, timezone, zone, span, email, list(clean), carried)
     except CalendarError:
         raise
     except Exception as exc:  # a defect no check foresaw: still one clear line
         raise CalendarError(source, f"cannot be read: {short(exc)}") from None
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What the groups of a calendar that are not read again add to the read of the rest:
+    the load of their rules and their occurrences in the span."""
+
+    load: Load = Load()
+    occurrences: int = 0
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Who made what: each occurrence and rule with the UID (``uid_key``) of its event;
+    None for free/busy periods."""
+
+    occurrences: tuple[tuple[str | None, Occurrence], ...]
+    recurring: tuple[Recurring, ...]
 
 
 def _expand(
@@ -119,24 +150,31 @@ def _expand(
     span: Interval,
     email: str | None,
     clean: list[CleanEvent],
+    carried: Carried | None,
 ) -> Expansion:
     notes: list[str] = []
     standard, floating = apply_x_wr_timezone(cal, notes)
     unknown = attach_zones(standard)
-    check_rules([*recurring_events(standard), *fast.recurring(clean)], span, source)
-    found = fast.occurrences(clean, span, Reading(zone, floating or zone, email))
+    rules = [*recurring_events(standard), *fast.recurring(clean)]
+    check_rules(rules, span, source, carried=carried.load if carried else None)
+    found: list[tuple[str | None, Occurrence]] = list(
+        fast.occurrences(clean, span, Reading(zone, floating or zone, email))
+    )
     for start, end, comp in _occurrences(standard, span, source):
         a, b = to_utc(start, zone), to_utc(end, zone)
         if in_span(a, b, span):  # else found only because the search window is padded
-            found.append(Occurrence(a, max(a, b), a < b and is_busy(comp, email)))
+            occ = Occurrence(a, max(a, b), a < b and is_busy(comp, email))
+            found.append((uid_key(str(comp.get("UID", ""))), occ))
     for interval in _freebusy_periods(standard, zone):
         if interval.overlaps(span):
-            found.append(Occurrence(interval.start, interval.end, True))
-    check_found(len(found), span, source)
+            found.append((None, Occurrence(interval.start, interval.end, True)))
+    check_found(len(found) + (carried.occurrences if carried else 0), span, source)
     for tzid in unknown:
         notes.append(f"unknown TZID {tzid!r}: its times were read in {timezone}")
-    found.sort(key=lambda o: (o.start, o.end))
-    return Expansion(span, tuple(found), unknown, tuple(dict.fromkeys(notes)))
+    found.sort(key=lambda o: (o[1].start, o[1].end))
+    parts = Parts(tuple(found), tuple(rules)) if carried is not None else None
+    occurrences = tuple(o for _, o in found)
+    return Expansion(span, occurrences, unknown, tuple(dict.fromkeys(notes)), parts)
 
 
 def _as_list(value: Any) -> list[Any]:

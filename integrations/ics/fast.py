@@ -22,7 +22,7 @@ from typing import Literal
 
 from dateutil.rrule import DAILY, HOURLY, MINUTELY, SECONDLY, WEEKLY, rrule
 
-from integrations.ics.blocks import CleanEvent, SimpleRule, Stamp, When
+from integrations.ics.blocks import CleanEvent, SimpleRule, Stamp, When, uid_key
 from integrations.ics.limits import Recurring, naive, rule_shape
 from integrations.ics.model import Occurrence, Reading, address, in_span
 from integrations.ics.zones import to_utc
@@ -45,17 +45,21 @@ def recurring(events: list[CleanEvent]) -> list[Recurring]:
     return found
 
 
-def occurrences(events: list[CleanEvent], span: Interval, reading: Reading) -> list[Occurrence]:
-    """Every occurrence of ``events`` overlapping ``span``, as the full path finds it."""
-    found: list[Occurrence] = []
+def occurrences(
+    events: list[CleanEvent], span: Interval, reading: Reading
+) -> list[tuple[str, Occurrence]]:
+    """Every occurrence of ``events`` overlapping ``span``, as the full path finds it,
+    with the UID (``uid_key``) of its event."""
+    found: list[tuple[str, Occurrence]] = []
     for event in events:
         busy = not (event.transparent or event.cancelled or _declined(event, reading.email))
         length = _length(event)
+        key = uid_key(event.uid)
         for start in _starts(event, span):
             a = _utc(event.start, start, reading)
             b = _utc(event.start, _add(start, length), reading)
             if in_span(a, b, span):
-                found.append(Occurrence(a, max(a, b), a < b and busy))
+                found.append((key, Occurrence(a, max(a, b), a < b and busy)))
     return found
 
 

@@ -258,18 +258,58 @@ def count_between(
     return found
 
 
+@dataclass(frozen=True)
+class Load:
+    """What rules weigh against the limits over one span: repetitions from their starts
+    (``MAX_RECURRENCE_STEPS``) and an upper bound on their instances near the span."""
+
+    steps: int = 0
+    instances: int = 0
+
+    def __add__(self, other: Load) -> Load:
+        return Load(self.steps + other.steps, self.instances + other.instances)
+
+
+def _bounds(span: Interval) -> tuple[datetime, datetime]:
+    return naive(span.start) - _SEARCH, naive(span.end) + _SEARCH
+
+
+def rule_load(recurring: Iterable[Recurring], span: Interval) -> Load:
+    """The load of ``recurring`` over ``span`` (what ``check_rules`` adds up)."""
+    lo, hi = _bounds(span)
+    rules = [(event, shape) for event in recurring for shape in event.rules]
+    return Load(
+        sum(steps_until(shape, event.start, hi) for event, shape in rules),
+        sum(instances_between(shape, event.start, lo, hi) for event, shape in rules),
+    )
+
+
+class Undecided(CalendarError):
+    """Part of a calendar cannot tell whether the whole would be refused (read it whole)."""
+
+
 def check_rules(
-    recurring: Iterable[Recurring], span: Interval, source: str, *, cap: int = MAX_INSTANCES
+    recurring: Iterable[Recurring],
+    span: Interval,
+    source: str,
+    *,
+    cap: int = MAX_INSTANCES,
+    carried: Load | None = None,
 ) -> None:
     """Refuse, before expanding anything, a calendar whose rules go past a limit.
 
     The outcome does not depend on the order of ``recurring`` (the fast and the
-    full path list the rules in different orders).
+    full path list the rules in different orders). ``carried`` is the load of
+    rules of the same calendar that are not in ``recurring`` (an incremental
+    re-read); when the instance bound with it needs an exact count, ``Undecided``.
     """
-    hi = naive(span.end) + _SEARCH
+    lo, hi = _bounds(span)
+    extra = carried or Load()
     rules = [(event, shape) for event in recurring for shape in event.rules]
     steps = [steps_until(shape, event.start, hi) for event, shape in rules]
-    if sum(steps) > MAX_RECURRENCE_STEPS:
+    if sum(steps) + extra.steps > MAX_RECURRENCE_STEPS:
+        if not rules:
+            raise Undecided(source, "the rules not read again exceed the limit")
         _, (event, shape) = max(
             zip(steps, rules, strict=True), key=lambda x: (x[0], x[1][0].uid, x[1][1].freq)
         )
@@ -277,12 +317,14 @@ def check_rules(
             source,
             uid=event.uid,
             freq=shape.freq,
-            steps=sum(steps),
+            steps=sum(steps) + extra.steps,
             budget=MAX_RECURRENCE_STEPS,
             until=span.end,
         )
-    lo = naive(span.start) - _SEARCH
-    if sum(instances_between(shape, event.start, lo, hi) for event, shape in rules) > cap:
+    wide = sum(instances_between(shape, event.start, lo, hi) for event, shape in rules)
+    if wide + extra.instances > cap:
+        if extra.instances:
+            raise Undecided(source, "an exact count needs every rule of the calendar")
         _check_count(rules, span, source, cap)
 
 

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from integrations.errors import CalendarError
 from integrations.ics.blocks import CleanEvent, FileZones, read_event, shared_uids, split
-from integrations.ics.busy import Expansion, expand_calendar
+from integrations.ics.busy import Carried, Expansion, expand_calendar
 from integrations.ics.limits import ExpansionRefused, naive
 from integrations.ics.lines import Line, decode, logical_lines, repair, short
 from integrations.ics.parse import parse_calendar_with_warnings, parse_lines
@@ -151,6 +151,29 @@ def _read_windowed(
     notes: list[str] = []
     try:
         lines = logical_lines(decode(data, source, notes), source, notes)
+    except CalendarError:
+        raise
+    except Exception as exc:  # as parse_calendar_with_warnings does
+        raise CalendarError(source, f"cannot be read: {short(exc)}") from None
+    found = read_lines(lines, notes, source, timezone, span, email, fast=fast)
+    return None if found is None else (found, tuple(dict.fromkeys(notes)))
+
+
+def read_lines(
+    lines: list[Line],
+    notes: list[str],
+    source: str,
+    timezone: str,
+    span: Interval,
+    email: str | None,
+    *,
+    fast: bool,
+    carried: Carried | None = None,
+) -> Expansion | None:
+    """The windowed read of a file's logical ``lines`` (or of a part of them with their
+    header and zones, ``carried`` counting the rest); repairs are added to ``notes``.
+    None when the structure is broken (the full path reports it)."""
+    try:
         chosen = plan(lines, span, fast=fast)
         if chosen is None:
             return None
@@ -159,7 +182,12 @@ def _read_windowed(
         raise
     except Exception as exc:  # as parse_calendar_with_warnings does
         raise CalendarError(source, f"cannot be read: {short(exc)}") from None
-    expansion = expand_calendar(
-        cal, source=source, timezone=timezone, span=span, email=email, clean=chosen.clean
+    return expand_calendar(
+        cal,
+        source=source,
+        timezone=timezone,
+        span=span,
+        email=email,
+        clean=chosen.clean,
+        carried=carried,
     )
-    return expansion, tuple(dict.fromkeys(notes))
