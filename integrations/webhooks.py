@@ -14,7 +14,11 @@ The body is the spec's suggested envelope: ``{"type", "timestamp", "data"}``.
 :func:`deliver` makes one attempt and reports what happened; the job queue
 calls it again at :attr:`DeliveryAttempt.next_attempt_at`. It never follows a
 redirect (a redirect could lead past the URL guard), never reads the response
-body, and so never puts any of it into an error or the delivery log.
+body, and so never puts any of it into an error or the delivery log. Its
+connections check the address they reached, as feeds do
+(:func:`integrations.urlguard.guarded_session`): one that lands on a private
+address (DNS rebinding past the URL guard) is closed before anything is sent,
+and the attempt is refused, unless private endpoints are allowed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import base64
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -35,6 +39,7 @@ from standardwebhooks import Webhook
 
 from integrations.backoff import next_in_schedule
 from integrations.errors import IntegrationError
+from integrations.urlguard import guarded_session, peer_refusal
 
 EVENT_TYPES = (
     "request.sent",
@@ -152,6 +157,14 @@ def _check_url(url: str, url_guard: UrlGuard) -> str | None:
     return None
 
 
+class _PeerRefused(Exception):
+    """The connection reached a private address; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 def _post(
     session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> tuple[int | None, str]:
@@ -161,7 +174,10 @@ def _post(
         )
     except requests.Timeout:
         return None, f"no answer within {timeout:g} s"
-    except requests.ConnectionError:
+    except requests.ConnectionError as exc:
+        peer = peer_refusal(exc)
+        if peer is not None:
+            raise _PeerRefused(f"refused at connection: {peer}") from None
         return None, "could not connect"
     except requests.RequestException as exc:
         return None, f"request failed ({type(exc).__name__})"
@@ -184,8 +200,14 @@ def deliver(
     attempt: int = 1,
     timeout: float = 10.0,
     session: requests.Session | None = None,
+    allow_private: bool = False,
+    allowed_hosts: Collection[str] = (),
 ) -> DeliveryAttempt:
-    """POST ``message`` to ``url`` once, signed at ``now``; report the attempt."""
+    """POST ``message`` to ``url`` once, signed at ``now``; report the attempt.
+
+    Without ``session``, the connection's peer address is checked (a private one is
+    refused unless ``allow_private``, or its ``host:port`` is in ``allowed_hosts``); a
+    given ``session`` is used as it is."""
 
     def result(outcome: Outcome, code: int | None, error: str) -> DeliveryAttempt:
         retry = next_attempt_at(attempt, now) if outcome is Outcome.FAILED else None
@@ -198,10 +220,12 @@ def deliver(
     headers = signed_headers(secret, message.msg_id, body, now)
     http = session
     if http is None:
-        http = requests.Session()
+        http = requests.Session() if allow_private else guarded_session(allowed_hosts)
         http.trust_env = False  # no proxies or .netrc credentials from the environment
     try:
         code, error = _post(http, url, body, headers, timeout)
+    except _PeerRefused as refused:
+        return result(Outcome.REFUSED, None, refused.reason)
     finally:
         if session is None:
             http.close()

@@ -95,7 +95,7 @@ def now() -> datetime:
 def test_a_delivery_is_signed_and_verifies(receiver: tuple[Receiver, str]) -> None:
     rec, url = receiver
     msg = message()
-    result = deliver(url, SECRET, msg, now=now(), url_guard=allow_all)
+    result = deliver(url, SECRET, msg, now=now(), url_guard=allow_all, allow_private=True)
     assert result.outcome is Outcome.DELIVERED and result.delivered
     assert (result.response_code, result.error, result.next_attempt_at) == (200, "", None)
     assert rec.rejected == []
@@ -119,15 +119,17 @@ def test_a_delivery_is_signed_and_verifies(receiver: tuple[Receiver, str]) -> No
 def test_a_retry_keeps_the_message_id(receiver: tuple[Receiver, str]) -> None:
     rec, url = receiver
     msg = message()
-    deliver(url, SECRET, msg, now=now(), url_guard=allow_all)
-    second = deliver(url, SECRET, msg, now=now(), url_guard=allow_all, attempt=2)
+    deliver(url, SECRET, msg, now=now(), url_guard=allow_all, allow_private=True)
+    second = deliver(
+        url, SECRET, msg, now=now(), url_guard=allow_all, allow_private=True, attempt=2
+    )
     assert second.attempt == 2
     assert [h["webhook-id"] for h in rec.headers] == [msg.msg_id, msg.msg_id]
 
 
 def test_another_secret_does_not_verify(receiver: tuple[Receiver, str]) -> None:
     rec, url = receiver
-    deliver(url, generate_secret(), message(), now=now(), url_guard=allow_all)
+    deliver(url, generate_secret(), message(), now=now(), url_guard=allow_all, allow_private=True)
     assert rec.verified == [] and rec.rejected == ["No matching signature found"]
 
 
@@ -135,7 +137,9 @@ def test_a_failed_answer_is_logged_without_its_body(receiver: tuple[Receiver, st
     rec, url = receiver
     rec.status = 500
     at = now()
-    result = deliver(url, SECRET, message(), now=at, url_guard=allow_all, attempt=3)
+    result = deliver(
+        url, SECRET, message(), now=at, url_guard=allow_all, allow_private=True, attempt=3
+    )
     assert result.outcome is Outcome.FAILED
     assert (result.response_code, result.error) == (500, "HTTP 500")
     assert BODY_SECRET not in repr(result)
@@ -145,7 +149,7 @@ def test_a_failed_answer_is_logged_without_its_body(receiver: tuple[Receiver, st
 def test_a_redirect_is_not_followed(receiver: tuple[Receiver, str]) -> None:
     rec, url = receiver
     rec.status, rec.location = 302, "http://169.254.169.254/latest/meta-data/"
-    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all)
+    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all, allow_private=True)
     assert result.outcome is Outcome.FAILED and result.response_code == 302
     assert len(rec.headers) == 1
 
@@ -153,7 +157,9 @@ def test_a_redirect_is_not_followed(receiver: tuple[Receiver, str]) -> None:
 def test_a_slow_endpoint_times_out(receiver: tuple[Receiver, str]) -> None:
     rec, url = receiver
     rec.hold = threading.Event()
-    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all, timeout=0.2)
+    result = deliver(
+        url, SECRET, message(), now=now(), url_guard=allow_all, allow_private=True, timeout=0.2
+    )
     rec.hold.set()
     assert result.outcome is Outcome.FAILED and result.response_code is None
     assert result.error == "no answer within 0.2 s"
@@ -161,7 +167,7 @@ def test_a_slow_endpoint_times_out(receiver: tuple[Receiver, str]) -> None:
 
 def test_no_server_is_a_failure_to_retry(refused_port: int) -> None:
     url = f"http://127.0.0.1:{refused_port}/hooks"
-    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all)
+    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all, allow_private=True)
     assert (result.outcome, result.error) == (Outcome.FAILED, "could not connect")
     assert result.next_attempt_at is not None
 
@@ -189,7 +195,7 @@ def test_the_url_guard_is_asked_first(receiver: tuple[Receiver, str], error: Exc
     "url", ["ftp://example.com/x", "http:///nohost", "https://user:pw@example.com/hook"]
 )
 def test_unusable_urls_are_refused_without_a_request(url: str) -> None:
-    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all)
+    result = deliver(url, SECRET, message(), now=now(), url_guard=allow_all, allow_private=True)
     assert result.outcome is Outcome.REFUSED and "pw" not in result.error
 
 

@@ -22,7 +22,12 @@ from sqlalchemy import select
 from integrations.calendars.feed import ICSFeedBackend
 from integrations.errors import CalendarError
 from integrations.mail import MemoryMailer
-from integrations.urlguard import host_port, parse_allowed_hosts, refuse_private
+from integrations.urlguard import (
+    host_port,
+    parse_allowed_hosts,
+    private_host_reason,
+    refuse_private,
+)
 from integrations.webhooks import Outcome, WebhookMessage, deliver
 from scheduler.model import Interval
 from tests.fixtures.sync import add_source, blocks, day_events, ics, source, utc
@@ -234,6 +239,7 @@ def _hook(url: str, allowed: frozenset[str]) -> Any:
         WebhookMessage("msg_1", "booking.created", {"booking": 1}, NOW),
         now=NOW,
         url_guard=lambda hop: refuse_private(hop, allowed),
+        allowed_hosts=allowed,
     )
 
 
@@ -246,3 +252,33 @@ def test_webhooks_follow_no_redirect(feeds: FeedServer, target: FeedServer) -> N
     refused = _hook(target.url("/internal.ics"), _allowed(feeds))
     assert refused.outcome is Outcome.REFUSED and "private or local address" in refused.error
     assert target.seen == []
+
+
+def _rebound_guard(url: str) -> None:
+    """The URL guard as DNS rebinding fools it: the name looks public."""
+    reason = private_host_reason(url, _public_dns)
+    if reason is not None:
+        raise ValueError(reason)
+
+
+def test_a_webhook_connection_that_reaches_a_private_address_is_closed_unsent(
+    feeds: FeedServer,
+) -> None:
+    """DNS rebinding on a webhook: the URL guard is told a public address, the connection
+    lands on 127.0.0.1 and is closed before the POST; the attempt is refused, not retried."""
+    feeds.routes["/hook"] = Static(b"ok")
+    url = feeds.url("/hook")
+    message = WebhookMessage("msg_2", "booking.created", {"booking": 2}, NOW)
+    attempt = deliver(url, "whsec_" + "A" * 32, message, now=NOW, url_guard=_rebound_guard)
+    assert attempt.outcome is Outcome.REFUSED and attempt.next_attempt_at is None
+    assert "answered from 127.0.0.1, a private or local address" in attempt.error
+    assert feeds.seen == []  # connected, then closed: nothing was sent
+    allowed = deliver(
+        url,
+        "whsec_" + "A" * 32,
+        message,
+        now=NOW,
+        url_guard=_rebound_guard,
+        allowed_hosts=_allowed(feeds),
+    )  # the same endpoint named in the allow-list is delivered to
+    assert allowed.outcome is Outcome.DELIVERED and len(feeds.hits("/hook")) == 1
