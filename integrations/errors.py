@@ -38,6 +38,14 @@ class CalendarError(IntegrationError):
         super().__init__(f"{where}: {message}")
 
 
+class CalendarTimeout(CalendarError):
+    """A calendar server did not answer, or did not finish, within ``seconds``."""
+
+    def __init__(self, source: str, message: str, *, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(source, message)
+
+
 class ReconnectRequired(CalendarError):
     """The provider revoked or refused the credentials: the owner must reconnect."""
 

@@ -33,7 +33,7 @@ import requests
 
 from integrations.budget import Reader, run_read
 from integrations.calendars.base import CalendarBackend, InterviewEvent
-from integrations.errors import CalendarError
+from integrations.errors import CalendarError, CalendarTimeout
 from integrations.ics import Expansion, ICSRead, parse_calendar_with_warnings
 from integrations.ics.incremental import GroupState, expand_changes
 from integrations.urlguard import Resolver, guarded_session, peer_refusal, private_host_reason
@@ -373,8 +373,10 @@ class ICSFeedBackend(CalendarBackend):
                 allow_redirects=False,
             )
         except requests.Timeout:
-            raise CalendarError(
-                self.source, f"no answer within {self.timeout:g} s; the server may be down"
+            raise CalendarTimeout(
+                self.source,
+                f"no answer within {self.timeout:g} s; the server may be down",
+                seconds=self.timeout,
             ) from None
         except requests.ConnectionError as exc:
             peer = peer_refusal(exc)
@@ -451,8 +453,10 @@ class ICSFeedBackend(CalendarBackend):
                 try:
                     item = pipe.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
-                    raise CalendarError(
-                        self.source, f"download took longer than {self.total_timeout:g} s"
+                    raise CalendarTimeout(
+                        self.source,
+                        f"download took longer than {self.total_timeout:g} s",
+                        seconds=self.total_timeout,
                     ) from None
                 if item is None:
                     return b"".join(chunks)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from integrations.urls import redact_url
 from web.domain.audit import Actor, record_by
 from web.domain.logredact import HIDDEN, redact_tokens
-from web.store.models import JobRequest, OutboxMail, SchedulingRequest
+from web.store.models import AuditLog, Booking, JobRequest, OutboxMail, SchedulingRequest
 
 ERROR_CHARS = 300  # enough for the reason; a long traceback-like text is cut
 
@@ -28,6 +28,8 @@ _SECRET = re.compile(
     r"\b(password|passwd|token|secret|authorization|api[_-]?key|bearer)(\s*[=:]\s*|\s+)\S+",
     re.IGNORECASE,
 )
+
+LIVE_FALLBACK = "live_check_fallback"  # audit: a booking used a calendar's stored busy time
 
 JOB_LABELS = {
     "calendar_writeback": "Writing the interview to the interviewers' calendars",
@@ -84,6 +86,52 @@ def failed_jobs(s: Session, req: SchedulingRequest) -> list[FailedJob]:
         )
         for j in rows
     ]
+
+
+@dataclass(frozen=True)
+class LiveFallback:
+    """At booking, ``name``'s calendar could not be read (``cause``): the booking used its
+    busy time stored at ``stored_at`` (None: never read), shown in ``zone``."""
+
+    name: str
+    calendar: str
+    cause: str
+    stored_at: datetime | None
+    zone: str
+
+
+def live_fallbacks(
+    s: Session, req: SchedulingRequest, booking: Booking | None
+) -> list[LiveFallback]:
+    """The calendars whose stored busy time stood in for a live read when ``booking`` was
+    made (its audit entries), oldest first; none without a booking."""
+    if booking is None:
+        return []
+    rows = s.scalars(
+        select(AuditLog)
+        .where(
+            AuditLog.object_type == "request",
+            AuditLog.object_id == str(req.id),
+            AuditLog.action == LIVE_FALLBACK,
+        )
+        .order_by(AuditLog.id)
+    )
+    out = []
+    for row in rows:
+        d = row.detail or {}
+        if d.get("booking") != booking.id:
+            continue
+        stored = d.get("stored_at")
+        out.append(
+            LiveFallback(
+                str(d.get("name", "")),
+                shown_error(str(d.get("calendar", ""))),
+                shown_error(str(d.get("cause", ""))),
+                datetime.fromisoformat(stored) if isinstance(stored, str) else None,
+                str(d.get("zone") or "UTC"),
+            )
+        )
+    return out
 
 
 def _requeue(

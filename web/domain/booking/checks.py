@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,11 +14,13 @@ from integrations.errors import IntegrationError
 from scheduler import engine
 from scheduler.intervals import subtract
 from scheduler.model import Interval, Option
+from web.domain.audit import record_request
 from web.domain.booking.errors import OptionUnknown
 from web.domain.booking.picture import LoopPicture, loop_picture, stored_option
 from web.domain.booking.policy import BookingPolicy
 from web.domain.busy import load_busy
-from web.domain.sync.livecheck import live_busy as sync_live_busy
+from web.domain.failures import LIVE_FALLBACK
+from web.domain.sync.livecheck import Fallback, live_check
 from web.store.db import Database
 from web.store.models import (
     Booking,
@@ -70,17 +73,26 @@ def valid_options(
     return out
 
 
+@dataclass(frozen=True)
+class LiveRead:
+    """Busy time per interviewer key, read live; the calendars whose stored busy time
+    stood in, for the booking to record (:func:`record_fallbacks`)."""
+
+    busy: dict[str, list[Interval]] = field(default_factory=dict)
+    fell_back: tuple[Fallback, ...] = ()
+
+
 def live_busy(
     db: Database, request_id: int, option_id: int, now: datetime, policy: BookingPolicy
-) -> dict[str, list[Interval]]:
+) -> LiveRead:
     """Busy time read live from the option's interviewers' calendars (stored blocks where a
     calendar cannot be read), before the booking transaction: no network I/O under a lock."""
     if not policy.live_check:
-        return {}
+        return LiveRead()
     with db.session() as s:
         row = s.get(OfferedOption, option_id)
         if row is None or row.request_id != request_id:
-            return {}
+            return LiveRead()
         opt = stored_option(row)
         keys = set(opt.interviewer_ids())
         ids = {
@@ -92,10 +104,10 @@ def live_busy(
             )
         }
         if not ids:
-            return {}
+            return LiveRead()
         window = Interval(opt.start - timedelta(hours=2), opt.end + timedelta(hours=2))
         try:
-            found = sync_live_busy(s, list(ids), window, now, policy.sync)
+            found = live_check(s, list(ids), window, now, policy.sync)
         except (IntegrationError, SQLAlchemyError, OSError) as exc:
             # the stored busy time still guards the booking; say why it stands in
             log.warning(
@@ -107,8 +119,18 @@ def live_busy(
                 exc_info=exc,
             )
             s.rollback()  # nothing was written; leave the session usable for its exit
-            return {}
-    return {ids[i]: list(v) for i, v in found.items() if i in ids}
+            return LiveRead()
+    busy = {ids[i]: list(v) for i, v in found.busy.items() if i in ids}
+    return LiveRead(busy, tuple(found.fell_back))
+
+
+def record_fallbacks(
+    s: Session, req: SchedulingRequest, booking_id: int, live: LiveRead, now: datetime
+) -> None:
+    """One audit entry per calendar whose stored busy time stood in for the live read of
+    booking ``booking_id``: the request page tells the coordinator (nothing fetched, no URL)."""
+    for fb in live.fell_back:
+        record_request(s, now, "system", LIVE_FALLBACK, req, booking=booking_id, **fb.as_json())
 
 
 def recheck(

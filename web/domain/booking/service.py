@@ -25,10 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from scheduler.model import Interval
 from web.domain import jobs, services
 from web.domain.audit import record_request
-from web.domain.booking.checks import live_busy, offered, recheck
+from web.domain.booking.checks import LiveRead, live_busy, offered, recheck, record_fallbacks
 from web.domain.booking.errors import BookingClosed, OptionTaken, OptionUnknown, Outcome
 from web.domain.booking.outbox import outbox_booked, outbox_cancelled
 from web.domain.booking.picture import stored_option
@@ -64,7 +63,7 @@ class _Change:
     policy: BookingPolicy
     actor: str
     link: str
-    live: dict[str, list[Interval]]
+    live: LiveRead
 
 
 def book(
@@ -116,7 +115,7 @@ def _book_in(s: Session, req: SchedulingRequest, c: _Change) -> Outcome:
     row = offered(s, req, c.option_id)
     opt = stored_option(row)
     lock_interviewers(s, opt)
-    problems = recheck(s, req, opt, c.now, c.live)
+    problems = recheck(s, req, opt, c.now, c.live.busy)
     if problems:
         raise OptionTaken("Sorry, that time was just taken.", problems=problems)
     b = new_booking(
@@ -131,6 +130,7 @@ def _book_in(s: Session, req: SchedulingRequest, c: _Change) -> Outcome:
         s, "calendar_writeback", payload, now=c.now, requested_by=c.actor, request_id=req.id
     )
     record_request(s, c.now, c.actor, "booking_created", req, booking=b.id, option=row.rank)
+    record_fallbacks(s, req, b.id, c.live, c.now)
     s.flush()
     return Outcome(b.id, True, b.status)
 
@@ -187,7 +187,7 @@ def _reschedule_in(
         bs.active = False
     old.status = "replaced"
     s.flush()
-    problems = recheck(s, req, opt, c.now, c.live, exclude_booking=old)
+    problems = recheck(s, req, opt, c.now, c.live.busy, exclude_booking=old)
     if problems:
         raise OptionTaken("Sorry, that time was just taken.", problems=problems)
     b = new_booking(
@@ -213,6 +213,7 @@ def _reschedule_in(
         s, "calendar_writeback", payload, now=c.now, requested_by=c.actor, request_id=req.id
     )
     record_request(s, c.now, c.actor, "booking_rescheduled", req, booking=b.id, replaced=old.id)
+    record_fallbacks(s, req, b.id, c.live, c.now)
     s.flush()
     return Outcome(b.id, True, b.status)
 

@@ -1,5 +1,6 @@
 """Live check: re-read interviewers' calendars before a booking is confirmed, falling
-back, per calendar, to its stored blocks (and saying why)."""
+back, per calendar, to its stored blocks (and saying why: in the log, and as a
+:class:`Fallback` the booking records for the coordinator)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,63 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from integrations.budget import BudgetExceeded, ReaderCrashed
+from integrations.errors import CalendarError, CalendarTimeout, ReconnectRequired
 from scheduler.intervals import merge
 from scheduler.model import Interval
 from web.domain.busy import load_busy
+from web.domain.failures import shown_error
 from web.domain.sync.config import SyncConfig
 from web.domain.sync.sync import Job, one_line, plan, prepare, read_all
 
 log = logging.getLogger(__name__)
+
+
+CAUSE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A calendar that could not be read live, so its stored busy time stood in.
+
+    ``cause`` is short and holds nothing fetched and no URL (see :func:`cause_of`);
+    ``stored_at`` is when the stored busy time was last read (None: never)."""
+
+    interviewer_id: int
+    name: str
+    zone: str
+    calendar: str
+    cause: str
+    stored_at: datetime | None
+
+    def as_json(self) -> dict[str, object]:
+        stored = self.stored_at.isoformat() if self.stored_at is not None else None
+        return {
+            "interviewer_id": self.interviewer_id,
+            "name": self.name,
+            "zone": self.zone,
+            "calendar": self.calendar,
+            "cause": self.cause,
+            "stored_at": stored,
+        }
+
+
+def cause_of(exc: Exception | None) -> str:
+    """Why a read failed, for people: by the error's type, with at most the error's own
+    message (never its source, which may be a feed URL), URLs redacted."""
+    if isinstance(exc, BudgetExceeded):
+        return "timed out" if exc.resource == "time" else "it needed too much memory"
+    if isinstance(exc, CalendarTimeout):
+        return "timed out"
+    if isinstance(exc, ReaderCrashed):
+        return "the reader stopped"
+    if isinstance(exc, ReconnectRequired):
+        return "access was revoked; it must be reconnected"
+    if isinstance(exc, CalendarError):
+        return shown_error(exc.message)[:CAUSE_CHARS]
+    if exc is not None:
+        return f"unexpected failure ({type(exc).__name__})"
+    return "it could not be read live"
 
 
 @dataclass
@@ -25,6 +76,7 @@ class LiveCheck:
 
     busy: dict[int, list[Interval]] = field(default_factory=dict)
     fallbacks: dict[int, list[str]] = field(default_factory=dict)  # id -> "label: why"
+    fell_back: list[Fallback] = field(default_factory=list)
 
 
 def live_check(
@@ -61,11 +113,24 @@ def live_check(
                 why,
             )
             result.fallbacks.setdefault(job.who.id, []).append(why)
+            result.fell_back.append(_fallback(job))
     for who_id, found in _stored_blocks(s, stored, window, now).items():
         spans[who_id].extend(found)
     for who_id, found in spans.items():
         result.busy[who_id] = merge(_clip(found, window))
     return result
+
+
+def _fallback(job: Job) -> Fallback:
+    who, src = job.who, job.src
+    return Fallback(
+        who.id,
+        who.name,
+        who.timezone,
+        shown_error(src.label)[:CAUSE_CHARS],
+        cause_of(job.failure),
+        src.last_good_sync_at,
+    )
 
 
 def _stored_blocks(

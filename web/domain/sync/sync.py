@@ -86,6 +86,7 @@ class Job:
     error: str | None = None
     reconnect: bool = False
     seconds: float = 0.0
+    failure: Exception | None = None  # what the read raised (the live check says why)
 
     @property
     def live(self) -> BusyRead | None:
@@ -97,6 +98,7 @@ class Job:
 
 def _failure(job: Job, exc: Exception) -> None:
     src = job.src
+    job.failure = exc
     if isinstance(exc, ReconnectRequired):
         job.error, job.reconnect = one_line(str(exc)), True
     elif isinstance(exc, IntegrationError):  # CalendarError, TokenKeyError, GoogleAuthError

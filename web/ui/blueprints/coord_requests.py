@@ -344,6 +344,7 @@ def request_detail(rid: int) -> str:
         "coord/request_detail.html",
         mails=uc.request_mails(db_session(), req),
         failed_jobs=failures.failed_jobs(db_session(), req),
+        live_fallbacks=failures.live_fallbacks(db_session(), req, b),
         shown_error=failures.shown_error,
         booking=b,
         repair_notices=repair.open_notices(db_session(), req),
