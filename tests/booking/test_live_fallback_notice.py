@@ -110,3 +110,40 @@ def test_a_live_read_that_works_leaves_no_notice(
     assert _fallbacks(db) == []
     html = signed_in.get(f"/requests/{sent.request_id}").get_data(as_text=True)
     assert "live-fallback" not in html
+
+
+def test_a_reschedule_that_fell_back_is_told_for_the_new_booking(
+    app: Any, db: Database, signed_in: Any, feeds: FeedServer
+) -> None:
+    from web.domain import booking
+
+    sent, _ = _setup(db, feeds)
+    first = book_option(db, sent, key="p" * 20, policy=_web_policy(app))
+    assert _fallbacks(db) == []
+    with db.session() as s:  # every interviewer's calendar now fails
+        for who in s.scalars(select(Interviewer)):
+            if not who.calendars:
+                add_source(db, who.key, kind="ics", label="x", url=feeds.url(f"/{who.key}.ics"))
+    for path in [*feeds.routes, *(f"/{k}.ics" for k in _all_keys(db))]:
+        feeds.routes[path] = Status(503)
+    moved = booking.reschedule(
+        db,
+        sent.request_id,
+        sent.option_ids[1],
+        idempotency_key="q" * 20,
+        candidate_tz="Asia/Kolkata",
+        now=NOW,
+        policy=_web_policy(app),
+    )
+    assert moved.created and moved.booking_id != first.booking_id
+    entries = _fallbacks(db)
+    keys = set(stored_option(option_row(db, sent.option_ids[1])).interviewer_ids())
+    assert entries and {e["booking"] for e in entries} == {moved.booking_id}
+    assert len(entries) == len(keys)
+    html = signed_in.get(f"/requests/{sent.request_id}").get_data(as_text=True)
+    assert html.count('class="notice warn live-fallback"') == len(keys)
+
+
+def _all_keys(db: Database) -> list[str]:
+    with db.session() as s:
+        return list(s.scalars(select(Interviewer.key)))
