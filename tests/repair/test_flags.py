@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import event, select
 
 from integrations.calendars.google_events import google_event_id
-from tests.fixtures.booking import interviewer_id, policy
+from tests.fixtures.booking import form_of, interviewer_id, policy
 from tests.fixtures.sync import utc
-from tests.fixtures.webapp import NOW, get_csrf
+from tests.fixtures.webapp import NOW, csrf_of, get_csrf
 from tests.integrations.google_emulator import GoogleEmulator
 from tests.integrations.smtp_server import SMTPTestServer
 from tests.repair.test_handle import _book, _seat, design_option
@@ -155,3 +155,22 @@ def test_dropout_flags_cost_the_same_queries_for_a_page(db: Database, company: A
     causes = ("declined", "conflict", "cant_make_it")
     ids = [_escalate(db, c, day)[0] for day, c in enumerate(causes, start=3)]
     assert _queries(db, ids[:1]) == _queries(db, ids)
+
+
+def test_a_reschedule_clears_the_flag(db: Database, signed_in: Any) -> None:
+    rid, bid = _book(db)  # option 0 of the standard request
+    with db.session() as s:
+        bs = s.scalars(select(BookingSession).where(BookingSession.booking_id == bid)).first()
+        assert bs is not None
+        d = repair.Dropout(bs.id, bs.interviewer_id, "conflict", "a new meeting")
+        start = bs.start
+    assert repair.handle_dropout(db, d, start - timedelta(hours=5), policy()).action == "escalated"
+    assert [k for k, _ in _flags(signed_in, rid)] == ["conflict"]
+    html = signed_in.get(f"/requests/{rid}/reschedule").get_data(as_text=True)
+    with db.session() as s:
+        req = s.get(SchedulingRequest, rid)
+        assert req is not None
+        other = next(o.id for o in req.options if o.id != req.bookings[-1].option_id)
+    form = {"csrf_token": csrf_of(html), "idem": form_of(html)["idem"], "option": str(other)}
+    assert signed_in.post(f"/requests/{rid}/reschedule", data=form).status_code == 302
+    assert _flags(signed_in, rid) == []
