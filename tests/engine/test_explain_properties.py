@@ -106,10 +106,10 @@ def lifted(search: Search, key: str) -> Search:
         return dataclasses.replace(search, busy={})
     if key == "holds":
         return dataclasses.replace(search, holds={})
-    if key == "daily_cap":
+    if key in ("daily_cap", "weekly_cap"):
+        field = "max_interviews_per_day" if key == "daily_cap" else "max_interviews_per_week"
         people = {
-            p: dataclasses.replace(i, max_interviews_per_day=None)
-            for p, i in search.interviewers.items()
+            p: dataclasses.replace(i, **{field: None}) for p, i in search.interviewers.items()
         }
         return dataclasses.replace(search, interviewers=people)
     if key == "min_notice":
