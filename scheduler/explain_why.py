@@ -42,6 +42,7 @@ CONSTRAINTS = {
     "busy": "interviewers' busy time",
     "holds": "holds of other requests",
     "daily_cap": "interviewers' daily caps",
+    "weekly_cap": "interviewers' weekly caps",
     "min_notice": "the minimum notice",
     "gaps": "the gaps allowed between sessions",
     "pool_size": "the pool size against required",
@@ -54,7 +55,7 @@ CONSTRAINTS = {
 TIERS: tuple[tuple[tuple[str, frozenset[str]], ...], ...] = (
     tuple(
         (key, frozenset({key}))
-        for key in ("holds", "busy", "daily_cap", "min_notice", "pool_size", "gaps")
+        for key in ("holds", "busy", "daily_cap", "weekly_cap", "min_notice", "pool_size", "gaps")
     ),
     (
         ("candidate_hours", frozenset({"candidate_hours"})),
@@ -67,7 +68,8 @@ TIERS: tuple[tuple[tuple[str, frozenset[str]], ...], ...] = (
 )
 REACH = 2 * 3600
 LOOP_KEYS = ("candidate_hours", "candidate_far", "min_notice", "past")  # "past" never lifts
-PERSON_KEYS = ("working_hours", "working_far", "busy", "holds", "daily_cap")
+PERSON_KEYS = ("working_hours", "working_far", "busy", "holds", "daily_cap", "weekly_cap")
+CAP_KEYS = {"day": "daily_cap", "week": "weekly_cap"}  # Person.cap_problems -> constraint
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
@@ -255,9 +257,9 @@ class _Pool:
                 blockers.append((request, mask))
         fails["holds"] = holds
         if person.capped:
-            fails["daily_cap"] = mask_of(
-                points, ((p, p) for p in points if not person.under_cap(p))
-            )
+            broken = {p: person.cap_problems(p) for p in points}
+            for cap, name in CAP_KEYS.items():
+                fails[name] = mask_of(points, ((p, p) for p, caps in broken.items() if cap in caps))
         return fails, blockers
 
 

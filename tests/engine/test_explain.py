@@ -133,3 +133,15 @@ def test_daily_cap_and_notice():
     assert explain(late, 0).why[0].constraint == "min_notice"
     past = make([SessionSpec("S", 60, ("a",), 1)], [person("a")], now=utc(2, 11, 30))
     assert {w.constraint for w in explain(past, 0).why} == {"working_hours"}  # not the past
+
+
+def test_weekly_cap_named_apart_from_the_daily_one():
+    """An interview on Monday fills a weekly cap of 1: Tuesday is ruled out by the week
+    (the daily cap of 2 would allow it); the next week's Tuesday is what a later `to` finds."""
+    booked = {"a": [Interval(utc(1, 7), utc(1, 8))]}
+    weekly = replace(person("a", cap=2), max_interviews_per_week=1)
+    capped = make([SessionSpec("S", 60, ("a",), 1)], [weekly], booked=booked)
+    found = check_counts(capped)
+    assert found.found == 0 and [w.constraint for w in found.why] == ["weekly_cap"]
+    assert [s.parameter for s in found.suggestions] == ["to"]
+    assert found.suggestions[0].value == "2027-03-09"

@@ -24,6 +24,7 @@ from tests.engine.test_properties import (
     multi_session_cases,
     single_all_of_cases,
 )
+from tests.engine.test_weekly_caps import with_weekly_caps
 
 ALWAYS = 10**9  # a limit no search reaches: always explain
 
@@ -106,10 +107,10 @@ def lifted(search: Search, key: str) -> Search:
         return dataclasses.replace(search, busy={})
     if key == "holds":
         return dataclasses.replace(search, holds={})
-    if key == "daily_cap":
+    if key in ("daily_cap", "weekly_cap"):
+        field = "max_interviews_per_day" if key == "daily_cap" else "max_interviews_per_week"
         people = {
-            p: dataclasses.replace(i, max_interviews_per_day=None)
-            for p, i in search.interviewers.items()
+            p: dataclasses.replace(i, **{field: None}) for p, i in search.interviewers.items()
         }
         return dataclasses.replace(search, interviewers=people)
     if key == "min_notice":
@@ -129,6 +130,16 @@ def starts(search: Search) -> int:
 @settings(PROFILE, max_examples=60 * SCALE)
 @given(single_all_of_cases(), st.integers(0, 1))
 def test_why_names_a_constraint_whose_lifting_adds_starts(case: Case, held: int) -> None:
+    why_lifts(case, held)
+
+
+@settings(PROFILE, max_examples=30 * SCALE)
+@given(with_weekly_caps(single_all_of_cases(longest_span=8)), st.integers(0, 1))
+def test_why_with_weekly_caps_names_a_cap_whose_lifting_adds_starts(case: Case, held: int) -> None:
+    why_lifts(case, held)
+
+
+def why_lifts(case: Case, held: int) -> None:
     # One session: its candidate starts are the starts of the loop's options. Working
     # hours are left out: lifted wholly they still cannot span a local midnight.
     search = to_search(case, held)

@@ -12,7 +12,13 @@ with the engine's rules, or the coordinator is told.
 
 from web.domain.repair.handle import SwapRefused, handle_dropout, manual_swap, swap_choices
 from web.domain.repair.model import CAUSES, Dropout, DropoutError, RepairPolicy, RepairResult
-from web.domain.repair.notify import RepairNotice, find_new_times_path, open_notices
+from web.domain.repair.notify import (
+    RepairNotice,
+    dismiss_notice,
+    find_new_times_path,
+    open_notices,
+    open_notices_for,
+)
 from web.domain.repair.staffing import replacements
 
 __all__ = [
@@ -23,10 +29,12 @@ __all__ = [
     "RepairPolicy",
     "RepairResult",
     "SwapRefused",
+    "dismiss_notice",
     "find_new_times_path",
     "handle_dropout",
     "manual_swap",
     "open_notices",
+    "open_notices_for",
     "replacements",
     "swap_choices",
 ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from web.domain.audit import record_request
 from web.domain.booking.invites import outbox_mail, when_text
@@ -15,6 +16,7 @@ from web.domain.zones import zone_ok
 from web.store.models import AuditLog, Booking, BookingSession, SchedulingRequest
 
 ESCALATED = "repair_escalated"
+DISMISSED = "repair_notice_dismissed"
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,14 @@ def find_new_times_path(req: SchedulingRequest) -> str:
     return f"/requests/{req.id}/reschedule"
 
 
-def _entries(s: Session, req: SchedulingRequest) -> list[AuditLog]:
+def _entries(s: Session, ids: list[int], actions: tuple[str, ...]) -> list[AuditLog]:
     return list(
         s.scalars(
             select(AuditLog)
             .where(
                 AuditLog.object_type == "request",
-                AuditLog.object_id == str(req.id),
-                AuditLog.action == ESCALATED,
+                AuditLog.object_id.in_([str(i) for i in ids]),
+                AuditLog.action.in_(actions),
             )
             .order_by(AuditLog.id)
         )
@@ -60,7 +62,7 @@ def already_told(s: Session, req: SchedulingRequest, d: Dropout) -> bool:
     return any(
         e.detail.get("booking_session") == d.booking_session_id
         and e.detail.get("interviewer_id") == d.interviewer_id
-        for e in _entries(s, req)
+        for e in _entries(s, [req.id], (ESCALATED,))
     )
 
 
@@ -104,26 +106,77 @@ def escalate(
     )
 
 
-def open_notices(s: Session, req: SchedulingRequest) -> list[RepairNotice]:
-    """The dropouts the coordinator was told of that still stand (the interviewer is still
-    in the session of a confirmed booking)."""
-    out = []
-    for e in _entries(s, req):
-        bs = s.get(BookingSession, e.detail.get("booking_session") or 0)
+def _seat_key(detail: dict[str, Any]) -> tuple[object, object]:
+    return detail.get("booking_session"), detail.get("interviewer_id")
+
+
+def open_notices_for(s: Session, ids: list[int]) -> dict[int, list[RepairNotice]]:
+    """Per request id, the dropouts the coordinator was told of that still stand: the
+    interviewer is still in the session of a confirmed booking and the coordinator has
+    not dismissed the notice. Two queries, however many requests."""
+    if not ids:
+        return {}
+    entries = _entries(s, ids, (ESCALATED, DISMISSED))
+    gone = {_seat_key(e.detail) for e in entries if e.action == DISMISSED}
+    told = [e for e in entries if e.action == ESCALATED and _seat_key(e.detail) not in gone]
+    wanted = {int(e.detail.get("booking_session") or 0) for e in told}
+    seats = {
+        bs.id: bs
+        for bs in s.scalars(
+            select(BookingSession)
+            .where(BookingSession.id.in_(wanted))
+            .options(joinedload(BookingSession.booking), joinedload(BookingSession.interviewer))
+        )
+    }
+    out: dict[int, list[RepairNotice]] = {}
+    for e in told:
+        bs = seats.get(int(e.detail.get("booking_session") or 0))
         if bs is None or not bs.active or bs.booking.status != "confirmed":
             continue
         if bs.interviewer_id != e.detail.get("interviewer_id"):
             continue
-        out.append(
-            RepairNotice(
-                bs.id,
-                bs.interviewer.name,
-                bs.session_name,
-                bs.start,
-                str(e.detail.get("cause", "")),
-                str(e.detail.get("detail", "")),
-                str(e.detail.get("reason", "")),
-                e.at,
-            )
-        )
+        out.setdefault(int(e.object_id), []).append(_notice(bs, e))
     return out
+
+
+def _notice(bs: BookingSession, e: AuditLog) -> RepairNotice:
+    return RepairNotice(
+        bs.id,
+        bs.interviewer.name,
+        bs.session_name,
+        bs.start,
+        str(e.detail.get("cause", "")),
+        str(e.detail.get("detail", "")),
+        str(e.detail.get("reason", "")),
+        e.at,
+    )
+
+
+def open_notices(s: Session, req: SchedulingRequest) -> list[RepairNotice]:
+    """The request page's notices (see :func:`open_notices_for`)."""
+    return open_notices_for(s, [req.id]).get(req.id, [])
+
+
+def dismiss_notice(
+    s: Session, req: SchedulingRequest, booking_session_id: int, actor: str, now: datetime
+) -> bool:
+    """The coordinator has seen to an open notice (audited); False if none stands."""
+    notice = next(
+        (n for n in open_notices(s, req) if n.booking_session_id == booking_session_id), None
+    )
+    bs = s.get(BookingSession, booking_session_id)
+    if notice is None or bs is None:
+        return False
+    record_request(
+        s,
+        now,
+        actor,
+        DISMISSED,
+        req,
+        booking_session=bs.id,
+        interviewer_id=bs.interviewer_id,
+        interviewer=bs.interviewer.key,
+        cause=notice.cause,
+    )
+    s.commit()
+    return True

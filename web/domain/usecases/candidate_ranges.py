@@ -48,6 +48,7 @@ PLAIN = {
     "busy": "the interviewers are already busy at those times",
     "holds": "those times are kept for other candidates",
     "daily_cap": "the interviewers already have all the interviews they take on those days",
+    "weekly_cap": "the interviewers already have all the interviews they take in those weeks",
     "min_notice": "those times are too soon to arrange",
     "gaps": "the sessions do not fit one after another inside them",
     "pool_size": "not enough interviewers are free",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from web.domain import services
+from web.domain.repair.notify import open_notices_for
 from web.domain.usecases.interviewers import sync_status
 from web.store.models import (
     BookingSession,
@@ -104,4 +105,22 @@ def stale_calendars(
         names = sorted(bad[k] for k in ks if k in bad)
         if names:
             out[rid] = [Reason("calendar", f"stale calendar: {', '.join(names)}")]
+    return out
+
+
+DROPOUT_FLAGS = {
+    "declined": ("declined", "interviewer declined"),
+    "conflict": ("conflict", "calendar conflict"),
+    "cant_make_it": ("cant-make-it", "can't make it"),
+}
+
+
+def dropouts(s: Session, ids: list[int]) -> dict[int, list[Reason]]:
+    """An interviewer's decline, new conflict or "can't make it" that was not repaired
+    automatically, until the coordinator reschedules, swaps or dismisses the notice."""
+    out: dict[int, list[Reason]] = {}
+    for rid, notices in open_notices_for(s, ids).items():
+        for n in notices:
+            key, words = DROPOUT_FLAGS.get(n.cause, ("dropout", n.cause_text))
+            out.setdefault(rid, []).append(Reason(key, f"{words}: {n.interviewer} ({n.session})"))
     return out

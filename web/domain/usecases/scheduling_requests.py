@@ -410,8 +410,9 @@ def needs_coordinator(
 
     The one place for these reasons: a candidate's reply waiting (options found inside
     their own times, or none fit), a failed mail, a stale calendar of one of its
-    interviewers. Further reasons (a decline, a conflict) are added here as their own
-    small functions merged below."""
+    interviewers, an interviewer's decline / new conflict / "can't make it" that the
+    repair brought to the coordinator. Each reason is its own small function, merged
+    below; each costs a fixed number of queries for the whole page of requests."""
     live = [r for r in rows if r.status in request_flags.OPEN_FOR_FLAGS]
     if not live:
         return {}
@@ -421,6 +422,7 @@ def needs_coordinator(
         request_flags.candidate_replied(s, [r.id for r in live]),
         request_flags.failed_mail(s, [r.id for r in live]),
         request_flags.stale_calendars(s, sent, now, stale_after),
+        request_flags.dropouts(s, [r.id for r in sent]),
     ):
         for rid, reasons in part.items():
             found.setdefault(rid, []).extend(reasons)

@@ -90,6 +90,18 @@ def swap(rid: int) -> ResponseReturnValue:
     return redirect(url_for("coord_requests.request_detail", rid=rid))
 
 
+@bp.post("/requests/<int:rid>/notices/<int:seat>/dismiss")
+@auth.login_required
+def dismiss_notice(rid: int, seat: int) -> ResponseReturnValue:
+    """The coordinator has seen to a dropout notice: it and the list's flag go (audited)."""
+    req = _own(rid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    done = repair.dismiss_notice(db_session(), req, seat, auth.actor().name, now())
+    flash("Dismissed the notice." if done else "Nothing to dismiss.")
+    return redirect(url_for("coord_requests.request_detail", rid=rid))
+
+
 @bp.route("/requests/<int:rid>/reschedule", methods=["GET", "POST"])
 @auth.login_required
 def reschedule(rid: int) -> ResponseReturnValue:
