@@ -5,9 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
 
-from scheduler.busy import Busy, busy_between
+from scheduler.busy import Busy, BusyIndex, BusyTables, busy_between, busy_tables
 from scheduler.clock import DAY, LocalClock, week_of_day, working_spans
 from scheduler.intervals import Span, to_seconds
 from scheduler.localtime import zone
@@ -30,19 +29,23 @@ def allowed_starts_within(
     work: Sequence[Span], busy: Sequence[Span], need: int, pad: Span, within: Sequence[Span]
 ) -> list[Span]:
     """:func:`allowed_starts` inside the sorted, disjoint closed ranges ``within`` only."""
+    if not within:
+        return []
     before, after = pad
     holes = [(bs - need - after, be + before) for bs, be in busy]
     result: list[Span] = []
-    first = 0
+    first, count = 0, len(within)
     for ws, we in work:
         last = we - need
-        while first < len(within) and within[first][1] < ws:
+        while first < count and within[first][1] < ws:
             first += 1
         index = first
-        while index < len(within) and within[index][0] <= last:
+        while index < count and within[index][0] <= last:
             low, high = within[index]
-            result.extend(_cut(max(ws, low), min(last, high), holes))
+            result.extend(_cut(ws if ws > low else low, last if last < high else high, holes))
             index += 1
+        if first == count:
+            break
     return result
 
 
@@ -52,7 +55,7 @@ def _cut(low: int, high: int, holes: Sequence[Span]) -> list[Span]:
     pieces = []
     cursor = low
     first = bisect_right(holes, (low - 1, 2**62)) - 1
-    for index in range(max(first, 0), len(holes)):
+    for index in range(first if first > 0 else 0, len(holes)):
         left, right = holes[index]
         if left >= high:
             break
@@ -60,7 +63,7 @@ def _cut(low: int, high: int, holes: Sequence[Span]) -> list[Span]:
             continue
         if left >= cursor:
             pieces.append((cursor, left))
-        cursor = max(cursor, right)
+        cursor = right
         if cursor > high:
             return pieces
     pieces.append((cursor, high))
@@ -129,18 +132,16 @@ class Person:
     _starts: dict[int, list[Span]] = field(default_factory=dict)
     _fractions: dict[Span, float] = field(default_factory=dict)
     _work_starts: list[int] = field(init=False)
-    _busy_starts: list[int] = field(init=False)
-    _busy_ends: list[int] = field(init=False)
-    _busy_before: list[int] = field(init=False)  # busy seconds before each busy span
-    # Per working span (by index): its one UTC offset (None when it changes inside)
-    # and its load, for the parts of the sessions it holds.
-    _span_info: dict[int, tuple[int | None, float]] = field(default_factory=dict)
+    # Busy starts, ends and busy seconds before each span: a prepared index's own
+    # tables (a superset of ``busy``, which gives the same sums inside the horizon),
+    # or built from ``busy`` on first use.
+    tables: BusyTables | None = None
+    # Per working span (by index): its one UTC offset (None when it changes inside),
+    # its load and its edges, for the parts of the sessions it holds.
+    _span_info: dict[int, tuple[int | None, float, int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._work_starts = [start for start, _ in self.work]
-        self._busy_starts = [start for start, _ in self.busy]
-        self._busy_ends = [end for _, end in self.busy]
-        self._busy_before = list(accumulate((e - s for s, e in self.busy), initial=0))
 
     def starts_within(self, need: int, within: Sequence[Span]) -> list[Span]:
         """Allowed starts of a session of ``need`` seconds inside ``within``."""
@@ -190,37 +191,49 @@ class Person:
         """Seat comfort and load of a session ``[start, end)``: their local clock and the
         edges of the working span holding it, and how full that span already is."""
         index = bisect_right(self._work_starts, start) - 1
-        if index >= 0 and end <= self.work[index][1]:
-            span = self.work[index]
+        if index >= 0:
             info = self._span_info.get(index)
             if info is None:
-                info = self._span_info[index] = self._steady_parts(span)
-            offset, load = info
-            if offset is not None:
-                return comfort_at((start + offset) % DAY // 60, start, end, *span), load
+                info = self._span_info[index] = self._steady_parts(self.work[index])
+            offset, load, low, high = info
+            if end <= high:
+                if offset is not None:
+                    return comfort_at((start + offset) % DAY // 60, start, end, low, high), load
+                span = low, high
+            else:
+                span = (start, end)
         else:
             span = (start, end)
         local = self.clock.local(start)
         seat = comfort_at(local % DAY // 60, start, end, span[0], span[1])
         return seat, self.load(span, local // DAY)
 
-    def _steady_parts(self, span: Span) -> tuple[int | None, float]:
-        offset = self.clock.steady_between(span[0], span[1])
+    def _steady_parts(self, span: Span) -> tuple[int | None, float, int, int]:
+        clock = self.clock
+        guess = clock.offset(span[0])
+        # A working span lies within one local day: when that day and the hours around
+        # it keep one offset, so does the span; else ask about the span itself.
+        offset = clock.steady_offset((span[0] + guess) // DAY)
+        if offset != guess:
+            offset = clock.steady_between(span[0], span[1])
         if offset is None:
-            return None, 0.0
-        return offset, self.load(span, (span[0] + offset) // DAY)
+            return None, 0.0, span[0], span[1]
+        return offset, self.load(span, (span[0] + offset) // DAY), span[0], span[1]
 
     def busy_seconds(self, low: int, high: int) -> int:
         """How much of ``[low, high)`` is busy (the busy spans are merged)."""
-        first = bisect_right(self._busy_ends, low)
-        last = bisect_left(self._busy_starts, high, first)
+        if self.tables is None:
+            self.tables = busy_tables(self.busy)
+        starts, ends, before = self.tables
+        first = bisect_right(ends, low)
+        last = bisect_left(starts, high, first)
         if first >= last:
             return 0
-        taken = self._busy_before[last] - self._busy_before[first]
-        if self._busy_starts[first] < low:
-            taken -= low - self._busy_starts[first]
-        if self._busy_ends[last - 1] > high:
-            taken -= self._busy_ends[last - 1] - high
+        taken = before[last] - before[first]
+        if starts[first] < low:
+            taken -= low - starts[first]
+        if ends[last - 1] > high:
+            taken -= ends[last - 1] - high
         return taken
 
 
@@ -246,7 +259,9 @@ def prepare_person(
         day = clock.day(to_seconds(item.start))
         days[day] = days.get(day, 0) + 1
         weeks[week_of_day(day)] = weeks.get(week_of_day(day), 0) + 1
-    return Person(interviewer, clock, work, busy_between(busy, low, high), pad, days, weeks)
+    tables = busy.tables() if isinstance(busy, BusyIndex) else None
+    spans = busy_between(busy, low, high)
+    return Person(interviewer, clock, work, spans, pad, days, weeks, tables=tables)
 
 
 def busy_fraction(person: Person, span: Span) -> float:

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 from math import ceil, floor
+from operator import sub
 
 from scheduler.intervals import Span, ceil_seconds, from_seconds, merge_spans, to_seconds
 from scheduler.model import Interval
+
+# Sorted starts and ends of merged busy spans, and the busy seconds before each span.
+BusyTables = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,11 @@ class BusyIndex:
 
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    before: tuple[int, ...] = field(default=(), compare=False, repr=False)  # busy seconds
+
+    def __post_init__(self) -> None:
+        if len(self.before) != len(self.starts) + 1:
+            object.__setattr__(self, "before", _before(self.starts, self.ends))
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -35,6 +45,10 @@ class BusyIndex:
         last = bisect_left(self.starts, high, first)
         spans = list(zip(self.starts[first:last], self.ends[first:last], strict=True))
         return _clipped(spans, low, high)
+
+    def tables(self) -> BusyTables:
+        """Starts, ends and the busy seconds before each span."""
+        return self.starts, self.ends, self.before
 
     def intervals(self) -> list[Interval]:
         """The prepared busy time back as merged intervals."""
@@ -49,6 +63,17 @@ def prepare_busy(intervals: Iterable[Interval]) -> BusyIndex:
 
 
 Busy = Sequence[Interval] | BusyIndex
+
+
+def busy_tables(spans: Sequence[Span]) -> BusyTables:
+    """:meth:`BusyIndex.tables` of sorted, merged ``spans``."""
+    starts = tuple(s for s, _ in spans)
+    ends = tuple(e for _, e in spans)
+    return starts, ends, _before(starts, ends)
+
+
+def _before(starts: Sequence[int], ends: Sequence[int]) -> tuple[int, ...]:
+    return tuple(accumulate(map(sub, ends, starts), initial=0))
 
 
 def busy_between(busy: Busy, low: int, high: int) -> list[Span]:

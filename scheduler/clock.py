@@ -187,17 +187,17 @@ def working_spans(hours: WorkingHours, clock: LocalClock, low: int, high: int) -
     The integer twin of :func:`scheduler.localtime.working_instants`: each range stays
     separate, and ranges that DST makes empty are dropped.
     """
-    found = []
+    found: list[Span] = []
+    table, steady_offset = hours.ranges, clock.steady_offset
     for day in range(clock.day(low) - 1, clock.day(high) + 2):
-        ranges = hours.on(weekday(day))
+        ranges = table.get(weekday(day))
         if not ranges:
             continue
-        steady = clock.steady_offset(day)
-        for start, end in ranges:
-            if steady is None:
-                lo, hi = clock.instant(day, start), clock.instant(day, end)
-            else:
-                lo, hi = day * DAY + start * 60 - steady, day * DAY + end * 60 - steady
-            if lo < hi and lo < high and hi > low:
-                found.append((lo, hi))
+        steady = steady_offset(day)
+        if steady is None:
+            pairs = [(clock.instant(day, start), clock.instant(day, end)) for start, end in ranges]
+        else:
+            base = day * DAY - steady
+            pairs = [(base + start * 60, base + end * 60) for start, end in ranges]
+        found.extend((lo, hi) for lo, hi in pairs if lo < hi and lo < high and hi > low)
     return sorted(found)

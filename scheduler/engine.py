@@ -100,14 +100,9 @@ def _walk(
     True once one is found when ``first_only``. ``prefix`` staffs all but the last start."""
     depth = len(starts) - 1
     required = route.required[depth]
-    key = (avail, required)
-    staffing = problem.staffings.get(key)
+    staffing = problem.staffing(avail, required, prefix)
     if staffing is None:
-        if key in problem.staffings:
-            return False
-        staffing = problem.staffing(avail, required, prefix)
-        if staffing is None:
-            return False
+        return False
     if depth + 1 == len(route.order):
         found.append(Timing(route.order, starts, avail, staffing))
         return first_only
@@ -117,8 +112,11 @@ def _walk(
     low, high = end + low_gap, min(end + high_gap, day.end - route.rest[depth])
     step = route.step
     grid = range(-(-low // step) * step, high + 1, step) if step else problem.grid(low, high)
+    known = problem.available_cache(nxt)
     for start in grid:
-        here = problem.available(nxt, start)
+        here = known.get(start)
+        if here is None:
+            here = problem.available(nxt, start)
         if len(here) < need:  # too few free for the next session
             continue
         more = (*starts, start), (*avail, here)
@@ -180,48 +178,60 @@ Plan = tuple[Day, Timing, tuple[Candidates, ...]]
 def _build(problem: Problem, day: Day, timing: Timing, every: bool) -> list[tuple[Ranked, Plan]]:
     """Plans for one timing: the best staffing, or every staffing when ``every``."""
     required = [problem.sessions[k].required for k in timing.order]
-    durations = problem.durations
-    spans = [(s, s + durations[k]) for s, k in zip(timing.starts, timing.order, strict=True)]
     both = [problem.row(k, s) for k, s in zip(timing.order, timing.starts, strict=True)]
-    rows = [parts for parts, _ in both]
     if every:
-        staffings = list(all_assignments(timing.avail, required))
+        staffings = list(all_assignments(timing.avail, required, staffed=True))
     else:
         costs = [prices for _, prices in both]
         best = best_assignment(timing.avail, required, costs, timing.staffing)
         staffings = [best] if best is not None else []
-    return [
-        (_rank(problem, day, timing, spans, rows, chosen), (day, timing, chosen))
-        for chosen in staffings
-    ]
+    if not staffings:
+        return []
+    shared = _shared(problem, day, timing)
+    rows = [parts for parts, _ in both]
+    return [(_rank(shared, timing, rows, chosen), (day, timing, chosen)) for chosen in staffings]
+
+
+class Shared(NamedTuple):
+    """What every staffing of one timing shares in its rank."""
+
+    day: int
+    first: int
+    last: int
+    seat: float  # the candidate's comfort
+    compact: float
+    soon: float
+    names: list[str]
+
+
+def _shared(problem: Problem, day: Day, timing: Timing) -> Shared:
+    first = timing.starts[0]
+    last = timing.starts[-1] + problem.durations[timing.order[-1]]
+    seat = comfort_at(problem.candidate.minute(first), first, last, day.start, day.end)
+    compact = compactness(sum(problem.durations), last - first)
+    soon = soonness(day.index, len(problem.days))
+    names = [problem.sessions[k].name for k in timing.order]
+    return Shared(day.index, first, last, seat, compact, soon, names)
 
 
 def _rank(
-    problem: Problem,
-    day: Day,
+    shared: Shared,
     timing: Timing,
-    spans: list[tuple[int, int]],
     rows: list[list[tuple[float, float]]],
     chosen: tuple[Candidates, ...],
 ) -> Ranked:
     """The rank of one staffing; ``rows[k]`` holds the parts of ``timing.avail[k]``."""
-    seats: list[float] = []
-    loads: list[float] = []
-    for people, avail, row in zip(chosen, timing.avail, rows, strict=True):
-        for person in people:
-            seat, load = row[avail.index(person)]
-            seats.append(seat)
-            loads.append(load)
-    first, last = spans[0][0], spans[-1][1]
-    seats.append(comfort_at(problem.candidate.minute(first), first, last, day.start, day.end))
-    value = score(
-        comfort(seats),
-        compactness(sum(problem.durations), last - first),
-        1 - sum(loads) / len(loads) if loads else 1.0,
-        soonness(day.index, len(problem.days)),
-    )
-    names = [problem.sessions[k].name for k in timing.order]
-    return Ranked(value, day.index, first, last, tuple(zip(names, chosen, strict=True)))
+    pairs = [
+        row[avail.index(person)]
+        for people, avail, row in zip(chosen, timing.avail, rows, strict=True)
+        for person in people
+    ]
+    seats = [seat for seat, _ in pairs]
+    seats.append(shared.seat)
+    load = 1 - sum([load for _, load in pairs]) / len(pairs) if pairs else 1.0
+    value = score(comfort(seats), shared.compact, load, shared.soon)
+    key = tuple(zip(shared.names, chosen, strict=True))
+    return Ranked(value, shared.day, shared.first, shared.last, key)
 
 
 def _option(problem: Problem, ranked: Ranked, plan: Plan) -> Option:

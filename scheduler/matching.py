@@ -157,10 +157,11 @@ def _moved(
 
 
 def all_assignments(
-    available: Sequence[Candidates], required: Sequence[int]
+    available: Sequence[Candidates], required: Sequence[int], staffed: bool = False
 ) -> Iterator[tuple[Candidates, ...]]:
-    """Every way to staff the sessions (for ``limit=0``, which asks for everything)."""
-    if not feasible(available, required):
+    """Every way to staff the sessions (for ``limit=0``, which asks for everything);
+    ``staffed`` when the caller already holds one complete matching of them."""
+    if not staffed and not feasible(available, required):
         return
     if all(len(avail) == need for avail, need in zip(available, required, strict=True)):
         yield tuple(tuple(sorted(avail)) for avail in available)  # the only way

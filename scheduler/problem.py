@@ -84,12 +84,17 @@ class Problem:
             return range(-(-low // step) * step, high + 1, step)
         return grid_points(low, high, step)
 
-    def available(self, session: int, start: int) -> Candidates:
-        """The pool members of ``session`` who can sit in it from ``start`` (cached)."""
+    def available_cache(self, session: int) -> dict[int, Candidates]:
+        """What :meth:`available` has found for ``session`` so far, by start."""
         try:
-            cache = self._avail[session]
+            return self._avail[session]
         except KeyError:
             cache = self._avail[session] = {}
+            return cache
+
+    def available(self, session: int, start: int) -> Candidates:
+        """The pool members of ``session`` who can sit in it from ``start`` (cached)."""
+        cache = self.available_cache(session)
         found = cache.get(start)
         if found is None:
             found = cache[start] = tuple(
@@ -135,10 +140,7 @@ class Problem:
         spec = self.sessions[session]
         if spec.required < len(spec.pool) or not contains(self.first_starts(session), start):
             return self.available(session, start)
-        try:
-            cache = self._avail[session]
-        except KeyError:
-            cache = self._avail[session] = {}
+        cache = self.available_cache(session)
         found = cache.get(start)
         if found is None:
             people = self.people
@@ -155,10 +157,12 @@ class Problem:
     ) -> Matching | None:
         """A complete matching of the sessions so far, or None (cached). With more than
         one session, ``prefix`` is the (complete) matching of all but the last."""
-        key = (avail, required)
-        if key not in self.staffings:
-            self.staffings[key] = matching(avail, required, prefix)
-        return self.staffings[key]
+        key = (avail, required)  # a hit costs one lookup (one hash of the key)
+        try:
+            return self.staffings[key]
+        except KeyError:
+            found = self.staffings[key] = matching(avail, required, prefix)
+            return found
 
     def row(self, session: int, start: int) -> Row:
         """The parts and staffing costs (load less comfort) of those free for ``session``
