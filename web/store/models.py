@@ -481,4 +481,3 @@ class CandidateRange(Base):
     )
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
-
