@@ -8,7 +8,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -18,7 +18,14 @@ from scheduler.optionjson import iso_z
 from web.store.models import Interviewer, Loop, SchedulingRequest
 from web.ui.api.problems import ApiProblem
 
-T = TypeVar("T")
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Row)
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 
