@@ -190,6 +190,8 @@ def test_search_refuses_bad_input_with_the_field(signed_in: Any, db: Database):
         signed_in.post(url, data="{not json", headers=h, content_type="application/json"), 400
     )
     is_problem(signed_in.post("/api/v1/loops/999999/search", json=SEARCH, headers=h), 404)
+    huge = json.dumps({**SEARCH, "pad": "x" * (1024 * 1024)})
+    is_problem(signed_in.post(url, data=huge, headers=h, content_type="application/json"), 413)
 
 
 def test_idempotency_key_replays_and_refuses_another_body(signed_in: Any, db: Database):
@@ -253,3 +255,25 @@ def test_the_openapi_document_validates_and_names_the_resources(client: Any):
     assert {"Interviewer", "Loop", "Request", "Problem", "SearchResult"} <= set(
         doc["components"]["schemas"]
     )
+
+
+def test_search_answers_what_panelslot_slots_json_prints(
+    signed_in: Any, db: Database, tmp_path: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from tests.fixtures.webapp import NOW
+    from web.cli import main
+    from web.domain.importer import export_toml
+
+    with db.session() as s:
+        config = tmp_path / "company.toml"
+        config.write_text(export_toml(s))
+    args = ["slots", str(config), "--loop", "onsite", "--from", SEARCH["from"], "--to"]
+    args += [SEARCH["to"], "--candidate-tz", SEARCH["candidate_tz"], "--limit", "5"]
+    cli = CliRunner().invoke(main, [*args, "--now", NOW.isoformat(), "--json"])
+    assert cli.exit_code == 0, cli.output
+    h = bearer(make_token(signed_in))
+    url = f"/api/v1/loops/{_loop_id(db)}/search"
+    api = signed_in.post(url, json={**SEARCH, "limit": 5}, headers=h).get_json()
+    assert api == json.loads(cli.output) and len(api["options"]) == 5
