@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
-from tests.fixtures.webapp import get_csrf
+from tests.fixtures.webapp import NOW, get_csrf
 from web.store.api_models import ApiToken
 from web.store.db import Database
-from web.store.models import AuditLog, Loop, SchedulingRequest
+from web.store.models import AuditLog, Loop, SchedulingRequest, SigninAttempt
 
 TOKEN_RE = re.compile(r'<code class="token">(pst_[A-Za-z0-9_-]+)</code>')
 SEARCH = {"from": "2027-03-03", "to": "2027-03-05", "candidate_tz": "Asia/Kolkata"}
@@ -210,7 +211,7 @@ def test_idempotency_key_replays_and_refuses_another_body(signed_in: Any, db: Da
     assert signed_in.post(url, json={**SEARCH, "limit": 1}, headers=other).status_code == 200
 
 
-def test_rate_limit_per_token_says_when_to_retry(signed_in: Any, app: Any):
+def test_rate_limit_per_token_says_when_to_retry(signed_in: Any, app: Any, db: Database):
     app.config["API_RATE_LIMIT"] = 2
     h = bearer(make_token(signed_in))
     assert [signed_in.get("/api/v1/loops", headers=h).status_code for _ in range(2)] == [200, 200]
@@ -219,6 +220,11 @@ def test_rate_limit_per_token_says_when_to_retry(signed_in: Any, app: Any):
     assert int(resp.headers["Retry-After"]) > 0
     other = bearer(make_token(signed_in, name="b"))
     assert signed_in.get("/api/v1/loops", headers=other).status_code == 200
+    app.config["PANELSLOT_NOW"] = NOW + timedelta(minutes=1, seconds=1)
+    assert signed_in.get("/api/v1/loops", headers=h).status_code == 200
+    with db.session() as s:  # the calls before the window are forgotten
+        kept = s.scalars(select(SigninAttempt.at).where(SigninAttempt.email == "api")).all()
+        assert len(kept) == 2  # the other token's one call, and this one
 
 
 def test_every_call_is_audited_without_the_secret(signed_in: Any, db: Database):
@@ -262,7 +268,6 @@ def test_search_answers_what_panelslot_slots_json_prints(
 ) -> None:
     from click.testing import CliRunner
 
-    from tests.fixtures.webapp import NOW
     from web.cli import main
     from web.domain.importer import export_toml
 

@@ -13,11 +13,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from web.domain.audit import Actor, record_by
+from web.domain.usecases.coordinators import SigninLimit, admit
 from web.store.api_models import ApiIdempotency, ApiToken
+from web.store.models import SigninAttempt
 
 SCOPES = ("read", "write", "book")
 TOKEN_START = "pst_"
@@ -94,6 +96,20 @@ def token_for(s: Session, presented: str) -> ApiToken | None:
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(presented)):
         return None
     return row if row.revoked_at is None else None
+
+
+def admit_call(s: Session, token_id: int, limit: SigninLimit, now: datetime) -> bool:
+    """One more call of the token: whether it is within ``limit`` (commits). Its calls
+    older than the window are forgotten first, so the table holds one window per token."""
+    where = f"token:{token_id}"
+    s.execute(
+        delete(SigninAttempt).where(
+            SigninAttempt.email == "api",
+            SigninAttempt.remote_addr == where,
+            SigninAttempt.at <= now - limit.window,
+        )
+    )
+    return admit(s, "api", where, limit, now)
 
 
 # ---------------------------------------------------------------- Idempotency-Key

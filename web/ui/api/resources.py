@@ -19,7 +19,6 @@ from web.store.models import Interviewer, Loop, SchedulingRequest
 from web.ui.api.problems import ApiProblem
 
 
-
 class _Row(Protocol):
     @property
     def id(self) -> int: ...

@@ -12,12 +12,12 @@ from sqlalchemy.orm import selectinload
 
 from web.domain.audit import record
 from web.domain.usecases import api_tokens
-from web.domain.usecases.coordinators import SigninLimit, admit
+from web.domain.usecases.coordinators import SigninLimit
 from web.store.api_models import ApiToken
 from web.store.models import Interviewer, Loop, LoopSession, SchedulingRequest
 from web.ui.api import resources as res
 from web.ui.api.problems import ApiProblem
-from web.ui.helpers import db_session, get_db, now
+from web.ui.helpers import db_session, now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 RATE_WINDOW = timedelta(minutes=1)
@@ -48,7 +48,7 @@ def _authenticate() -> None:
     g.api_token_id = row.id
     s = db_session()
     limit = SigninLimit(RATE_WINDOW, int(current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE)))
-    if not admit(s, "api", f"token:{row.id}", limit, now()):
+    if not api_tokens.admit_call(s, row.id, limit, now()):
         seconds = str(int(RATE_WINDOW.total_seconds()))
         raise ApiProblem(
             429, f"more than {limit.max_failures} calls a minute", headers={"Retry-After": seconds}
@@ -67,19 +67,21 @@ def _audit(resp: Response) -> Response:
         return resp
     token_id = g.get("api_token_id")
     owner = g.api_token.coordinator_id if "api_token" in g else None
-    with get_db().session() as s:
-        record(
-            s,
-            now(),
-            f"api_token:{token_id}" if token_id else "api",
-            "api.call",
-            "api_token",
-            token_id or "",
-            coordinator_id=owner,
-            method=request.method,
-            path=request.path,
-            status=resp.status_code,
-        )
+    s = db_session()
+    s.rollback()  # what the call left uncommitted (an error) is not written with it
+    record(
+        s,
+        now(),
+        f"api_token:{token_id}" if token_id else "api",
+        "api.call",
+        "api_token",
+        token_id or "",
+        coordinator_id=owner,
+        method=request.method,
+        path=request.path,
+        status=resp.status_code,
+    )
+    s.commit()
     return resp
 
 
