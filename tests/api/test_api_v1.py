@@ -282,3 +282,19 @@ def test_search_answers_what_panelslot_slots_json_prints(
     url = f"/api/v1/loops/{_loop_id(db)}/search"
     api = signed_in.post(url, json={**SEARCH, "limit": 5}, headers=h).get_json()
     assert api == json.loads(cli.output) and len(api["options"]) == 5
+
+
+def test_an_unexpected_error_is_a_problem_without_a_traceback(app: Any, client: Any):
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/api/v1/boom", "boom", boom)
+    body = is_problem(client.get("/api/v1/boom"), 500)
+    assert "secret internals" not in json.dumps(body)
+
+
+def test_api_answers_are_never_cached(signed_in: Any, app: Any):
+    token = make_token(signed_in)
+    resp = app.test_client().get("/api/v1/loops", headers=bearer(token))  # no cookie
+    assert resp.status_code == 200
+    assert resp.headers["Cache-Control"] == "private, no-store"
