@@ -89,8 +89,8 @@ def revoke_token(s: Session, token_id: int, who: Actor, now: datetime) -> bool:
 
 def token_for(s: Session, presented: str) -> ApiToken | None:
     """The live token ``presented`` is, or None (unknown, wrong secret, revoked)."""
-    parts = presented.split("_")
-    if len(parts) < 3 or not presented.startswith(TOKEN_START):
+    parts = presented.split("_", 2)  # the secret itself may hold "_"
+    if len(parts) != 3 or not presented.startswith(TOKEN_START):
         return None
     row = s.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(presented)):
