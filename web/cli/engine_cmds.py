@@ -16,6 +16,7 @@ from scheduler.explain import LATER_DAYS, Explanation, Search, Suggestion, expla
 from scheduler.intervals import clip
 from scheduler.localtime import local_instant, parse_range
 from scheduler.model import Interval, Interviewer, Loop, Option, WorkingHours
+from scheduler.optionjson import slots_json
 from web.cli.common import (
     emit_json,
     fail,
@@ -32,21 +33,6 @@ def date_window(first: date, last: date, tz: str) -> Interval:
     """Local dates ``first``..``last`` inclusive, as a UTC window."""
     zone = ZoneInfo(tz)
     return Interval(local_instant(first, 0, zone), local_instant(last + timedelta(days=1), 0, zone))
-
-
-def option_json(option: Option) -> dict[str, object]:
-    return {
-        "score": option.score,
-        "sessions": [
-            {
-                "name": s.name,
-                "start": iso_z(s.start),
-                "end": iso_z(s.end),
-                "interviewers": list(s.interviewers),
-            }
-            for s in option.sessions
-        ],
-    }
 
 
 def _local(moment: datetime, tz: str) -> datetime:
@@ -186,14 +172,6 @@ def slots_command(
         print_table(loop, options, tz, people)
         if reasons is not None:
             print_explanation(reasons)
-
-
-def slots_json(options: list[Option], reasons: Explanation | None) -> dict[str, object]:
-    result: dict[str, object] = {"options": [option_json(o) for o in options]}
-    if reasons is not None:
-        result["why"] = [w.as_json() for w in reasons.why]
-        result["suggestions"] = [s.as_json() for s in reasons.suggestions]
-    return result
 
 
 def suggestion_line(item: Suggestion) -> str:

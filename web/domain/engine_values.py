@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from scheduler.model import Interviewer as EInterviewer
 from scheduler.model import Loop as ELoop
 from scheduler.model import Option, SessionSlot, SessionSpec, Settings, WorkingHours
+from scheduler.optionjson import sessions_json
 from web.domain.zones import parse_week
 from web.store.models import Interviewer, Loop, LoopSession, OfferedOption, SessionPool
 
@@ -150,10 +151,6 @@ def _week_cached(text_: str) -> WorkingHours:
 # ---------------------------------------------------------------- options <-> JSON
 
 
-def _z(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_instant(text: str) -> datetime:
     """A stored instant: ISO 8601 with ``Z`` or an explicit offset, returned in UTC.
 
@@ -166,15 +163,8 @@ def parse_instant(text: str) -> datetime:
 
 
 def option_json(option: Option) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": s.name,
-            "start": _z(s.start),
-            "end": _z(s.end),
-            "interviewers": list(s.interviewers),
-        }
-        for s in option.sessions
-    ]
+    """The sessions of ``option`` as stored (the one shape: :mod:`scheduler.optionjson`)."""
+    return sessions_json(option)
 
 
 def option_from_json(score: float, sessions: Sequence[dict[str, Any]]) -> Option:

@@ -25,8 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from web.store.api_models import ApiIdempotency, ApiToken
 from web.store.db import Base, UTCDateTime, utcnow
 from web.store.statuses import BookingStatus, JobStatus, MailStatus, RequestStatus, check_sql
+
+__all__ = ["ApiIdempotency", "ApiToken"]  # the API's tables, in the one metadata
 
 REQUEST_STATUSES = tuple(RequestStatus)
 CALENDAR_KINDS = ("ics", "caldav", "google", "msgraph")

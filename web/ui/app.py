@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +16,7 @@ from web.domain.logredact import install_filter
 from web.domain.sync.config import SyncConfig
 from web.store.db import Database
 from web.store.settings import AppSettings, check_production, load_settings
+from web.ui.api.problems import ApiProblem, is_api_path, of_problem, problem_response
 from web.ui.helpers import RowIdConverter
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,12 @@ def create_app(
     app.extensions["panelslot.sync"] = SyncConfig.from_settings(
         settings, snapshots=FeedSnapshots(), web=True
     )
-    CSRFProtect(app)  # every POST form: the one CSRF check (Flask-WTF)
+    csrf = CSRFProtect(app)  # every POST form: the one CSRF check (Flask-WTF)
 
     _register_blueprints(app, demo=settings.mode == "demo")
+    from web.ui.api import views as api_views
+
+    api_views.register(app, csrf)  # /api/v1: tokens, not cookies, so no CSRF
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:
@@ -85,6 +89,7 @@ def _register_blueprints(app: Flask, *, demo: bool) -> None:
         coord_interviewers,
         coord_loops,
         coord_requests,
+        coord_tokens,
         coordinator,
         health,
         interviewer,
@@ -96,6 +101,7 @@ def _register_blueprints(app: Flask, *, demo: bool) -> None:
         coord_interviewers.bp,
         coord_loops.bp,
         coord_requests.bp,
+        coord_tokens.bp,
         candidate.bp,
         interviewer.bp,
         health.bp,
@@ -123,9 +129,15 @@ def _register_error_handlers(app: Flask) -> None:
             400,
         )
 
+    @app.errorhandler(ApiProblem)
+    def _api(err: ApiProblem) -> Response:
+        return of_problem(err)
+
     @app.errorhandler(HTTPException)
-    def _http(err: HTTPException) -> tuple[str, int]:
+    def _http(err: HTTPException) -> tuple[str, int] | Response:
         code = err.code or 500
+        if is_api_path():
+            return problem_response(code, err.description or err.name)
         titles = {404: "Not found", 403: "Not allowed", 405: "Not allowed", 429: "Slow down"}
         return (
             render_template(
@@ -138,8 +150,10 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(Exception)
-    def _unexpected(err: Exception) -> tuple[str, int]:
+    def _unexpected(err: Exception) -> tuple[str, int] | Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if is_api_path():
+            return problem_response(500, "the error has been logged; try again")
         return (
             render_template(
                 "error.html",

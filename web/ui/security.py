@@ -2,7 +2,7 @@
 
 The Content-Security-Policy allows scripts, styles and images from the app's
 own origin only: no inline script, no inline style, no framing. Signed-in
-pages and personal-link pages (``/c/``, ``/i/``) are never cached.
+pages, personal-link pages (``/c/``, ``/i/``) and the API (``/api/``) are never cached.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-PRIVATE_PREFIXES = ("/c/", "/i/")
+PRIVATE_PREFIXES = ("/c/", "/i/", "/api/")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
