@@ -1,6 +1,6 @@
 """API tokens and the stored responses of idempotent POSTs (issue 15)
 
-Revision ID: api15_tokens
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04 20:50:00
 """
@@ -12,8 +12,8 @@ from alembic import op
 
 from web.store.db import UTCDateTime
 
-revision = "api15_tokens"
-down_revision = "0013"  # the head of this checkout; the integrator re-chains
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
