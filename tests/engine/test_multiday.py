@@ -16,16 +16,16 @@ from scheduler.model import Interviewer, Loop, SessionSpec, Settings, WorkingHou
 from . import bruteforce_multiday
 from .test_config import BASE
 
-TWO_DAYS = (
-    BASE
-    + """
-[[loops.sessions]]
-name = "Coding"
-duration_minutes = 45
-interviewers = ["alice"]
-day = 2
-"""
-)
+
+def day_two(name: str, minutes: int, person: str) -> str:
+    """A ``[[loops.sessions]]`` table on day 2 (appended to a config's last loop)."""
+    return (
+        f'\n[[loops.sessions]]\nname = "{name}"\nduration_minutes = {minutes}\n'
+        f'interviewers = ["{person}"]\nday = 2\n'
+    )
+
+
+TWO_DAYS = BASE + day_two("Coding", 45, "alice")
 
 
 def parse(text: str):
