@@ -54,6 +54,7 @@ class Chains:
     day_count: int
     _clocks: dict[str, LocalClock] = field(default_factory=dict)
     _weeks: dict[tuple[str, tuple[int, int]], int] = field(default_factory=dict)
+    _follows: dict[tuple[date, date], bool] = field(default_factory=dict)
 
     def _clock(self, person: str) -> LocalClock:
         tz = self.interviewers[person].timezone
@@ -78,11 +79,20 @@ class Chains:
         return self._weeks[key]
 
     def dates_follow(self, before: date, after: date) -> bool:
+        key = (before, after)
+        if key not in self._follows:
+            self._follows[key] = self._follow(before, after)
+        return self._follows[key]
+
+    def _follow(self, before: date, after: date) -> bool:
         loop = self.loop
+        total = (after - before).days
+        if total < loop.min_days_between or 5 * (total // 7) > loop.max_days_between:
+            return False  # too close, or too far even without weekends (5 in every 7 days)
         if loop.skip_weekends and after.weekday() >= 5:
             return False
         gap = days_between(before, after, loop.skip_weekends)
-        return before < after and loop.min_days_between <= gap <= loop.max_days_between
+        return loop.min_days_between <= gap <= loop.max_days_between
 
     def people_fit(self, pieces: Sequence[Piece]) -> bool:
         """Nobody twice on one of their local dates, the buffers kept between their
@@ -155,11 +165,15 @@ def _every_chain(
                 yield from _every_chain(chains, blocks, chain)
 
 
+def _tops(chains: Chains, blocks: list[dict[date, list[Piece]]]) -> list[float]:
+    """Per block, the best adjusted score of any of its pieces (the bound of the walk)."""
+    return [max((chains.adjusted(p[0]) for p in b.values()), default=0.0) for b in blocks]
+
+
 def _best_chain(
-    chains: Chains, blocks: list[dict[date, list[Piece]]], head: list[Piece]
+    chains: Chains, blocks: list[dict[date, list[Piece]]], head: list[Piece], tops: list[float]
 ) -> list[Piece] | None:
     """The chain after ``head`` with the highest total adjusted score (branch and bound)."""
-    tops = [max((chains.adjusted(p[0]) for p in b.values()), default=0.0) for b in blocks]
     best: list[list[Piece] | None] = [None]
     best_total = [-1.0]
 
@@ -193,9 +207,10 @@ def multi_day(chains: Chains, search: Search, limit: int) -> list[tuple[Ranked, 
     if limit:
         blocks = [_by_date(search(block, False), chains) for block in loops]
         found = []
+        tops = _tops(chains, blocks)
         for pieces in blocks[0].values():
             for piece in pieces:
-                chain = _best_chain(chains, blocks, [piece])
+                chain = _best_chain(chains, blocks, [piece], tops)
                 if chain is not None:
                     found.append(chains.combine(chain))
         if len(found) >= limit:
