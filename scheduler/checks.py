@@ -79,7 +79,7 @@ class _Checker:
     busy: Mapping[str, Busy]
     booked: Mapping[str, Sequence[Interval]]
     option: Option
-    seen: set[tuple[str, int]] = field(default_factory=set)
+    seen: set[tuple[str, str, int]] = field(default_factory=set)
 
     def spec(self, name: str) -> SessionSpec:
         return next(s for s in self.loop.sessions if s.name == name)
@@ -105,9 +105,11 @@ class _Checker:
             return [f"{person!r} is not in the pool of {slot.name!r}"]
         start, end = to_seconds(slot.start), to_seconds(slot.end)
         local_day = LocalClock(zone(self.interviewers[person].timezone)).day(start)
-        if (person, local_day) in self.seen:
-            return [f"{person!r} sits in two sessions on one day"]
-        self.seen.add((person, local_day))
+        # once per block (a one-day loop: once), and once per their own local date
+        marks = {(person, "block", spec.day), (person, "date", local_day)}
+        if marks & self.seen:
+            return [f"{person!r} sits in two sessions of one block or one local day"]
+        self.seen |= marks
         settings = self.loop.settings
         pad = (settings.buffer_before_minutes * 60, settings.buffer_after_minutes * 60)
         horizon = (start - 2 * 86400, end + 2 * 86400)
