@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,15 @@ import pytest
 from scheduler.config import parse_config
 from scheduler.engine import check_option, find_options
 from scheduler.errors import ConfigError
-from scheduler.model import Interviewer, Loop, SessionSpec, Settings, WorkingHours
+from scheduler.model import (
+    Interviewer,
+    Loop,
+    Option,
+    SessionSlot,
+    SessionSpec,
+    Settings,
+    WorkingHours,
+)
 
 from . import bruteforce_multiday
 from .test_config import BASE
@@ -204,3 +213,36 @@ def test_diversity_day_is_the_first_blocks_date() -> None:
     firsts = {o.sessions[0].start.date() for o in found}
     assert len(firsts) == 5  # every first-block day gets a turn
     assert all(o.sessions[1].start - o.sessions[0].start >= timedelta(hours=12) for o in found)
+
+
+@pytest.mark.parametrize(("cap", "expected"), [(1, False), (2, True)])
+def test_the_weekly_cap_counts_every_block(cap: int, expected: bool) -> None:
+    tz = "Europe/London"
+    ann = dataclasses.replace(everyday(tz, "ann"), max_interviews_per_week=cap)
+    loop = two_day_loop(("ann",), skip=False, high=1)
+    found = search(loop, [ann], tz, date(2027, 1, 4), date(2027, 1, 5))
+    assert bool(found) == expected
+
+
+def test_check_option_flags_a_second_block_on_the_same_local_day() -> None:
+    tz = "Pacific/Auckland"
+    ann = everyday("Europe/London", "ann")
+    loop = two_day_loop(("ann",), skip=False, low=1, high=1)
+    # Auckland 19:00 on the 5th and 08:00 on the 6th: both on London's 5th (06:00, 19:00)
+    one = SessionSlot(
+        "One", datetime(2027, 1, 5, 6, tzinfo=UTC), datetime(2027, 1, 5, 7, tzinfo=UTC), ("ann",)
+    )
+    two = SessionSlot(
+        "Two", datetime(2027, 1, 5, 19, tzinfo=UTC), datetime(2027, 1, 5, 20, tzinfo=UTC), ("ann",)
+    )
+    option = Option(1.0, (one, two))
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    assert check_option(option, loop, {"ann": ann}, {}, now=now)
+    request = {
+        "candidate_tz": tz,
+        "date_from": date(2027, 1, 5),
+        "date_to": date(2027, 1, 6),
+        "now": now,
+        "candidate_hours": (0, 1440),
+    }
+    assert bruteforce_multiday.option_problems(option, loop, {"ann": ann}, {}, **request)
