@@ -9,18 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler import model
 from scheduler.config import parse_config
 from scheduler.engine import check_option, find_options
 from scheduler.errors import ConfigError
-from scheduler.model import (
-    Interviewer,
-    Loop,
-    Option,
-    SessionSlot,
-    SessionSpec,
-    Settings,
-    WorkingHours,
-)
+from scheduler.model import Interviewer, Loop, SessionSpec, Settings, WorkingHours
 
 from . import bruteforce_multiday
 from .test_config import BASE
@@ -229,13 +222,13 @@ def test_check_option_flags_a_second_block_on_the_same_local_day() -> None:
     ann = everyday("Europe/London", "ann")
     loop = two_day_loop(("ann",), skip=False, low=1, high=1)
     # Auckland 19:00 on the 5th and 08:00 on the 6th: both on London's 5th (06:00, 19:00)
-    one = SessionSlot(
+    one = model.SessionSlot(
         "One", datetime(2027, 1, 5, 6, tzinfo=UTC), datetime(2027, 1, 5, 7, tzinfo=UTC), ("ann",)
     )
-    two = SessionSlot(
+    two = model.SessionSlot(
         "Two", datetime(2027, 1, 5, 19, tzinfo=UTC), datetime(2027, 1, 5, 20, tzinfo=UTC), ("ann",)
     )
-    option = Option(1.0, (one, two))
+    option = model.Option(1.0, (one, two))
     now = datetime(2027, 1, 1, tzinfo=UTC)
     assert check_option(option, loop, {"ann": ann}, {}, now=now)
     request = {
