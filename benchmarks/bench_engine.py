@@ -25,6 +25,7 @@ benchmark's own year of calendars).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import random
 import sys
@@ -311,12 +312,50 @@ def loop_b(repeats: int) -> list[Row]:
     return rows
 
 
+MULTI_DAY_CASES = [
+    ("M  two-day loop, 6 sessions (3 + 3), pools of 6 of 30, 10 working days, top 20", 10),
+    ("M  same, days doubled (20)", 20),
+]
+
+
+def two_days(loop: Loop) -> Loop:
+    """The loop's sessions split into two days: the first half on day 1, the rest on day 2."""
+    half = len(loop.sessions) // 2
+    specs = tuple(
+        dataclasses.replace(spec, day=1 if k < half else 2) for k, spec in enumerate(loop.sessions)
+    )
+    return dataclasses.replace(loop, sessions=specs)
+
+
+def multi_day_rows(repeats: int) -> list[Row]:
+    """Issue 14: a two-day 6-session loop against the one-day 4-session Loop B, timed
+    interleaved in this process (target: within 2x)."""
+    people, busy, loop, last = problem_b(random.Random(7), 4, 6, 10)
+    contenders = {"one-day B": lambda a=(people, busy, loop, last): run_b(*a)}
+    for label, days in MULTI_DAY_CASES:
+        mp, mb, ml, mlast = problem_b(random.Random(7), 6, 6, days)
+        contenders[label] = lambda a=(mp, mb, two_days(ml), mlast): run_b(*a)
+    ms = interleaved(contenders, repeats)
+    base = ms["one-day B"]
+    rows: list[Row] = [("M  one-day 4-session Loop B (reference)", f"{base:.1f} ms", "")]
+    for number, (label, _) in enumerate(MULTI_DAY_CASES):
+        found = len(contenders[label]())  # type: ignore[arg-type]
+        ratio = ms[label] / base
+        note = f"{found} options; {ratio:.2f}x Loop B " + ("(target 2x)" if number == 0 else "")
+        rows.append((label, f"{ms[label]:.1f} ms", note.strip()))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--ics", action="store_true", help="also Panel A from ICS files")
+    parser.add_argument("--multi-day", action="store_true", help="only the multi-day rows")
     args = parser.parse_args()
     repeats = 3 if args.quick else 25
+    if args.multi_day:
+        _print_rows(multi_day_rows(repeats))
+        return
     rows, (people, raw, busy, loop) = panel_a(repeats)
     if args.ics:
         rows.extend(ics_rows(people, raw, busy, loop, repeats))
@@ -335,6 +374,11 @@ def main() -> None:
         )
     rows.extend(loop_b(repeats))
     rows.extend(brute_force_b(repeats))
+    rows.extend(multi_day_rows(repeats))
+    _print_rows(rows)
+
+
+def _print_rows(rows: list[Row]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'problem':<{width}}  {'best':>10}  note")
     for name, value, note in rows:

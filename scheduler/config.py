@@ -55,9 +55,14 @@ LOOP_FIELDS = (
     "sessions",
     "scheduling",
     "repair",
+    "min_days_between",
+    "max_days_between",
+    "skip_weekends",
 )
 REPAIR_FIELDS = ("auto_repair", "min_hours_before", "max_auto_repairs")
-SESSION_FIELDS = ("name", "duration_minutes", "interviewers", "required")
+SESSION_FIELDS = ("name", "duration_minutes", "interviewers", "required", "day")
+MAX_LOOP_DAYS = 14  # blocks of one loop
+MAX_DAYS_BETWEEN = 30
 TOP_FIELDS = ("scheduling", "interviewers", "loops")
 # loop settings of the web app (its importer reads them); the engine passes over them
 APP_LOOP_FIELDS = ("live_fallback",)
@@ -241,6 +246,7 @@ def parse_session(reader: _Reader, known: set[str]) -> SessionSpec:
         duration_minutes=reader.integer("duration_minutes", None, 1, 1440),
         pool=tuple(pool),
         required=reader.integer("required", len(pool), 1, len(pool)),
+        day=reader.integer("day", 1, 1, MAX_LOOP_DAYS),
     )
 
 
@@ -269,6 +275,14 @@ def parse_loop(source: str, index: int, table: Any, base: Settings, known: set[s
         if name in names[:index]:
             field = f"{reader.field('sessions')}[{index}].name"
             raise reader.error(field, name, "two sessions of this loop have this name")
+    _check_days(reader, sessions)
+    low_days = reader.integer("min_days_between", 1, 1, MAX_DAYS_BETWEEN)
+    high_days = reader.integer("max_days_between", max(3, low_days), 1, MAX_DAYS_BETWEEN)
+    if high_days < low_days:
+        raise reader.error(
+            reader.field("max_days_between"), high_days, f"is less than min_days_between {low_days}"
+        )
+    skip = reader.boolean("skip_weekends", True)
     offer = reader.boolean("offer_from_ranges", True)
     repair = parse_repair(_Reader(source, reader.field("repair"), reader.table.get("repair", {})))
     name = reader.text("name", ident)
@@ -282,7 +296,22 @@ def parse_loop(source: str, index: int, table: Any, base: Settings, known: set[s
         settings,
         offer_from_ranges=offer,
         repair=repair,
+        min_days_between=low_days,
+        max_days_between=high_days,
+        skip_weekends=skip,
     )
+
+
+def _check_days(reader: _Reader, sessions: tuple[SessionSpec, ...]) -> None:
+    """The ``day`` numbers of a loop's sessions run 1, 2, ... without a hole."""
+    days = sorted({spec.day for spec in sessions})
+    for wanted, day in enumerate(days, start=1):
+        if day != wanted:
+            index = next(n for n, spec in enumerate(sessions) if spec.day == day)
+            field = f"{reader.field('sessions')}[{index}].day"
+            raise reader.error(
+                field, day, f"days must run 1, 2, ... without a gap; {wanted} is missing"
+            )
 
 
 def parse_repair(reader: _Reader) -> RepairRules:

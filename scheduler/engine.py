@@ -14,7 +14,7 @@ import itertools
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from scheduler.busy import Busy
@@ -30,6 +30,7 @@ from scheduler.matching import (
     count_assignments,
 )
 from scheduler.model import Interval, Interviewer, Loop, Option, SessionSlot
+from scheduler.multiday import Chains, Piece, multi_day
 from scheduler.problem import Day, Problem, Request, make_problem, validate
 from scheduler.ranking import (
     Ranked,
@@ -40,6 +41,8 @@ from scheduler.ranking import (
     select,
     soonness,
 )
+
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,8 @@ def find_options(
     """
     request = Request(candidate_tz, date_from, date_to, now, candidate_hours, limit)
     validate(loop, interviewers, request)
+    if len(loop.blocks()) > 1:
+        return _multi_day(loop, interviewers, busy, booked or {}, request)
     problem = make_problem(loop, interviewers, busy, booked or {}, request)
     built = list(_generate(problem, Mode.EVERY)) if limit == 0 else _enough(problem, limit)
     plans = {id(ranked): plan for ranked, plan in built}
@@ -292,6 +297,8 @@ def count_options(
     """How many options ``find_options(..., limit=0)`` returns, without building them."""
     request = Request(candidate_tz, date_from, date_to, now, candidate_hours, 0)
     validate(loop, interviewers, request)
+    if len(loop.blocks()) > 1:
+        return len(_multi_day(loop, interviewers, busy, booked or {}, request))
     problem = make_problem(loop, interviewers, busy, booked or {}, request)
     routes = _routes(problem)
     heads = _heads(problem, routes)
@@ -302,6 +309,30 @@ def count_options(
                 required = [problem.sessions[k].required for k in timing.order]
                 total += count_assignments(timing.avail, required)
     return total
+
+
+def _multi_day(
+    loop: Loop,
+    interviewers: Mapping[str, Interviewer],
+    busy: Mapping[str, Busy],
+    booked: Mapping[str, Sequence[Interval]],
+    request: Request,
+) -> list[Option]:
+    """A loop of several blocks: each searched as a one-day loop, then chained by date."""
+
+    def search(block: Loop, every: bool) -> list[Piece]:
+        problem = make_problem(block, interviewers, busy, booked, request)
+        mode = Mode.EVERY if every else Mode.BEST
+        return [
+            (ranked, _option(problem, ranked, plan), request.date_from + ranked.day_index * ONE_DAY)
+            for ranked, plan in _generate(problem, mode)
+        ]
+
+    days = (request.date_to - request.date_from).days + 1
+    chains = Chains(loop, interviewers, booked, days)
+    built = multi_day(chains, search, request.limit)
+    options = {id(ranked): option for ranked, option in built}
+    return [options[id(r)] for r in select([r for r, _ in built], request.limit)]
 
 
 class Mode:

@@ -68,6 +68,7 @@ class SessionSpec:
     duration_minutes: int
     pool: tuple[str, ...]
     required: int
+    day: int = 1  # the block of a multi-day loop: sessions with the same day share a date
 
     @property
     def duration(self) -> timedelta:
@@ -98,6 +99,15 @@ class Loop:
     # read by the web app (offer what fits a candidate's own ranges at once); not the engine
     offer_from_ranges: bool = True
     repair: RepairRules = field(default_factory=RepairRules)
+    # multi-day loops: candidate-local days from one block's date to the next
+    min_days_between: int = 1
+    max_days_between: int = 3
+    skip_weekends: bool = True  # Saturday and Sunday (candidate's zone) neither count nor hold
+
+    def blocks(self) -> tuple[tuple[SessionSpec, ...], ...]:
+        """The sessions grouped by ``day``, in day order (one block for a one-day loop)."""
+        days = sorted({spec.day for spec in self.sessions})
+        return tuple(tuple(s for s in self.sessions if s.day == d) for d in days)
 
 
 @dataclass(frozen=True)

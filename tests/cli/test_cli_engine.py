@@ -59,16 +59,16 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def slots(workdir: Path, *extra: str):
+def slots(workdir: Path, *extra: str, dates: tuple[str, str] = ("2027-03-02", "2027-03-02")):
     return run(
         "slots",
         str(workdir / "team.toml"),
         "--loop",
         "screen",
         "--from",
-        "2027-03-02",
+        dates[0],
         "--to",
-        "2027-03-02",
+        dates[1],
         "--candidate-tz",
         "Europe/London",
         "--now",

@@ -49,7 +49,12 @@ def _span(start: datetime, end: datetime, tz: str) -> str:
 def option_lines(rank: int, option: Option, tz: str, people: dict[str, Interviewer]) -> list[str]:
     first = _local(option.start, tz)
     lines = [f"#{rank:<3} score {option.score:.3f}   {first:%a %d %b %Y} (candidate)"]
+    shown = first.date()
     for slot in option.sessions:
+        here = _local(slot.start, tz)
+        if here.date() != shown:  # the next block of a multi-day loop
+            shown = here.date()
+            lines.append(f"     then {here:%a %d %b %Y} (candidate)")
         who = ", ".join(
             f"{p} {_span(slot.start, slot.end, people[p].timezone)}" for p in slot.interviewers
         )
