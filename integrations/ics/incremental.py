@@ -40,10 +40,10 @@ from typing import NamedTuple, Required, TypedDict, Unpack
 
 from integrations.errors import CalendarError
 from integrations.ics.blocks import Segment, split, uid_key
-from integrations.ics.busy import Carried, Expansion, Parts
+from integrations.ics.busy import Carried, Parts
 from integrations.ics.limits import Load, Recurring, rule_load
 from integrations.ics.lines import Line, decode, logical_lines
-from integrations.ics.model import Occurrence
+from integrations.ics.model import Expansion, Occurrence
 from integrations.ics.window import expand_ics_bytes, read_lines, reader_mode
 from scheduler.model import Interval
 
