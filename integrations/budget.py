@@ -31,7 +31,14 @@ from integrations.errors import CalendarError
 P = ParamSpec("P")
 T = TypeVar("T")
 
-PRELOAD = ["integrations.ics", "integrations.ics.incremental", "integrations.budget"]
+# What the fork server imports once for every reader it forks. ``integrations.ics``
+# imports its readers lazily (the parent only unpickles results), so they are named.
+PRELOAD = [
+    "integrations.ics.read",
+    "integrations.ics.window",
+    "integrations.ics.incremental",
+    "integrations.budget",
+]
 MB = 1024 * 1024
 
 

@@ -31,11 +31,11 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from integrations.budget import Reader, run_read
+from integrations.budget import Reader
 from integrations.calendars.base import CalendarBackend, InterviewEvent
 from integrations.errors import CalendarError, CalendarTimeout
 from integrations.ics import Expansion, ICSRead, parse_calendar_with_warnings
-from integrations.ics.incremental import GroupState, expand_changes
+from integrations.ics.incremental import GroupState, expand_changes_through
 from integrations.urlguard import Resolver, guarded_session, peer_refusal, private_host_reason
 from integrations.urls import redact_url
 from scheduler.model import Interval
@@ -263,10 +263,8 @@ class ICSFeedBackend(CalendarBackend):
         if previous is not None and _inside(window, previous.span):
             span = previous.span  # the unchanged groups' occurrences stand for this span
         try:
-            changes = run_read(
+            changes = expand_changes_through(
                 self.reader,
-                self.source,
-                expand_changes,
                 snapshot.data,
                 previous,
                 source=self.source,

@@ -47,27 +47,72 @@ Modules, by concern:
 * ``read``: files and bytes to busy time.
 """
 
-from integrations.ics.busy import (
-    BUSY_FBTYPES,
-    Expansion,
-    ICSRead,
-    busy_from_calendar,
-    expand_calendar,
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from integrations.ics.busy import BUSY_FBTYPES, busy_from_calendar, expand_calendar
+    from integrations.ics.checks import FREQS, SINGLE_PROPS, TIME_PROPS
+    from integrations.ics.limits import (
+        MAX_INSTANCES,
+        MAX_RECURRENCE_STEPS,
+        ExpansionRefused,
+        RecurrenceTooLarge,
+        TooManyInstances,
+    )
+    from integrations.ics.model import Expansion, ICSRead, Occurrence
+    from integrations.ics.parse import parse_calendar, parse_calendar_with_warnings
+    from integrations.ics.read import read_ics_bytes, read_ics_file
+    from integrations.ics.structure import RRULE_PARTS
+    from integrations.ics.window import READER_ENV, READERS, expand_ics_bytes, reader_mode
+    from integrations.ics.zones import DATE_PROPS, local_to_utc, resolve_tzid, to_utc
+
+
+_WHERE = MappingProxyType(
+    {
+        "BUSY_FBTYPES": "integrations.ics.busy",
+        "DATE_PROPS": "integrations.ics.zones",
+        "Expansion": "integrations.ics.model",
+        "ExpansionRefused": "integrations.ics.limits",
+        "FREQS": "integrations.ics.checks",
+        "ICSRead": "integrations.ics.model",
+        "MAX_INSTANCES": "integrations.ics.limits",
+        "MAX_RECURRENCE_STEPS": "integrations.ics.limits",
+        "Occurrence": "integrations.ics.model",
+        "READERS": "integrations.ics.window",
+        "READER_ENV": "integrations.ics.window",
+        "RRULE_PARTS": "integrations.ics.structure",
+        "RecurrenceTooLarge": "integrations.ics.limits",
+        "SINGLE_PROPS": "integrations.ics.checks",
+        "TIME_PROPS": "integrations.ics.checks",
+        "TooManyInstances": "integrations.ics.limits",
+        "busy_from_calendar": "integrations.ics.busy",
+        "expand_calendar": "integrations.ics.busy",
+        "expand_ics_bytes": "integrations.ics.window",
+        "local_to_utc": "integrations.ics.zones",
+        "parse_calendar": "integrations.ics.parse",
+        "parse_calendar_with_warnings": "integrations.ics.parse",
+        "read_ics_bytes": "integrations.ics.read",
+        "read_ics_file": "integrations.ics.read",
+        "reader_mode": "integrations.ics.window",
+        "resolve_tzid": "integrations.ics.zones",
+        "to_utc": "integrations.ics.zones",
+    }
 )
-from integrations.ics.checks import FREQS, SINGLE_PROPS, TIME_PROPS
-from integrations.ics.limits import (
-    MAX_INSTANCES,
-    MAX_RECURRENCE_STEPS,
-    ExpansionRefused,
-    RecurrenceTooLarge,
-    TooManyInstances,
-)
-from integrations.ics.model import Occurrence
-from integrations.ics.parse import parse_calendar, parse_calendar_with_warnings
-from integrations.ics.read import read_ics_bytes, read_ics_file
-from integrations.ics.structure import RRULE_PARTS
-from integrations.ics.window import READER_ENV, READERS, expand_ics_bytes, reader_mode
-from integrations.ics.zones import DATE_PROPS, local_to_utc, resolve_tzid, to_utc
+
+
+def __getattr__(name: str) -> Any:
+    """The package's names, imported when first used: a process that only unpickles
+    readers' results (``model``) never imports icalendar, recurring-ical-events or
+    dateutil; the readers' children import them (``budget.PRELOAD``)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(where), name)
+
 
 __all__ = [
     "BUSY_FBTYPES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings as pywarnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,6 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
-from integrations.calendars.base import BusyRead
 from integrations.errors import CalendarError
 from integrations.ics import fast
 from integrations.ics.blocks import CleanEvent, uid_key
@@ -28,52 +27,12 @@ from integrations.ics.limits import (
     rule_shape,
 )
 from integrations.ics.lines import short
-from integrations.ics.model import Occurrence, Reading, address, in_span
+from integrations.ics.model import Expansion, ICSRead, Occurrence, Reading, address, in_span
 from integrations.ics.zones import attach_zones, resolve_tzid, to_utc
 from scheduler.localtime import find_zone
 from scheduler.model import Interval
 
 BUSY_FBTYPES = frozenset({"BUSY", "BUSY-UNAVAILABLE", "BUSY-TENTATIVE"})
-
-
-@dataclass(frozen=True)
-class ICSRead(BusyRead):
-    """A ``BusyRead`` with what the reader had to guess or repair."""
-
-    unknown_tzids: tuple[str, ...] = ()  # read in the interviewer's zone instead
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Expansion:
-    """Every occurrence of a calendar in ``span``: reads of any window inside it
-    are answered by filtering, without expanding the calendar again."""
-
-    span: Interval
-    occurrences: tuple[Occurrence, ...]
-    unknown_tzids: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    parts: Parts | None = field(default=None, compare=False, repr=False)  # incremental reads
-
-    def covers(self, window: Interval) -> bool:
-        return self.span.start <= window.start and window.end <= self.span.end
-
-    def read(self, window: Interval) -> ICSRead:
-        if not self.covers(window):
-            raise ValueError(f"{window} is outside the expanded span {self.span}")
-        busy: list[Interval] = []
-        count = 0
-        for occ in self.occurrences:
-            if in_span(occ.start, occ.end, window):
-                count += 1
-                if occ.busy:
-                    busy.append(Interval(occ.start, occ.end))
-        return ICSRead(
-            busy=tuple(busy),
-            events_read=count,
-            unknown_tzids=self.unknown_tzids,
-            warnings=self.warnings,
-        )
 
 
 def busy_from_calendar(

@@ -38,16 +38,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, Required, TypedDict, Unpack
 
+from integrations.budget import BudgetExceeded, Reader, ReaderCrashed, run_read
 from integrations.errors import CalendarError
 from integrations.ics.blocks import Segment, split, uid_key
-from integrations.ics.busy import Carried, Expansion, Parts
+from integrations.ics.busy import Carried, Parts
 from integrations.ics.limits import Load, Recurring, rule_load
 from integrations.ics.lines import Line, decode, logical_lines
-from integrations.ics.model import Occurrence
+from integrations.ics.model import Expansion, Occurrence
 from integrations.ics.window import expand_ics_bytes, read_lines, reader_mode
 from scheduler.model import Interval
 
 MAX_GROUPS = 20_000
+MAX_CUT_BYTES = 16 * 1024 * 1024  # the feed download limit is 10 MB
 _GROUP_BYTES = 200  # what one group costs in a state besides its occurrences, about
 
 
@@ -193,14 +195,29 @@ def _digest(blocks: Iterable[list[Line]]) -> bytes:
     return h.digest()
 
 
-def _incremental(
+@dataclass(frozen=True)
+class _Plan:
+    """A re-read cut into what must be read (``part``: the context and the changed or
+    new groups, with their line numbers) and what is reused from the previous state."""
+
+    part: list[Line]
+    notes: list[str]
+    grouped: _Grouped
+    kept: set[str]
+    known: Mapping[bytes, Group]
+    reused: list[Occurrence]
+    carried: Carried
+
+
+def _plan(
     data: bytes, options: ReadOptions, mode: str, previous: GroupState | None
-) -> Changes | None:
-    source, timezone, span = options["source"], options["timezone"], options["span"]
-    email = options.get("email")
+) -> _Plan | None:
+    source, span = options["source"], options["span"]
     notes: list[str] = []
     lines = logical_lines(decode(data, source, notes), source, notes)
-    grouped = None if notes else _group(lines, timezone, email, span, mode)
+    grouped = (
+        None if notes else _group(lines, options["timezone"], options.get("email"), span, mode)
+    )
     if grouped is None:
         return None
     known = previous.groups if previous is not None and previous.context == grouped.context else {}
@@ -213,19 +230,82 @@ def _incremental(
     reused = [known[grouped.digests[key]] for key in kept]
     occurrences = [o for g in reused for o in unpack(g.occurrences)]
     load = sum((g.load for g in reused), Load())
-    carried = Carried(load, len(occurrences))
+    return _Plan(part, notes, grouped, kept, known, occurrences, Carried(load, len(occurrences)))
+
+
+def read_part(
+    part: list[Line], notes: list[str], carried: Carried, mode: str, **options: Unpack[ReadOptions]
+) -> tuple[Expansion | None, list[str]]:
+    """The windowed/fast read of a plan's ``part`` (in a reader's child): the changed
+    groups' occurrences and parts, and the repairs added to ``notes``."""
     found = read_lines(
-        part, notes, source, timezone, span, email, fast=mode == "fast", carried=carried
+        part,
+        notes,
+        options["source"],
+        options["timezone"],
+        options["span"],
+        options.get("email"),
+        fast=mode == "fast",
+        carried=carried,
     )
-    if found is None or found.parts is None:
-        return None
-    occurrences += found.occurrences
+    return (found if found is not None and found.parts is not None else None), notes
+
+
+def _finish(planned: _Plan, found: Expansion, notes: list[str], span: Interval) -> Changes:
+    """The whole file's expansion and the next state from the part read and the reused groups."""
+    assert found.parts is not None  # read_part returns None otherwise
+    occurrences = planned.reused + list(found.occurrences)
     occurrences.sort(key=lambda o: (o.start, o.end))
     merged = Expansion(span, tuple(occurrences), found.unknown_tzids, found.warnings)
     quiet = not (notes or found.warnings or found.unknown_tzids)
-    state = _state(span, grouped, kept, known, found.parts) if quiet else None
+    grouped, kept = planned.grouped, planned.kept
+    state = _state(span, grouped, kept, planned.known, found.parts) if quiet else None
     read = len(grouped.groups) - len(kept)
     return Changes(merged, tuple(dict.fromkeys(notes)), state, read, len(kept))
+
+
+def _incremental(
+    data: bytes, options: ReadOptions, mode: str, previous: GroupState | None
+) -> Changes | None:
+    planned = _plan(data, options, mode, previous)
+    if planned is None:
+        return None
+    found, notes = read_part(planned.part, planned.notes, planned.carried, mode, **options)
+    return None if found is None else _finish(planned, found, notes, options["span"])
+
+
+def expand_changes_through(
+    budget: Reader | None, data: bytes, previous: GroupState | None, **options: Unpack[ReadOptions]
+) -> Changes:
+    """``expand_changes`` under ``budget``. With a previous state, the file is cut
+    into groups here and only the part to read (the context and the changed groups) goes
+    to the reader's child, and only its occurrences come back: the state never crosses
+    between processes. Cutting is linear in the file's bytes (at most ``MAX_CUT_BYTES``
+    here); everything the data decides the cost of (parsing, expansion) stays in the
+    child under the budget. A first read, a bigger file, or a part that does not read
+    (an error, a refused expansion) are read whole in the child, as before."""
+    mode = reader_mode(options.get("reader"))
+    source = options["source"]
+    planned = None
+    if previous is not None and mode != "full" and len(data) <= MAX_CUT_BYTES:
+        try:
+            planned = _plan(data, options, mode, previous)
+        except CalendarError:
+            planned = None
+    if planned is not None:
+        try:
+            found, notes = run_read(
+                budget, source, read_part, planned.part, planned.notes, planned.carried, mode,
+                **options,
+            )  # fmt: skip
+        except (BudgetExceeded, ReaderCrashed):
+            raise
+        except CalendarError:
+            found = None  # read whole below: the error (and its line) is the normal path's
+        if found is not None:
+            return _finish(planned, found, notes, options["span"])
+    again = previous if planned is None else None  # a part that failed fails again
+    return run_read(budget, source, expand_changes, data, again, **options)
 
 
 def _state(

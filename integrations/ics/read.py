@@ -6,9 +6,27 @@ from pathlib import Path
 
 from integrations.budget import Reader, run_read
 from integrations.errors import CalendarError
-from integrations.ics.busy import ICSRead
-from integrations.ics.window import expand_ics_bytes
+from integrations.ics.model import Expansion, ICSRead
 from scheduler.model import Interval
+
+
+def expand_bytes(
+    data: bytes,
+    *,
+    source: str,
+    timezone: str,
+    span: Interval,
+    email: str | None,
+    reader: str | None,
+) -> tuple[Expansion, tuple[str, ...]]:
+    """``window.expand_ics_bytes``, imported where it runs (a reader's child): the
+    process that only asks for the read and unpickles its ``Expansion`` does not import
+    the calendar libraries."""
+    from integrations.ics.window import expand_ics_bytes
+
+    return expand_ics_bytes(
+        data, source=source, timezone=timezone, span=span, email=email, reader=reader
+    )
 
 
 def read_ics_bytes(
@@ -30,7 +48,7 @@ def read_ics_bytes(
     expansion, notes = run_read(
         budget,
         source,
-        expand_ics_bytes,
+        expand_bytes,
         data,
         source=source,
         timezone=timezone,

@@ -33,9 +33,10 @@ from datetime import datetime, timedelta
 
 from integrations.errors import CalendarError
 from integrations.ics.blocks import CleanEvent, FileZones, read_event, shared_uids, split
-from integrations.ics.busy import Carried, Expansion, expand_calendar
+from integrations.ics.busy import Carried, expand_calendar
 from integrations.ics.limits import ExpansionRefused, naive
 from integrations.ics.lines import Line, decode, logical_lines, repair, short
+from integrations.ics.model import Expansion
 from integrations.ics.parse import parse_calendar_with_warnings, parse_lines
 from scheduler.model import Interval
 

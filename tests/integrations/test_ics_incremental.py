@@ -17,9 +17,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from integrations.budget import ReadBudget, Reader
 from integrations.calendars.feed import FeedSnapshots, ICSFeedBackend
 from integrations.errors import CalendarError
-from integrations.ics.incremental import MAX_GROUPS, GroupState, expand_changes
+from integrations.ics.incremental import (
+    MAX_GROUPS,
+    GroupState,
+    expand_changes,
+    expand_changes_through,
+)
+from integrations.ics.limits import ExpansionRefused
 from integrations.ics.window import expand_ics_bytes
 from scheduler.model import Interval
 from tests.integrations.ics_differential import Outcome
@@ -302,3 +309,43 @@ def test_the_snapshot_cache_counts_the_states(tmp_path: Path) -> None:
             ICSFeedBackend(path, timezone="UTC", snapshots=cache).read_busy(window)
     assert len(roomy) == 2
     assert len(tight) == 1  # the copies alone would fit; with their states they do not
+
+
+def test_a_reread_through_the_budget_ships_only_the_changed_groups() -> None:
+    """``expand_changes_through``: the parent cuts the file and keeps the state; the
+    child reads the changed group with the context; the result is a full read's."""
+    data = bench_feed(4)
+    span = Interval(NOW - timedelta(days=2), NOW + timedelta(days=111))
+    options = {"source": "cal.ics", "timezone": "Europe/London", "span": span, "email": None}
+    reader = Reader(ReadBudget(seconds=60))
+    first = expand_changes_through(reader, data, None, **options)
+    assert first.state is not None and first.reused == 0
+    moved = data.replace(
+        b"UID:bench-4-3@panelslot\r\n", b"UID:bench-4-3@panelslot\r\nTRANSP:TRANSPARENT\r\n"
+    )
+    again = expand_changes_through(reader, moved, first.state, **options)
+    assert (again.read, again.reused) == (1, 299)
+    read = again.expansion.read(span)
+    got = Outcome(read.busy, read.events_read, read.unknown_tzids, again.notes + read.warnings)
+    assert got == full(moved, span, span, "Europe/London", None)
+    assert again.state is not None and len(again.state.groups) == 300
+    broken = moved.replace(b"DTSTART:", b"DTSTART:2027-13-45", 1)
+    with pytest.raises(CalendarError) as caught:
+        expand_changes_through(reader, broken, again.state, **options)
+    assert caught.value.line == full(broken, span, span, "Europe/London", None).line
+
+
+def test_a_reread_through_the_budget_keeps_the_refusal() -> None:
+    """A changed group that adds a MINUTELY rule is refused by the child as a whole read is."""
+    rule = (
+        "BEGIN:VEVENT\r\nUID:m{}\r\nDTSTART:20270101T000000Z\r\nDURATION:PT1M\r\n"
+        "RRULE:FREQ=MINUTELY;INTERVAL=30\r\nEND:VEVENT\r\n"
+    )
+    options = {"source": "cal.ics", "timezone": "UTC", "span": SPAN, "email": None}
+    reader = Reader(ReadBudget(seconds=60))
+    first = expand_changes_through(reader, document(HEAD, [[rule.format(0)]]), None, **options)
+    assert first.state is not None  # about 16,000 instances: read
+    after = document(HEAD, [[rule.format(0)], [rule.format(1)]])
+    with pytest.raises(ExpansionRefused):
+        expand_changes_through(reader, after, first.state, **options)
+    assert full(after, SPAN, SPAN, "UTC", None).error is not None
