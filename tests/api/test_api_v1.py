@@ -13,7 +13,8 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from tests.fixtures.webapp import NOW, get_csrf
-from web.store.api_models import ApiToken
+from web.domain.usecases import api_tokens
+from web.store.api_models import ApiIdempotency, ApiToken
 from web.store.db import Database
 from web.store.models import AuditLog, Loop, SchedulingRequest, SigninAttempt
 
@@ -209,6 +210,19 @@ def test_idempotency_key_replays_and_refuses_another_body(signed_in: Any, db: Da
     is_problem(signed_in.post(url, json={**SEARCH, "limit": 1}, headers=h), 409)
     other = {**bearer(make_token(signed_in, name="other")), "Idempotency-Key": "k-1"}
     assert signed_in.post(url, json={**SEARCH, "limit": 1}, headers=other).status_code == 200
+
+
+def test_idempotency_keys_are_forgotten_after_a_day(signed_in: Any, db: Database):
+    h = {**bearer(make_token(signed_in)), "Idempotency-Key": "k-day"}
+    url = f"/api/v1/loops/{_loop_id(db)}/search"
+    assert signed_in.post(url, json={**SEARCH, "limit": 2}, headers=h).status_code == 200
+    with db.session() as s:
+        assert api_tokens.prune_idempotency(s, NOW + timedelta(hours=23)) == 0
+    is_problem(signed_in.post(url, json={**SEARCH, "limit": 1}, headers=h), 409)
+    with db.session() as s:
+        assert api_tokens.prune_idempotency(s, NOW + timedelta(hours=25)) == 1
+        assert s.scalars(select(ApiIdempotency)).all() == []
+    assert signed_in.post(url, json={**SEARCH, "limit": 1}, headers=h).status_code == 200
 
 
 def test_rate_limit_per_token_says_when_to_retry(signed_in: Any, app: Any, db: Database):

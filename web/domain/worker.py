@@ -36,6 +36,7 @@ from web.domain.outbox import deliver_due, outgoing
 from web.domain.sync.config import SyncConfig
 from web.domain.sync.sync import sync_all, sync_interviewer
 from web.domain.ticker import TickerLock, run_loop, start_thread
+from web.domain.usecases.api_tokens import prune_idempotency
 from web.domain.usecases.scheduling_requests import expire_drafts
 from web.domain.wakeup import QueueListener
 from web.store.db import Database, utcnow
@@ -257,11 +258,13 @@ class Worker:
         self.deliver()
 
     def expire(self) -> None:
-        """Expire requests past their link's life, and drafts never sent."""
+        """Expire requests past their link's life, drafts never sent, and API
+        Idempotency-Key responses older than a day."""
         days = int(self.settings.server.draft_expiry_days)
         with self.db.session() as s:
             services.expire_requests(s, self.clock())
             expire_drafts(s, self.clock(), days)
+            prune_idempotency(s, self.clock())
 
     def sync(self) -> None:
         with self.db.session() as s:

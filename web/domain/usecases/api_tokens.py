@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -135,6 +135,17 @@ def replay(s: Session, token_id: int, key: str, body: bytes) -> ApiIdempotency |
     if row is not None and row.body_hash != body_digest(body):
         raise KeyReused(key)
     return row
+
+
+IDEMPOTENCY_KEPT = timedelta(hours=24)  # how long a key's stored response is replayed
+
+
+def prune_idempotency(s: Session, now: datetime, kept: timedelta = IDEMPOTENCY_KEPT) -> int:
+    """Forget stored ``Idempotency-Key`` responses older than ``kept`` (the worker's expire
+    job calls this; a key may then be used afresh). Returns how many were forgotten."""
+    gone = s.execute(delete(ApiIdempotency).where(ApiIdempotency.created_at < now - kept))
+    s.commit()
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def remember(
